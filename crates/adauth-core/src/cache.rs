@@ -1,0 +1,441 @@
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwapOption;
+use futures_util::FutureExt as _;
+use futures_util::future::{BoxFuture, Shared};
+
+use crate::{
+    Clock, Error, ExpiryPolicy, FetchContext, RefreshPolicy, Result, SystemClock, Token,
+    TokenSource,
+};
+
+type FlightFuture = Shared<BoxFuture<'static, Result<Arc<Token>>>>;
+
+/// A token cache around any [`TokenSource`]: fetched once, shared by every caller, renewed
+/// ahead of expiry.
+///
+/// - **Cached path.** While the token is fresh, [`token`](Self::token) takes no lock and
+///   allocates nothing: it reads an [`arc_swap`] pointer, compares two instants and clones
+///   an `Arc`.
+/// - **Single flight.** However many callers find the cache empty or expired, one request
+///   is made and all of them get its result, token or error.
+/// - **Refresh ahead.** Once the token enters its refresh window (see [`RefreshPolicy`]),
+///   one renewal starts in the background while callers keep getting the valid token; if
+///   the renewal fails they keep getting it until it expires. An expired token is never
+///   served: callers wait for the fetch.
+/// - **Cancellation safe.** The fetch runs on a tokio task owned by the cache (or, outside
+///   a tokio runtime, is driven by whichever waiter polls it), so a caller that gives up
+///   neither cancels nor wedges it. Dropping the last clone of the cache aborts the task.
+/// - **No stampede on failure.** After a failed fetch, callers share that failure until a
+///   back-off interval has passed (1 s, doubling up to 5 minutes, or the provider's
+///   `Retry-After` if longer): one attempt per interval, however many callers.
+/// - **Refresh tokens.** A token with a refresh token is renewed with
+///   [`TokenSource::refresh`]; if the provider rejects the refresh token, a full
+///   [`TokenSource::fetch`] follows.
+/// - **Invalidation.** After a 401, [`invalidate`](Self::invalidate) drops the token that
+///   was used only if it is still the current one, so a late 401 cannot throw away a newer
+///   token.
+///
+/// Clones share the same cache.
+///
+/// ```no_run
+/// # async fn run(source: impl adauth_core::TokenSource + 'static) -> adauth_core::Result<()> {
+/// use adauth_core::TokenCache;
+/// use secrecy::ExposeSecret;
+///
+/// let cache = TokenCache::new(source);
+/// let token = cache.token().await?;
+/// let header = format!("Bearer {}", token.access_token().expose_secret());
+/// // ... on a 401 from the API:
+/// cache.invalidate(&token);
+/// # let _ = header; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct TokenCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    source: Arc<dyn TokenSource>,
+    cx: FetchContext,
+    refresh: RefreshPolicy,
+    backoff: Backoff,
+    background: bool,
+    current: ArcSwapOption<Entry>,
+    slow: Mutex<Slow>,
+}
+
+struct Entry {
+    token: Arc<Token>,
+    refresh_at: SystemTime,
+    usable_until: SystemTime,
+}
+
+#[derive(Default)]
+struct Slow {
+    flight: Option<Flight>,
+    failure: Option<Failure>,
+    /// The newest token fetched, kept after invalidation for its refresh token.
+    latest: Option<Arc<Token>>,
+    driver: Option<tokio::task::AbortHandle>,
+    next_id: u64,
+}
+
+struct Flight {
+    id: u64,
+    future: FlightFuture,
+}
+
+struct Failure {
+    error: Error,
+    retry_at: SystemTime,
+    count: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Backoff {
+    initial: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn interval(&self, failures: u32) -> Duration {
+        let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(31));
+        self.initial
+            .checked_mul(factor)
+            .unwrap_or(self.max)
+            .min(self.max)
+    }
+}
+
+/// Settings for a [`TokenCache`]; from [`TokenCache::builder`].
+pub struct TokenCacheBuilder {
+    source: Arc<dyn TokenSource>,
+    clock: Arc<dyn Clock>,
+    expiry: ExpiryPolicy,
+    refresh: RefreshPolicy,
+    backoff: Backoff,
+    background: bool,
+}
+
+impl TokenCacheBuilder {
+    /// The clock the cache reads and stamps tokens with (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How expiry is derived from what the provider sends.
+    pub fn expiry_policy(mut self, expiry: ExpiryPolicy) -> Self {
+        self.expiry = expiry;
+        self
+    }
+
+    /// When tokens are renewed ahead of expiry.
+    pub fn refresh_policy(mut self, refresh: RefreshPolicy) -> Self {
+        self.refresh = refresh;
+        self
+    }
+
+    /// The back-off after a failed fetch: `initial`, doubling per consecutive failure up
+    /// to `max` (defaults 1 s and 5 minutes).
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.backoff = Backoff {
+            initial,
+            max: max.max(initial),
+        };
+        self
+    }
+
+    /// Whether fetches run on a tokio task owned by the cache (default `true`, when a tokio
+    /// runtime is running). When `false`, or outside a runtime, the callers that wait drive
+    /// the fetch themselves, and a renewal ahead of expiry is driven by the caller that
+    /// notices the refresh window (that one caller waits for it).
+    pub fn background_refresh(mut self, yes: bool) -> Self {
+        self.background = yes;
+        self
+    }
+
+    /// Builds the cache.
+    pub fn build(self) -> TokenCache {
+        TokenCache {
+            inner: Arc::new(Inner {
+                source: self.source,
+                cx: FetchContext::new(self.clock, self.expiry),
+                refresh: self.refresh,
+                backoff: self.backoff,
+                background: self.background,
+                current: ArcSwapOption::empty(),
+                slow: Mutex::new(Slow::default()),
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for TokenCacheBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCacheBuilder")
+            .field("source", &self.source)
+            .field("clock", &self.clock)
+            .field("expiry", &self.expiry)
+            .field("refresh", &self.refresh)
+            .field("backoff", &self.backoff)
+            .field("background", &self.background)
+            .finish()
+    }
+}
+
+impl TokenCache {
+    /// A cache with default settings around `source`.
+    pub fn new(source: impl TokenSource + 'static) -> Self {
+        Self::builder(source).build()
+    }
+
+    /// A cache around `source`, to configure.
+    pub fn builder(source: impl TokenSource + 'static) -> TokenCacheBuilder {
+        Self::builder_arc(Arc::new(source))
+    }
+
+    /// A cache around a shared or boxed source, to configure.
+    pub fn builder_arc(source: Arc<dyn TokenSource>) -> TokenCacheBuilder {
+        TokenCacheBuilder {
+            source,
+            clock: Arc::new(SystemClock),
+            expiry: ExpiryPolicy::default(),
+            refresh: RefreshPolicy::default(),
+            backoff: Backoff {
+                initial: Duration::from_secs(1),
+                max: Duration::from_secs(5 * 60),
+            },
+            background: true,
+        }
+    }
+
+    /// The source's provider name.
+    pub fn provider(&self) -> &str {
+        self.inner.source.provider()
+    }
+
+    /// The wrapped source.
+    pub fn source(&self) -> &Arc<dyn TokenSource> {
+        &self.inner.source
+    }
+
+    /// A valid token: the cached one while it is fresh, otherwise a new one.
+    ///
+    /// See the type's documentation for how concurrent callers, renewals and failures are
+    /// handled.
+    pub async fn token(&self) -> Result<Arc<Token>> {
+        let now = self.inner.cx.now();
+        if let Some(entry) = &*self.inner.current.load() {
+            if now < entry.refresh_at {
+                return Ok(Arc::clone(&entry.token));
+            }
+        }
+        self.slow_path().await
+    }
+
+    /// The cached token if it can still be served, without fetching.
+    pub fn cached(&self) -> Option<Arc<Token>> {
+        let now = self.inner.cx.now();
+        let guard = self.inner.current.load();
+        let entry = guard.as_ref()?;
+        (now < entry.usable_until).then(|| Arc::clone(&entry.token))
+    }
+
+    /// Drops `token` from the cache if it is still the current token, and says whether it
+    /// was. Call it when the API answered 401 to a request made with `token`; the next
+    /// [`token`](Self::token) fetches anew (with the refresh token, where there is one).
+    ///
+    /// Invalidating a token that has already been replaced does nothing, so a slow request
+    /// that fails with an old token cannot throw away a newer one.
+    pub fn invalidate(&self, token: &Token) -> bool {
+        let guard = self.inner.current.load();
+        match &*guard {
+            Some(entry) if entry.token.same_access_token(token) => {
+                let previous = self.inner.current.compare_and_swap(&guard, None);
+                let swapped = previous
+                    .as_ref()
+                    .is_some_and(|p| Arc::ptr_eq(&p.token, &entry.token));
+                if swapped {
+                    tracing::debug!(provider = self.provider(), "token invalidated");
+                }
+                swapped
+            }
+            _ => false,
+        }
+    }
+
+    async fn slow_path(&self) -> Result<Arc<Token>> {
+        let (valid, future, drive) = {
+            let mut slow = self.inner.lock();
+            // Checked again under the lock: a flight that just finished stored its token
+            // before clearing itself.
+            let now = self.inner.cx.now();
+            let current = self.inner.current.load_full();
+            if let Some(entry) = &current {
+                if now < entry.refresh_at {
+                    return Ok(Arc::clone(&entry.token));
+                }
+            }
+            let valid = current
+                .filter(|e| now < e.usable_until)
+                .map(|e| Arc::clone(&e.token));
+            if let Some(flight) = &slow.flight {
+                (valid, flight.future.clone(), false)
+            } else if let Some(failure) = slow.failure.as_ref().filter(|f| now < f.retry_at) {
+                return match valid {
+                    Some(token) => Ok(token),
+                    None => Err(failure.error.clone()),
+                };
+            } else {
+                let (future, spawned) = self.start_flight(&mut slow);
+                (valid, future, !spawned)
+            }
+        };
+        match valid {
+            Some(token) if drive => Ok(future.await.unwrap_or(token)),
+            Some(token) => Ok(token),
+            None => future.await,
+        }
+    }
+
+    /// Starts a fetch; returns it and whether a task now drives it.
+    fn start_flight(&self, slow: &mut MutexGuard<'_, Slow>) -> (FlightFuture, bool) {
+        let id = slow.next_id;
+        slow.next_id += 1;
+        let inner = Arc::downgrade(&self.inner);
+        let source = Arc::clone(&self.inner.source);
+        let cx = self.inner.cx.clone();
+        let previous = slow.latest.clone();
+        let future = async move {
+            let result = obtain(&*source, &cx, previous.as_deref()).await;
+            match Weak::upgrade(&inner) {
+                Some(inner) => inner.complete(id, result),
+                None => result.map(Arc::new),
+            }
+        }
+        .boxed()
+        .shared();
+        let mut spawned = false;
+        if self.inner.background {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let task = runtime.spawn(future.clone().map(drop));
+                slow.driver = Some(task.abort_handle());
+                spawned = true;
+            }
+        }
+        slow.flight = Some(Flight {
+            id,
+            future: future.clone(),
+        });
+        (future, spawned)
+    }
+}
+
+/// Renews with the refresh token when there is one, falling back to a full fetch if the
+/// provider rejects it.
+async fn obtain(
+    source: &dyn TokenSource,
+    cx: &FetchContext,
+    previous: Option<&Token>,
+) -> Result<Token> {
+    if let Some(previous) = previous {
+        if let Some(refresh_token) = previous.refresh_token() {
+            match source.refresh(cx, refresh_token).await {
+                Ok(mut token) => {
+                    token.inherit_refresh_token(previous);
+                    return Ok(token);
+                }
+                Err(e) if e.is_credentials_rejected() => {
+                    tracing::info!(
+                        provider = source.provider(),
+                        error = %e,
+                        "refresh token rejected; fetching a new token"
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    source.fetch(cx).await
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, Slow> {
+        // The slow state stays consistent even if a holder panicked: every critical
+        // section only assigns whole fields.
+        self.slow.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn complete(&self, id: u64, result: Result<Token>) -> Result<Arc<Token>> {
+        let mut slow = self.lock();
+        if slow.flight.as_ref().is_some_and(|f| f.id == id) {
+            slow.flight = None;
+            slow.driver = None;
+        }
+        match result {
+            Ok(token) => {
+                let token = Arc::new(token);
+                let schedule =
+                    self.refresh
+                        .schedule(token.issued_at(), token.expires_at(), fastrand::f64());
+                self.current.store(Some(Arc::new(Entry {
+                    token: Arc::clone(&token),
+                    refresh_at: schedule.refresh_at,
+                    usable_until: schedule.usable_until,
+                })));
+                slow.latest = Some(Arc::clone(&token));
+                slow.failure = None;
+                tracing::debug!(
+                    provider = self.source.provider(),
+                    expires_in_s = token.expires_in(self.cx.now()).as_secs(),
+                    "new token cached"
+                );
+                Ok(token)
+            }
+            Err(error) => {
+                let count = slow.failure.as_ref().map_or(0, |f| f.count).saturating_add(1);
+                let wait = self
+                    .backoff
+                    .interval(count)
+                    .max(error.retry_after().unwrap_or_default());
+                let now = self.cx.now();
+                tracing::warn!(
+                    provider = self.source.provider(),
+                    error = %error,
+                    failures = count,
+                    retry_in_ms = wait.as_millis() as u64,
+                    "token fetch failed"
+                );
+                slow.failure = Some(Failure {
+                    error: error.clone(),
+                    retry_at: now.checked_add(wait).unwrap_or(now),
+                    count,
+                });
+                Err(error)
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let slow = self.slow.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(driver) = slow.driver.take() {
+            driver.abort();
+        }
+    }
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let current = self.inner.current.load();
+        f.debug_struct("TokenCache")
+            .field("source", &self.inner.source)
+            .field("token", &current.as_ref().map(|e| &e.token))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,424 @@
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+/// The result type used throughout adauth.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+type BoxError = Arc<dyn StdError + Send + Sync + 'static>;
+
+/// What went wrong, in terms a caller can act on.
+///
+/// Returned by [`Error::kind`]. The set may grow, so match with a wildcard arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The provider refused the credentials (wrong secret, revoked client, rejected refresh
+    /// token). Retrying with the same credentials will not help.
+    CredentialsRejected,
+    /// The provider refused the request itself as malformed or unsupported (for example
+    /// `invalid_request` or `unsupported_grant_type`).
+    RequestRejected,
+    /// The provider answered with a server error (5xx).
+    ProviderUnavailable,
+    /// The provider asked the caller to slow down (429, or a provider-specific equivalent).
+    RateLimited,
+    /// The request or the connection timed out.
+    Timeout,
+    /// The request could not be sent or its answer not read (DNS, connect, TLS, reset).
+    Transport,
+    /// The provider answered with something this library cannot use: an unexpected status,
+    /// content type or body.
+    UnexpectedResponse,
+    /// The credentials or settings given to adauth are missing or invalid.
+    Configuration,
+}
+
+impl ErrorKind {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::CredentialsRejected => "credentials rejected",
+            Self::RequestRejected => "request rejected",
+            Self::ProviderUnavailable => "provider unavailable",
+            Self::RateLimited => "rate limited",
+            Self::Timeout => "timed out",
+            Self::Transport => "transport error",
+            Self::UnexpectedResponse => "unexpected response",
+            Self::Configuration => "configuration error",
+        }
+    }
+
+    /// Whether an error of this kind may go away if the same request is tried again later.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Self::ProviderUnavailable | Self::RateLimited | Self::Timeout | Self::Transport
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// The error type of every adauth crate.
+///
+/// It always names the provider, and carries what the provider said when it said anything:
+/// the HTTP status, the provider's own error code and description, a `Retry-After` delay, and
+/// for unusable answers the content type and a short excerpt of the body with anything that
+/// looks like a secret removed. It never contains a secret the library was given.
+///
+/// `Error` is cheap to clone, so one failed fetch can be handed to every caller that waited
+/// for it.
+///
+/// ```
+/// use adauth_core::{Error, ErrorKind};
+///
+/// let err = Error::new("fyber", ErrorKind::CredentialsRejected)
+///     .with_status(400)
+///     .with_code("invalid_client");
+/// assert_eq!(err.to_string(), "fyber: credentials rejected (HTTP 400, invalid_client)");
+/// assert!(!err.is_retryable());
+/// ```
+#[derive(Clone)]
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    provider: Cow<'static, str>,
+    kind: ErrorKind,
+    message: Option<Cow<'static, str>>,
+    status: Option<StatusCode>,
+    code: Option<String>,
+    description: Option<String>,
+    retry_after: Option<Duration>,
+    content_type: Option<String>,
+    excerpt: Option<String>,
+    source: Option<BoxError>,
+}
+
+impl Error {
+    /// A new error of `kind` for `provider` (a short lower-case name such as `"fyber"`).
+    pub fn new(provider: impl Into<Cow<'static, str>>, kind: ErrorKind) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                provider: provider.into(),
+                kind,
+                message: None,
+                status: None,
+                code: None,
+                description: None,
+                retry_after: None,
+                content_type: None,
+                excerpt: None,
+                source: None,
+            }),
+        }
+    }
+
+    /// A [`ErrorKind::Configuration`] error with a message that says what to fix.
+    pub fn configuration(
+        provider: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(provider, ErrorKind::Configuration).with_message(message)
+    }
+
+    /// An [`ErrorKind::UnexpectedResponse`] error with a message that says what was wrong.
+    pub fn unexpected(
+        provider: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(provider, ErrorKind::UnexpectedResponse).with_message(message)
+    }
+
+    /// Adds a short explanation written by adauth (never the provider's words: see
+    /// [`Error::with_description`]). It must not contain secrets.
+    pub fn with_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
+        self.inner.message = Some(message.into());
+        self
+    }
+
+    /// Adds the HTTP status the provider answered with.
+    ///
+    /// Values that are not valid HTTP status codes are ignored.
+    pub fn with_status(mut self, status: impl TryInto<StatusCode>) -> Self {
+        self.inner.status = status.try_into().ok();
+        self
+    }
+
+    /// Adds the provider's own error code (such as `invalid_client`, or `6` for a numeric one).
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.inner.code = Some(code.into());
+        self
+    }
+
+    /// Adds the provider's own description of the error.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.inner.description = Some(description.into());
+        self
+    }
+
+    /// Adds the delay the provider asked for before the next attempt.
+    pub fn with_retry_after(mut self, delay: Duration) -> Self {
+        self.inner.retry_after = Some(delay);
+        self
+    }
+
+    /// Adds the response's content type and a short excerpt of its body.
+    ///
+    /// The excerpt is redacted with [`redact_excerpt`](crate::redact_excerpt) here, so raw
+    /// bodies may be passed.
+    pub fn with_body(mut self, content_type: Option<&str>, body: &[u8]) -> Self {
+        self.inner.content_type = content_type.map(str::to_owned);
+        let excerpt = crate::redact::redact_excerpt(body);
+        self.inner.excerpt = (!excerpt.is_empty()).then_some(excerpt);
+        self
+    }
+
+    /// Adds the underlying cause.
+    pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        self.inner.source = Some(Arc::new(source));
+        self
+    }
+
+    /// Changes the kind, keeping everything else.
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.inner.kind = kind;
+        self
+    }
+
+    /// Removes every occurrence of the given secret values from the provider's code,
+    /// description and body excerpt.
+    ///
+    /// Providers call this with the credentials they sent, so a server that echoes a secret
+    /// back in an error cannot leak it through adauth. Empty values are skipped.
+    pub fn scrub(mut self, secrets: &[&str]) -> Self {
+        let scrub = |text: &mut String| {
+            for secret in secrets.iter().filter(|s| !s.is_empty()) {
+                if text.contains(secret) {
+                    *text = text.replace(secret, crate::redact::REDACTED);
+                }
+            }
+        };
+        let inner = &mut *self.inner;
+        for field in [&mut inner.code, &mut inner.description, &mut inner.excerpt]
+            .into_iter()
+            .flatten()
+        {
+            scrub(field);
+        }
+        self
+    }
+
+    /// The provider this error comes from (`"fyber"`, `"adgem"`, ...).
+    pub fn provider(&self) -> &str {
+        &self.inner.provider
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The HTTP status the provider answered with, if it answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.inner.status
+    }
+
+    /// The provider's own error code, if it gave one.
+    pub fn code(&self) -> Option<&str> {
+        self.inner.code.as_deref()
+    }
+
+    /// The provider's own description of the error, if it gave one.
+    pub fn description(&self) -> Option<&str> {
+        self.inner.description.as_deref()
+    }
+
+    /// How long the provider asked callers to wait, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
+    }
+
+    /// The content type of an unusable response.
+    pub fn content_type(&self) -> Option<&str> {
+        self.inner.content_type.as_deref()
+    }
+
+    /// A short excerpt of the response body, with secrets removed.
+    pub fn body_excerpt(&self) -> Option<&str> {
+        self.inner.excerpt.as_deref()
+    }
+
+    /// Whether the same request may succeed if tried again later: timeouts, transport
+    /// failures, 5xx answers and rate limiting are; rejected credentials and unusable
+    /// answers are not.
+    pub fn is_retryable(&self) -> bool {
+        self.inner.kind.is_retryable()
+    }
+
+    /// Whether the provider refused the credentials.
+    pub fn is_credentials_rejected(&self) -> bool {
+        self.inner.kind == ErrorKind::CredentialsRejected
+    }
+
+    /// Whether the request or connection timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+    }
+
+    /// Whether the provider asked callers to slow down.
+    pub fn is_rate_limited(&self) -> bool {
+        self.inner.kind == ErrorKind::RateLimited
+    }
+
+    /// Whether the library was given missing or invalid settings.
+    pub fn is_configuration(&self) -> bool {
+        self.inner.kind == ErrorKind::Configuration
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &*self.inner;
+        write!(f, "{}: {}", i.provider, i.kind)?;
+        if let Some(message) = &i.message {
+            write!(f, ": {message}")?;
+        }
+        let mut parts = Vec::new();
+        if let Some(status) = i.status {
+            parts.push(format!("HTTP {}", status.as_u16()));
+        }
+        match (&i.code, &i.description) {
+            (Some(code), Some(desc)) => parts.push(format!("{code}: {desc}")),
+            (Some(code), None) => parts.push(code.clone()),
+            (None, Some(desc)) => parts.push(desc.clone()),
+            (None, None) => {}
+        }
+        if let Some(delay) = i.retry_after {
+            parts.push(format!("retry after {}s", delay.as_secs()));
+        }
+        if i.code.is_none() && i.description.is_none() {
+            if let Some(ct) = &i.content_type {
+                parts.push(format!("content type {ct}"));
+            }
+            if let Some(excerpt) = &i.excerpt {
+                parts.push(format!("body {excerpt:?}"));
+            }
+        }
+        if !parts.is_empty() {
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        if let Some(source) = &i.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &*self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("provider", &i.provider).field("kind", &i.kind);
+        if let Some(v) = &i.message {
+            d.field("message", v);
+        }
+        if let Some(v) = &i.status {
+            d.field("status", v);
+        }
+        if let Some(v) = &i.code {
+            d.field("code", v);
+        }
+        if let Some(v) = &i.description {
+            d.field("description", v);
+        }
+        if let Some(v) = &i.retry_after {
+            d.field("retry_after", v);
+        }
+        if let Some(v) = &i.content_type {
+            d.field("content_type", v);
+        }
+        if let Some(v) = &i.excerpt {
+            d.field("excerpt", v);
+        }
+        if let Some(v) = &i.source {
+            d.field("source", v);
+        }
+        d.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_and_small() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn display_names_provider_status_code_and_description() {
+        let err = Error::new("adgem", ErrorKind::CredentialsRejected)
+            .with_status(401)
+            .with_code("invalid_client")
+            .with_description("Invalid client credentials");
+        assert_eq!(
+            err.to_string(),
+            "adgem: credentials rejected (HTTP 401, invalid_client: Invalid client credentials)"
+        );
+    }
+
+    #[test]
+    fn display_shows_excerpt_only_without_provider_words() {
+        let err = Error::new("fyber", ErrorKind::UnexpectedResponse)
+            .with_status(502)
+            .with_body(Some("text/html"), b"<html>Bad gateway</html>");
+        assert_eq!(
+            err.to_string(),
+            "fyber: unexpected response (HTTP 502, content type text/html, body \"<html>Bad gateway</html>\")"
+        );
+    }
+
+    #[test]
+    fn scrub_removes_echoed_secrets() {
+        let err = Error::new("fyber", ErrorKind::CredentialsRejected)
+            .with_description("client_secret s3cr3t-canary is wrong")
+            .scrub(&["s3cr3t-canary", ""]);
+        assert!(!err.to_string().contains("s3cr3t-canary"));
+        assert!(!format!("{err:?}").contains("s3cr3t-canary"));
+    }
+
+    #[test]
+    fn retryable_kinds() {
+        assert!(Error::new("x", ErrorKind::Timeout).is_retryable());
+        assert!(Error::new("x", ErrorKind::ProviderUnavailable).is_retryable());
+        assert!(Error::new("x", ErrorKind::RateLimited).is_retryable());
+        assert!(Error::new("x", ErrorKind::Transport).is_retryable());
+        assert!(!Error::new("x", ErrorKind::CredentialsRejected).is_retryable());
+        assert!(!Error::new("x", ErrorKind::UnexpectedResponse).is_retryable());
+        assert!(!Error::new("x", ErrorKind::Configuration).is_retryable());
+        assert!(!Error::new("x", ErrorKind::RequestRejected).is_retryable());
+    }
+}

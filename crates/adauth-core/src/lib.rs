@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod cache;
+mod clock;
+mod error;
+mod expiry;
+pub mod http;
+mod redact;
+mod source;
+mod token;
+
+pub use cache::{TokenCache, TokenCacheBuilder};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, ErrorKind, Result};
+pub use expiry::{ExpiresIn, ExpiryPolicy, RefreshPolicy, RefreshSchedule};
+pub use redact::redact_excerpt;
+pub use source::{FetchContext, TokenSource};
+pub use token::{Extras, Token};
+
+/// Re-exported so token sources can be written without depending on `async-trait` directly.
+pub use async_trait::async_trait;
+/// Re-exported: the secret types used for every credential and token.
+pub use secrecy;
+/// Re-exported: the HTTP client crate whose types appear in [`http`].
+pub use reqwest;

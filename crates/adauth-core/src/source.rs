@@ -1,0 +1,132 @@
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+use crate::{Clock, ExpiresIn, ExpiryPolicy, Result, SystemClock, Token};
+
+/// What a [`TokenSource`] is given for each fetch: the clock to stamp tokens with and the
+/// policy that turns `expires_in` into an expiry.
+///
+/// [`TokenCache`](crate::TokenCache) passes its own, so a cache on a
+/// [`ManualClock`](crate::ManualClock) stamps every token on that clock.
+#[derive(Debug, Clone)]
+pub struct FetchContext {
+    clock: Arc<dyn Clock>,
+    expiry: ExpiryPolicy,
+}
+
+impl Default for FetchContext {
+    fn default() -> Self {
+        Self::new(Arc::new(SystemClock), ExpiryPolicy::default())
+    }
+}
+
+impl FetchContext {
+    /// A context reading `clock` and applying `expiry`.
+    pub fn new(clock: Arc<dyn Clock>, expiry: ExpiryPolicy) -> Self {
+        Self { clock, expiry }
+    }
+
+    /// The current time on the context's clock.
+    pub fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    /// The context's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The expiry policy.
+    pub fn expiry_policy(&self) -> &ExpiryPolicy {
+        &self.expiry
+    }
+
+    /// A token issued at `issued_at` with the expiry that the policy derives from
+    /// `expires_in`; see [`ExpiryPolicy::expires_at`].
+    pub fn token(
+        &self,
+        provider: &str,
+        issued_at: SystemTime,
+        access_token: SecretString,
+        expires_in: Option<&ExpiresIn>,
+    ) -> Result<Token> {
+        let expires_at = self
+            .expiry
+            .expires_at(provider, issued_at, expires_in, &access_token)?;
+        Ok(Token::new(access_token, issued_at, expires_at))
+    }
+}
+
+/// Something that obtains access tokens from a provider.
+///
+/// Each provider crate implements it for its credentials. Wrap a source in a
+/// [`TokenCache`](crate::TokenCache) to fetch once and share.
+///
+/// The trait is object safe: `Box<dyn TokenSource>` and `Arc<dyn TokenSource>` are sources
+/// too.
+///
+/// ```
+/// use std::time::Duration;
+/// use adauth_core::{async_trait, FetchContext, Result, Token, TokenSource};
+/// use secrecy::SecretString;
+///
+/// #[derive(Debug)]
+/// struct Static;
+///
+/// #[async_trait]
+/// impl TokenSource for Static {
+///     fn provider(&self) -> &str {
+///         "static"
+///     }
+///     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+///         let now = cx.now();
+///         Ok(Token::new(SecretString::from("t"), now, now + Duration::from_secs(60)))
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait TokenSource: Send + Sync + fmt::Debug {
+    /// The provider's short lower-case name (`"fyber"`), used in errors and logs.
+    fn provider(&self) -> &str;
+
+    /// Fetches a new token with the source's credentials.
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token>;
+
+    /// Renews a token with its refresh token.
+    ///
+    /// The default fetches anew; providers with refresh tokens override it. If the provider
+    /// rejects the refresh token, the cache falls back to [`fetch`](Self::fetch). A token
+    /// returned without a refresh token keeps the previous one.
+    async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
+        let _ = refresh_token;
+        self.fetch(cx).await
+    }
+}
+
+macro_rules! forward_source {
+    ($ty:ty) => {
+        #[async_trait]
+        impl<T: TokenSource + ?Sized> TokenSource for $ty {
+            fn provider(&self) -> &str {
+                (**self).provider()
+            }
+            async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+                (**self).fetch(cx).await
+            }
+            async fn refresh(
+                &self,
+                cx: &FetchContext,
+                refresh_token: &SecretString,
+            ) -> Result<Token> {
+                (**self).refresh(cx, refresh_token).await
+            }
+        }
+    };
+}
+
+forward_source!(Box<T>);
+forward_source!(Arc<T>);
