@@ -397,7 +397,11 @@ impl Inner {
                 Ok(token)
             }
             Err(error) => {
-                let count = slow.failure.as_ref().map_or(0, |f| f.count).saturating_add(1);
+                let count = slow
+                    .failure
+                    .as_ref()
+                    .map_or(0, |f| f.count)
+                    .saturating_add(1);
                 let wait = self
                     .backoff
                     .interval(count)

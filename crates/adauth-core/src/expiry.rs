@@ -404,7 +404,10 @@ mod tests {
         }
         // Huge values are clamped to the maximum, without overflow.
         let max = secs(30 * 24 * 3600);
-        assert_eq!(at(&format!(r#"{{"expires_in":{}}}"#, u64::MAX)).map_err(|_| ()), max);
+        assert_eq!(
+            at(&format!(r#"{{"expires_in":{}}}"#, u64::MAX)).map_err(|_| ()),
+            max
+        );
         assert_eq!(at(r#"{"expires_in":1e300}"#).map_err(|_| ()), max);
         assert_eq!(
             at(r#"{"expires_in":"340282366920938463463374607431768211455"}"#).map_err(|_| ()),
@@ -413,7 +416,10 @@ mod tests {
         // Not a number: a clear error naming the field.
         let err = at(r#"{"expires_in":"soon"}"#).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::UnexpectedResponse);
-        assert!(err.to_string().contains("`expires_in` is not a number"), "{err}");
+        assert!(
+            err.to_string().contains("`expires_in` is not a number"),
+            "{err}"
+        );
         assert!(at(r#"{"expires_in":true}"#).is_err());
     }
 
@@ -474,7 +480,9 @@ mod tests {
         assert_eq!(late, exp - Duration::from_secs(360));
         assert_eq!(early, exp - Duration::from_secs(540));
         // Out-of-range inputs are clamped, never a panic.
-        let odd = RefreshPolicy::default().window_fraction(f64::NAN).jitter(7.0);
+        let odd = RefreshPolicy::default()
+            .window_fraction(f64::NAN)
+            .jitter(7.0);
         let s = odd.schedule(t0(), exp, f64::INFINITY);
         assert!(s.refresh_at <= s.usable_until);
     }

@@ -263,7 +263,9 @@ impl HttpClient {
                 Err(e) => Err(transport_error(provider, e)),
             };
             let delay = match &outcome {
-                Ok(r) if r.status.is_server_error() || r.status == StatusCode::TOO_MANY_REQUESTS => {
+                Ok(r)
+                    if r.status.is_server_error() || r.status == StatusCode::TOO_MANY_REQUESTS =>
+                {
                     match r.retry_after(cx.now()) {
                         Some(after) if after > self.retry.max_retry_after => None,
                         Some(after) => Some(after),
@@ -434,7 +436,12 @@ impl HttpResponse {
     /// Whether the content type is JSON (`application/json` or any `+json` type).
     pub fn is_json(&self) -> bool {
         self.content_type().is_some_and(|ct| {
-            let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             essence == "application/json" || essence.ends_with("+json")
         })
     }
@@ -687,9 +694,18 @@ mod tests {
     fn classification() {
         let s = |n| StatusCode::from_u16(n).unwrap();
         assert_eq!(classify(s(429), None), ErrorKind::RateLimited);
-        assert_eq!(classify(s(500), Some("internal_server_error")), ErrorKind::ProviderUnavailable);
-        assert_eq!(classify(s(400), Some("invalid_client")), ErrorKind::CredentialsRejected);
-        assert_eq!(classify(s(400), Some("invalid_request")), ErrorKind::RequestRejected);
+        assert_eq!(
+            classify(s(500), Some("internal_server_error")),
+            ErrorKind::ProviderUnavailable
+        );
+        assert_eq!(
+            classify(s(400), Some("invalid_client")),
+            ErrorKind::CredentialsRejected
+        );
+        assert_eq!(
+            classify(s(400), Some("invalid_request")),
+            ErrorKind::RequestRejected
+        );
         assert_eq!(classify(s(401), None), ErrorKind::CredentialsRejected);
         assert_eq!(classify(s(404), None), ErrorKind::UnexpectedResponse);
         assert_eq!(classify(s(302), None), ErrorKind::UnexpectedResponse);
@@ -697,18 +713,39 @@ mod tests {
 
     #[test]
     fn provider_error_variants() {
-        let r = response(400, Some("application/json"), r#"{"error":"invalid_client","error_description":"nope"}"#);
+        let r = response(
+            400,
+            Some("application/json"),
+            r#"{"error":"invalid_client","error_description":"nope"}"#,
+        );
         assert_eq!(
             r.provider_error(),
-            Some(ProviderError { code: Some("invalid_client".into()), description: Some("nope".into()) })
+            Some(ProviderError {
+                code: Some("invalid_client".into()),
+                description: Some("nope".into())
+            })
         );
-        let r = response(401, Some("application/json"), r#"{"message":"Unauthenticated."}"#);
-        assert_eq!(r.provider_error().unwrap().description.as_deref(), Some("Unauthenticated."));
-        let r = response(400, Some("application/json"), r#"{"error":{"code":7,"message":"m"}}"#);
+        let r = response(
+            401,
+            Some("application/json"),
+            r#"{"message":"Unauthenticated."}"#,
+        );
+        assert_eq!(
+            r.provider_error().unwrap().description.as_deref(),
+            Some("Unauthenticated.")
+        );
+        let r = response(
+            400,
+            Some("application/json"),
+            r#"{"error":{"code":7,"message":"m"}}"#,
+        );
         assert_eq!(r.provider_error().unwrap().code.as_deref(), Some("7"));
         let r = response(400, Some("application/json"), r#"{"error_code":6}"#);
         assert_eq!(r.provider_error().unwrap().code.as_deref(), Some("6"));
-        assert_eq!(response(502, Some("text/html"), "<html>").provider_error(), None);
+        assert_eq!(
+            response(502, Some("text/html"), "<html>").provider_error(),
+            None
+        );
     }
 
     #[test]
@@ -718,24 +755,60 @@ mod tests {
         struct W {
             access_token: u64,
         }
-        let e = response(200, Some("text/html; charset=utf-8"), "<html>hi</html>").json::<W>("p").unwrap_err();
-        assert!(e.to_string().contains("expected a JSON body, got \"text/html; charset=utf-8\""), "{e}");
-        let e = response(200, Some("application/json"), r#"{"access_token": 1"#).json::<W>("p").unwrap_err();
+        let e = response(200, Some("text/html; charset=utf-8"), "<html>hi</html>")
+            .json::<W>("p")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("expected a JSON body, got \"text/html; charset=utf-8\""),
+            "{e}"
+        );
+        let e = response(200, Some("application/json"), r#"{"access_token": 1"#)
+            .json::<W>("p")
+            .unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");
-        let e = response(200, Some("application/json"), r#"{"x": 1}"#).json::<W>("p").unwrap_err();
-        assert!(e.to_string().contains("missing field `access_token`"), "{e}");
-        let e = response(200, Some("application/json"), r#"{"access_token": "SECRETVALUE"}"#).json::<W>("p").unwrap_err();
+        let e = response(200, Some("application/json"), r#"{"x": 1}"#)
+            .json::<W>("p")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("missing field `access_token`"),
+            "{e}"
+        );
+        let e = response(
+            200,
+            Some("application/json"),
+            r#"{"access_token": "SECRETVALUE"}"#,
+        )
+        .json::<W>("p")
+        .unwrap_err();
         assert!(!e.to_string().contains("SECRETVALUE"), "{e}");
-        assert!(response(200, Some("application/problem+json"), r#"{"access_token":1}"#).json::<W>("p").is_ok());
+        assert!(
+            response(
+                200,
+                Some("application/problem+json"),
+                r#"{"access_token":1}"#
+            )
+            .json::<W>("p")
+            .is_ok()
+        );
     }
 
     #[test]
     fn retry_after_seconds_and_dates() {
         let mut r = response(429, None, "");
         r.headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(r.retry_after(SystemTime::UNIX_EPOCH), Some(Duration::from_secs(7)));
-        r.headers.insert(RETRY_AFTER, HeaderValue::from_static("Thu, 01 Jan 1970 00:01:00 GMT"));
-        assert_eq!(r.retry_after(SystemTime::UNIX_EPOCH), Some(Duration::from_secs(60)));
+        assert_eq!(
+            r.retry_after(SystemTime::UNIX_EPOCH),
+            Some(Duration::from_secs(7))
+        );
+        r.headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Thu, 01 Jan 1970 00:01:00 GMT"),
+        );
+        assert_eq!(
+            r.retry_after(SystemTime::UNIX_EPOCH),
+            Some(Duration::from_secs(60))
+        );
         let err = r.into_error("p");
         assert!(err.is_rate_limited());
         assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));

@@ -3,6 +3,7 @@
 
 mod cache;
 mod clock;
+pub mod env;
 mod error;
 mod expiry;
 pub mod http;
@@ -20,7 +21,7 @@ pub use token::{Extras, Token};
 
 /// Re-exported so token sources can be written without depending on `async-trait` directly.
 pub use async_trait::async_trait;
-/// Re-exported: the secret types used for every credential and token.
-pub use secrecy;
 /// Re-exported: the HTTP client crate whose types appear in [`http`].
 pub use reqwest;
+/// Re-exported: the secret types used for every credential and token.
+pub use secrecy;

@@ -197,7 +197,14 @@ mod tests {
 
     #[test]
     fn survives_garbage() {
-        for body in [&b"\"" [..], b"\"\\", b"\"a\":", b"\"token\":", b"\xff\xfe\"key\": \"", b""] {
+        for body in [
+            &b"\""[..],
+            b"\"\\",
+            b"\"a\":",
+            b"\"token\":",
+            b"\xff\xfe\"key\": \"",
+            b"",
+        ] {
             let _ = redact_excerpt(body);
         }
         assert_eq!(redact_excerpt(br#""token": "#), r#""token":"#);

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Clock, ExpiresIn, ExpiryPolicy, Result, SystemClock, Token};
 
@@ -46,7 +46,8 @@ impl FetchContext {
     }
 
     /// A token issued at `issued_at` with the expiry that the policy derives from
-    /// `expires_in`; see [`ExpiryPolicy::expires_at`].
+    /// `expires_in`; see [`ExpiryPolicy::expires_at`]. An empty access token is an
+    /// [`UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse) error.
     pub fn token(
         &self,
         provider: &str,
@@ -54,6 +55,12 @@ impl FetchContext {
         access_token: SecretString,
         expires_in: Option<&ExpiresIn>,
     ) -> Result<Token> {
+        if access_token.expose_secret().trim().is_empty() {
+            return Err(crate::Error::unexpected(
+                provider.to_owned(),
+                "the access token is empty",
+            ));
+        }
         let expires_at = self
             .expiry
             .expires_at(provider, issued_at, expires_in, &access_token)?;
@@ -72,7 +79,7 @@ impl FetchContext {
 /// ```
 /// use std::time::Duration;
 /// use adauth_core::{async_trait, FetchContext, Result, Token, TokenSource};
-/// use secrecy::SecretString;
+/// use secrecy::{ExposeSecret, SecretString};
 ///
 /// #[derive(Debug)]
 /// struct Static;

@@ -118,7 +118,9 @@ impl Token {
 
     /// The time left at `now`, zero once expired.
     pub fn expires_in(&self, now: SystemTime) -> Duration {
-        self.expires_at.duration_since(now).unwrap_or(Duration::ZERO)
+        self.expires_at
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO)
     }
 
     /// The `Authorization` header value, `Bearer <access token>`, marked sensitive so that

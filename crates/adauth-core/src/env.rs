@@ -1,0 +1,76 @@
+//! Reading credentials and settings from environment variables.
+//!
+//! Provider crates read `ADAUTH_<PROVIDER>_<FIELD>` variables through these helpers, with a
+//! lookup function so that tests can supply variables without touching the process
+//! environment.
+
+use crate::{Error, Result};
+
+/// Looks a variable up in the process environment. Unset, empty and non-UTF-8 values all
+/// read as unset.
+pub fn process(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The value of `name`, trimmed; `None` when unset or blank.
+pub fn optional(lookup: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The value of `name`, trimmed, or a [`Configuration`](crate::ErrorKind::Configuration)
+/// error that names the variable.
+pub fn required(
+    provider: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<String> {
+    optional(lookup, name).ok_or_else(|| {
+        Error::configuration(
+            provider.to_owned(),
+            format!("environment variable {name} is not set"),
+        )
+    })
+}
+
+/// A required value that must parse as `T`; the error names the variable but never quotes
+/// its value.
+pub fn required_parsed<T: std::str::FromStr>(
+    provider: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    expected: &str,
+) -> Result<T> {
+    required(provider, lookup, name)?.parse().map_err(|_| {
+        Error::configuration(
+            provider.to_owned(),
+            format!("environment variable {name} must be {expected}"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_missing_or_bad_variable() {
+        let lookup = |name: &str| match name {
+            "A" => Some(" x ".to_owned()),
+            "B" => Some("  ".to_owned()),
+            "N" => Some("12a".to_owned()),
+            _ => None,
+        };
+        assert_eq!(required("p", &lookup, "A").unwrap(), "x");
+        let err = required("p", &lookup, "B").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "p: configuration error: environment variable B is not set"
+        );
+        let err = required_parsed::<u64>("p", &lookup, "N", "an integer").unwrap_err();
+        assert!(err.to_string().contains("N must be an integer"));
+        assert!(!err.to_string().contains("12a"));
+        assert_eq!(optional(&lookup, "C"), None);
+    }
+}
