@@ -1,4 +1,5 @@
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -68,9 +69,39 @@ struct Inner {
 }
 
 struct Entry {
-    token: Arc<Token>,
+    /// Copies of one token, one per stripe: callers on different threads clone different
+    /// `Arc`s, so the cached path does not bounce one reference count between cores.
+    tokens: [Arc<Token>; STRIPES],
     refresh_at: SystemTime,
     usable_until: SystemTime,
+}
+
+const STRIPES: usize = 8;
+
+impl Entry {
+    fn new(token: &Arc<Token>, refresh_at: SystemTime, usable_until: SystemTime) -> Self {
+        Self {
+            tokens: std::array::from_fn(|i| {
+                if i == 0 {
+                    Arc::clone(token)
+                } else {
+                    Arc::new(Token::clone(token))
+                }
+            }),
+            refresh_at,
+            usable_until,
+        }
+    }
+
+    #[inline]
+    fn token(&self) -> Arc<Token> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static STRIPE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+        }
+        let stripe = STRIPE.try_with(|s| *s).unwrap_or(0);
+        Arc::clone(&self.tokens[stripe])
+    }
 }
 
 #[derive(Default)]
@@ -231,10 +262,11 @@ impl TokenCache {
         let now = self.inner.cx.now();
         if let Some(entry) = &*self.inner.current.load() {
             if now < entry.refresh_at {
-                return Ok(Arc::clone(&entry.token));
+                return Ok(entry.token());
             }
         }
-        self.slow_path().await
+        // Boxed so that the cached path's future stays small.
+        Box::pin(self.slow_path()).await
     }
 
     /// The cached token if it can still be served, without fetching.
@@ -242,7 +274,7 @@ impl TokenCache {
         let now = self.inner.cx.now();
         let guard = self.inner.current.load();
         let entry = guard.as_ref()?;
-        (now < entry.usable_until).then(|| Arc::clone(&entry.token))
+        (now < entry.usable_until).then(|| entry.token())
     }
 
     /// Drops `token` from the cache if it is still the current token, and says whether it
@@ -254,11 +286,9 @@ impl TokenCache {
     pub fn invalidate(&self, token: &Token) -> bool {
         let guard = self.inner.current.load();
         match &*guard {
-            Some(entry) if entry.token.same_access_token(token) => {
+            Some(entry) if entry.tokens[0].same_access_token(token) => {
                 let previous = self.inner.current.compare_and_swap(&guard, None);
-                let swapped = previous
-                    .as_ref()
-                    .is_some_and(|p| Arc::ptr_eq(&p.token, &entry.token));
+                let swapped = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, entry));
                 if swapped {
                     tracing::debug!(provider = self.provider(), "token invalidated");
                 }
@@ -277,12 +307,12 @@ impl TokenCache {
             let current = self.inner.current.load_full();
             if let Some(entry) = &current {
                 if now < entry.refresh_at {
-                    return Ok(Arc::clone(&entry.token));
+                    return Ok(entry.token());
                 }
             }
             let valid = current
                 .filter(|e| now < e.usable_until)
-                .map(|e| Arc::clone(&e.token));
+                .map(|e| e.token());
             if let Some(flight) = &slow.flight {
                 (valid, flight.future.clone(), false)
             } else if let Some(failure) = slow.failure.as_ref().filter(|f| now < f.retry_at) {
@@ -382,11 +412,11 @@ impl Inner {
                 let schedule =
                     self.refresh
                         .schedule(token.issued_at(), token.expires_at(), fastrand::f64());
-                self.current.store(Some(Arc::new(Entry {
-                    token: Arc::clone(&token),
-                    refresh_at: schedule.refresh_at,
-                    usable_until: schedule.usable_until,
-                })));
+                self.current.store(Some(Arc::new(Entry::new(
+                    &token,
+                    schedule.refresh_at,
+                    schedule.usable_until,
+                ))));
                 slow.latest = Some(Arc::clone(&token));
                 slow.failure = None;
                 tracing::debug!(
@@ -439,7 +469,7 @@ impl fmt::Debug for TokenCache {
         let current = self.inner.current.load();
         f.debug_struct("TokenCache")
             .field("source", &self.inner.source)
-            .field("token", &current.as_ref().map(|e| &e.token))
+            .field("token", &current.as_ref().map(|e| &e.tokens[0]))
             .finish_non_exhaustive()
     }
 }

@@ -1,0 +1,416 @@
+//! Behaviour of the token cache, on a manual wall clock and paused tokio time.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use adauth_core::secrecy::{ExposeSecret, SecretString};
+use adauth_core::{
+    Error, ErrorKind, FetchContext, ManualClock, RefreshPolicy, Result, Token, TokenCache,
+    TokenSource, async_trait,
+};
+use tokio::sync::{Notify, oneshot};
+
+const LATENCY: Duration = Duration::from_millis(100);
+const LIFETIME: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Default)]
+struct Fake {
+    fetches: AtomicUsize,
+    refreshes: AtomicUsize,
+    fail: AtomicBool,
+    fail_retry_after: Mutex<Option<Duration>>,
+    reject_refresh: AtomicBool,
+    hang: AtomicBool,
+    issue_refresh_tokens: bool,
+    refresh_tokens_used: Mutex<Vec<String>>,
+    /// Notified after every attempt, successful or not.
+    attempted: Notify,
+    /// Dropped together with a hanging fetch.
+    on_drop: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+struct DropSignal(Option<oneshot::Sender<()>>);
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Fake {
+    fn attempts(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst) + self.refreshes.load(Ordering::SeqCst)
+    }
+
+    async fn issue(&self, cx: &FetchContext, name: String) -> Result<Token> {
+        let issued_at = cx.now();
+        let _signal = DropSignal(self.on_drop.lock().unwrap().take());
+        if self.hang.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(LATENCY).await;
+        self.attempted.notify_waiters();
+        if self.fail.load(Ordering::SeqCst) {
+            let mut err = Error::new("fake", ErrorKind::ProviderUnavailable).with_status(503);
+            if let Some(after) = *self.fail_retry_after.lock().unwrap() {
+                err = err.with_retry_after(after);
+            }
+            return Err(err);
+        }
+        let token = Token::new(
+            SecretString::from(name.clone()),
+            issued_at,
+            issued_at + LIFETIME,
+        );
+        Ok(if self.issue_refresh_tokens {
+            token.with_refresh_token(Some(SecretString::from(format!("refresh-{name}"))))
+        } else {
+            token
+        })
+    }
+}
+
+#[async_trait]
+impl TokenSource for Fake {
+    fn provider(&self) -> &str {
+        "fake"
+    }
+
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        self.issue(cx, format!("fetched-{n}")).await
+    }
+
+    async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
+        let n = self.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
+        self.refresh_tokens_used
+            .lock()
+            .unwrap()
+            .push(refresh_token.expose_secret().to_owned());
+        if self.reject_refresh.load(Ordering::SeqCst) {
+            return Err(Error::new("fake", ErrorKind::CredentialsRejected).with_code("invalid_grant"));
+        }
+        let token = self.issue(cx, format!("refreshed-{n}")).await?;
+        // Like providers without rotation: no new refresh token in the answer.
+        Ok(token.with_refresh_token(None))
+    }
+}
+
+fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+struct Setup {
+    fake: Arc<Fake>,
+    clock: ManualClock,
+    cache: TokenCache,
+}
+
+fn setup_with(fake: Fake, background: bool) -> Setup {
+    let fake = Arc::new(fake);
+    let clock = ManualClock::new(t0());
+    let cache = TokenCache::builder(Arc::clone(&fake))
+        .clock(Arc::new(clock.clone()))
+        .refresh_policy(RefreshPolicy::default().jitter(0.0))
+        .background_refresh(background)
+        .build();
+    Setup { fake, clock, cache }
+}
+
+fn setup(background: bool) -> Setup {
+    setup_with(Fake::default(), background)
+}
+
+fn secret(token: &Token) -> &str {
+    token.access_token().expose_secret()
+}
+
+async fn many_callers(cache: &TokenCache, n: usize) -> Vec<Result<Arc<Token>>> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.token().await })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn thousand_concurrent_callers_on_an_empty_cache_make_one_request() {
+    for background in [true, false] {
+        let s = setup(background);
+        let results = many_callers(&s.cache, 1000).await;
+        assert_eq!(s.fake.attempts(), 1, "background={background}");
+        for r in results {
+            assert_eq!(secret(&r.unwrap()), "fetched-1");
+        }
+        // And the next call is served from the cache.
+        assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-1");
+        assert_eq!(s.fake.attempts(), 1);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_caller_that_drives_a_fetch_lets_the_others_finish() {
+    for background in [true, false] {
+        let s = setup(background);
+        // The first caller starts the fetch and gives up half way through it.
+        let gave_up = tokio::time::timeout(LATENCY / 2, s.cache.token()).await;
+        assert!(gave_up.is_err(), "the first caller should have timed out");
+        assert_eq!(s.fake.attempts(), 1);
+        // The others join the same fetch and get its token.
+        let results = many_callers(&s.cache, 10).await;
+        for r in results {
+            assert_eq!(secret(&r.unwrap()), "fetched-1", "background={background}");
+        }
+        assert_eq!(s.fake.attempts(), 1);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_waiter_giving_up_does_not_wedge_the_cache() {
+    let s = setup(false);
+    for _ in 0..3 {
+        assert!(tokio::time::timeout(LATENCY / 4, s.cache.token()).await.is_err());
+    }
+    // The abandoned fetch is resumed, not restarted.
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-1");
+    assert_eq!(s.fake.attempts(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_refresh_inside_the_window_keeps_serving_the_valid_token() {
+    // Caller-driven: the caller that notices the window waits for the refresh.
+    let s = setup(false);
+    let first = s.cache.token().await.unwrap();
+    // 1 h token, 6 min window (10%), no jitter: the window opens at 54 min.
+    s.clock.advance(Duration::from_secs(54 * 60 + 1));
+    s.fake.fail.store(true, Ordering::SeqCst);
+    let served = s.cache.token().await.unwrap();
+    assert_eq!(secret(&served), "fetched-1");
+    assert_eq!(s.fake.attempts(), 2, "one refresh was attempted");
+    // Within the back-off interval nobody tries again, and the token is still served.
+    let results = many_callers(&s.cache, 100).await;
+    assert!(results.iter().all(|r| secret(r.as_ref().unwrap()) == "fetched-1"));
+    assert_eq!(s.fake.attempts(), 2);
+    assert!(Arc::ptr_eq(&first, &s.cache.cached().unwrap()));
+
+    // Once expired, callers wait for the fetch and share its error.
+    s.clock.advance(Duration::from_secs(6 * 60));
+    let results = many_callers(&s.cache, 1000).await;
+    assert_eq!(s.fake.attempts(), 3);
+    for r in results {
+        let err = r.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        assert_eq!(err.provider(), "fake");
+    }
+    assert!(s.cache.cached().is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn background_refresh_inside_the_window_serves_the_old_token_meanwhile() {
+    let s = setup(true);
+    s.cache.token().await.unwrap();
+    s.clock.advance(Duration::from_secs(55 * 60));
+    let attempted = s.fake.attempted.notified();
+    // Callers are answered at once with the valid token while the refresh runs.
+    for _ in 0..100 {
+        assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-1");
+    }
+    attempted.await;
+    // Let the driver store its result.
+    tokio::task::yield_now().await;
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-2");
+    assert_eq!(s.fake.attempts(), 2);
+
+    // A failing background refresh keeps the valid token too.
+    s.clock.advance(Duration::from_secs(55 * 60));
+    s.fake.fail.store(true, Ordering::SeqCst);
+    let attempted = s.fake.attempted.notified();
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-2");
+    attempted.await;
+    tokio::task::yield_now().await;
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-2");
+    assert_eq!(s.fake.attempts(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_source_gets_one_request_per_backoff_interval() {
+    let s = setup(true);
+    s.fake.fail.store(true, Ordering::SeqCst);
+    let results = many_callers(&s.cache, 1000).await;
+    assert_eq!(s.fake.attempts(), 1);
+    assert!(results.iter().all(|r| r.as_ref().unwrap_err().kind() == ErrorKind::ProviderUnavailable));
+
+    // Still inside the first interval (1 s): the shared error, no request.
+    s.clock.advance(Duration::from_millis(900));
+    many_callers(&s.cache, 1000).await;
+    assert_eq!(s.fake.attempts(), 1);
+
+    // After it: one more attempt for 1000 callers.
+    s.clock.advance(Duration::from_millis(200));
+    many_callers(&s.cache, 1000).await;
+    assert_eq!(s.fake.attempts(), 2);
+
+    // The interval doubles: 2 s now.
+    s.clock.advance(Duration::from_millis(1500));
+    many_callers(&s.cache, 1000).await;
+    assert_eq!(s.fake.attempts(), 2);
+    s.clock.advance(Duration::from_millis(600));
+    many_callers(&s.cache, 1000).await;
+    assert_eq!(s.fake.attempts(), 3);
+
+    // Recovery resets the back-off.
+    s.fake.fail.store(false, Ordering::SeqCst);
+    s.clock.advance(Duration::from_secs(5));
+    let results = many_callers(&s.cache, 1000).await;
+    assert_eq!(s.fake.attempts(), 4);
+    assert!(results.iter().all(|r| r.is_ok()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_longer_than_the_backoff_is_honoured() {
+    let s = setup(true);
+    s.fake.fail.store(true, Ordering::SeqCst);
+    *s.fake.fail_retry_after.lock().unwrap() = Some(Duration::from_secs(30));
+    assert!(s.cache.token().await.is_err());
+    s.clock.advance(Duration::from_secs(29));
+    let err = s.cache.token().await.unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
+    assert_eq!(s.fake.attempts(), 1);
+    s.clock.advance(Duration::from_secs(2));
+    assert!(s.cache.token().await.is_err());
+    assert_eq!(s.fake.attempts(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn invalidating_an_older_token_keeps_the_newer_one() {
+    let s = setup(true);
+    let old = s.cache.token().await.unwrap();
+    assert!(s.cache.invalidate(&old));
+    let new = s.cache.token().await.unwrap();
+    assert_eq!(secret(&new), "fetched-2");
+    // A late 401 for the old token must not throw the new one away.
+    assert!(!s.cache.invalidate(&old));
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-2");
+    assert_eq!(s.fake.attempts(), 2);
+    // Invalidating the current one works, once.
+    assert!(s.cache.invalidate(&new));
+    assert!(!s.cache.invalidate(&new));
+}
+
+#[tokio::test(start_paused = true)]
+async fn refresh_tokens_are_used_and_a_rejected_one_falls_back_to_a_fetch() {
+    let s = setup_with(
+        Fake {
+            issue_refresh_tokens: true,
+            ..Fake::default()
+        },
+        true,
+    );
+    let first = s.cache.token().await.unwrap();
+    assert_eq!(secret(&first), "fetched-1");
+
+    // Expired: renewed with the refresh token, not a new fetch.
+    s.clock.advance(LIFETIME);
+    let second = s.cache.token().await.unwrap();
+    assert_eq!(secret(&second), "refreshed-1");
+    assert_eq!(s.fake.fetches.load(Ordering::SeqCst), 1);
+    // The answer carried no refresh token, so the previous one is kept.
+    assert_eq!(
+        second.refresh_token().map(|t| t.expose_secret().to_owned()),
+        Some("refresh-fetched-1".to_owned())
+    );
+
+    // After a 401 the refresh token still serves.
+    assert!(s.cache.invalidate(&second));
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "refreshed-2");
+
+    // A rejected refresh token: one full fetch follows at once.
+    s.fake.reject_refresh.store(true, Ordering::SeqCst);
+    s.clock.advance(LIFETIME);
+    let fourth = s.cache.token().await.unwrap();
+    assert_eq!(secret(&fourth), "fetched-2");
+    assert_eq!(s.fake.fetches.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        *s.fake.refresh_tokens_used.lock().unwrap(),
+        vec!["refresh-fetched-1"; 3]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_task_outlives_the_cache() {
+    let s = setup_with(
+        Fake {
+            hang: AtomicBool::new(true),
+            ..Fake::default()
+        },
+        true,
+    );
+    let (tx, rx) = oneshot::channel();
+    *s.fake.on_drop.lock().unwrap() = Some(tx);
+    assert!(tokio::time::timeout(LATENCY, s.cache.token()).await.is_err());
+    assert_eq!(s.fake.attempts(), 1);
+    drop(s.cache);
+    // The fetch's future is dropped with the cache's task: its signal arrives.
+    rx.await.unwrap();
+    assert_eq!(Arc::strong_count(&s.fake), 1, "nothing holds the source any more");
+}
+
+#[tokio::test(start_paused = true)]
+async fn absurd_expiries_are_cached_without_panicking() {
+    #[derive(Debug)]
+    struct Absurd(SystemTime);
+    #[async_trait]
+    impl TokenSource for Absurd {
+        fn provider(&self) -> &str {
+            "absurd"
+        }
+        async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+            Ok(Token::new(SecretString::from("t"), cx.now(), self.0))
+        }
+    }
+    let far = UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
+    for expires_at in [far, UNIX_EPOCH, t0()] {
+        let clock = ManualClock::new(t0());
+        let cache = TokenCache::builder(Absurd(expires_at))
+            .clock(Arc::new(clock))
+            .build();
+        assert!(cache.token().await.is_ok());
+    }
+}
+
+#[test]
+fn the_cache_is_send_sync_and_debug_hides_the_token() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<TokenCache>();
+    let s = setup(false);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        s.cache.token().await.unwrap();
+    });
+    let shown = format!("{:?}", s.cache);
+    assert!(shown.contains("[redacted]"), "{shown}");
+    assert!(!shown.contains("fetched-1"), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_flight_holds_across_worker_threads() {
+    for background in [true, false] {
+        let s = setup(background);
+        let results = many_callers(&s.cache, 500).await;
+        assert!(results.iter().all(|r| secret(r.as_ref().unwrap()) == "fetched-1"));
+        assert_eq!(s.fake.attempts(), 1, "background={background}");
+    }
+}
