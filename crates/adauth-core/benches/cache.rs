@@ -12,7 +12,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use adauth_core::secrecy::SecretString;
-use adauth_core::{Clock, FetchContext, SystemClock, Result, Token, TokenCache, TokenSource, async_trait};
+use adauth_core::{
+    Clock, FetchContext, Result, SystemClock, Token, TokenCache, TokenSource, async_trait,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 #[derive(Debug)]
@@ -56,12 +58,7 @@ impl RwLockCache {
 }
 
 /// Measures `op` while another thread runs it in a loop.
-fn contended<T: Send + Sync + 'static>(
-    c: &mut Criterion,
-    name: &str,
-    shared: Arc<T>,
-    op: fn(&T),
-) {
+fn contended<T: Send + Sync + 'static>(c: &mut Criterion, name: &str, shared: Arc<T>, op: fn(&T)) {
     let stop = Arc::new(AtomicBool::new(false));
     let other = {
         let (shared, stop) = (Arc::clone(&shared), Arc::clone(&stop));

@@ -91,7 +91,9 @@ impl TokenSource for Fake {
             .unwrap()
             .push(refresh_token.expose_secret().to_owned());
         if self.reject_refresh.load(Ordering::SeqCst) {
-            return Err(Error::new("fake", ErrorKind::CredentialsRejected).with_code("invalid_grant"));
+            return Err(
+                Error::new("fake", ErrorKind::CredentialsRejected).with_code("invalid_grant")
+            );
         }
         let token = self.issue(cx, format!("refreshed-{n}")).await?;
         // Like providers without rotation: no new refresh token in the answer.
@@ -178,7 +180,11 @@ async fn dropping_the_caller_that_drives_a_fetch_lets_the_others_finish() {
 async fn every_waiter_giving_up_does_not_wedge_the_cache() {
     let s = setup(false);
     for _ in 0..3 {
-        assert!(tokio::time::timeout(LATENCY / 4, s.cache.token()).await.is_err());
+        assert!(
+            tokio::time::timeout(LATENCY / 4, s.cache.token())
+                .await
+                .is_err()
+        );
     }
     // The abandoned fetch is resumed, not restarted.
     assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-1");
@@ -198,7 +204,11 @@ async fn a_failed_refresh_inside_the_window_keeps_serving_the_valid_token() {
     assert_eq!(s.fake.attempts(), 2, "one refresh was attempted");
     // Within the back-off interval nobody tries again, and the token is still served.
     let results = many_callers(&s.cache, 100).await;
-    assert!(results.iter().all(|r| secret(r.as_ref().unwrap()) == "fetched-1"));
+    assert!(
+        results
+            .iter()
+            .all(|r| secret(r.as_ref().unwrap()) == "fetched-1")
+    );
     assert_eq!(s.fake.attempts(), 2);
     assert!(Arc::ptr_eq(&first, &s.cache.cached().unwrap()));
 
@@ -247,7 +257,11 @@ async fn a_failing_source_gets_one_request_per_backoff_interval() {
     s.fake.fail.store(true, Ordering::SeqCst);
     let results = many_callers(&s.cache, 1000).await;
     assert_eq!(s.fake.attempts(), 1);
-    assert!(results.iter().all(|r| r.as_ref().unwrap_err().kind() == ErrorKind::ProviderUnavailable));
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().unwrap_err().kind() == ErrorKind::ProviderUnavailable)
+    );
 
     // Still inside the first interval (1 s): the shared error, no request.
     s.clock.advance(Duration::from_millis(900));
@@ -356,12 +370,20 @@ async fn no_task_outlives_the_cache() {
     );
     let (tx, rx) = oneshot::channel();
     *s.fake.on_drop.lock().unwrap() = Some(tx);
-    assert!(tokio::time::timeout(LATENCY, s.cache.token()).await.is_err());
+    assert!(
+        tokio::time::timeout(LATENCY, s.cache.token())
+            .await
+            .is_err()
+    );
     assert_eq!(s.fake.attempts(), 1);
     drop(s.cache);
     // The fetch's future is dropped with the cache's task: its signal arrives.
     rx.await.unwrap();
-    assert_eq!(Arc::strong_count(&s.fake), 1, "nothing holds the source any more");
+    assert_eq!(
+        Arc::strong_count(&s.fake),
+        1,
+        "nothing holds the source any more"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -410,7 +432,11 @@ async fn single_flight_holds_across_worker_threads() {
     for background in [true, false] {
         let s = setup(background);
         let results = many_callers(&s.cache, 500).await;
-        assert!(results.iter().all(|r| secret(r.as_ref().unwrap()) == "fetched-1"));
+        assert!(
+            results
+                .iter()
+                .all(|r| secret(r.as_ref().unwrap()) == "fetched-1")
+        );
         assert_eq!(s.fake.attempts(), 1, "background={background}");
     }
 }
