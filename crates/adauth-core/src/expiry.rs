@@ -30,6 +30,7 @@ pub struct ExpiresIn(Repr);
 #[derive(Clone, PartialEq, Eq)]
 enum Repr {
     Seconds(i128),
+    /// What was sent, cut to 32 characters: shown by `Debug` only.
     NotANumber(String),
 }
 
@@ -198,9 +199,11 @@ impl ExpiryPolicy {
                 let lifetime = Duration::from_secs(secs).min(max);
                 Ok(issued_at.checked_add(lifetime).unwrap_or(latest))
             }
-            Some(Repr::NotANumber(text)) => Err(Error::unexpected(
+            // The value itself is not repeated: errors never quote what a provider sent in
+            // a token response.
+            Some(Repr::NotANumber(_)) => Err(Error::unexpected(
                 provider.to_owned(),
-                format!("`expires_in` is not a number of seconds: {text:?}"),
+                "the token lifetime (`expires_in`) is not a number of seconds",
             )),
             _ => {
                 let from_jwt = self
@@ -417,9 +420,10 @@ mod tests {
         let err = at(r#"{"expires_in":"soon"}"#).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::UnexpectedResponse);
         assert!(
-            err.to_string().contains("`expires_in` is not a number"),
+            err.to_string().contains("(`expires_in`) is not a number"),
             "{err}"
         );
+        assert!(!err.to_string().contains("soon"), "{err}");
         assert!(at(r#"{"expires_in":true}"#).is_err());
     }
 

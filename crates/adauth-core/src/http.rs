@@ -214,8 +214,12 @@ impl HttpClient {
         }
     }
 
-    /// Uses `client` for every request. adauth relies on it for timeouts and redirect
-    /// handling: see [`default_client`] for what it sets.
+    /// Uses `client` for every request.
+    ///
+    /// adauth relies on the client for timeouts and redirects. Build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`: reqwest follows redirects by default,
+    /// and on a 307 or 308 it would send the token request, credentials included, to
+    /// wherever the redirect points. See [`default_client`] for all that adauth sets.
     pub fn with_client(client: reqwest::Client) -> Self {
         let this = Self::new();
         let _ = this.client.set(client);
@@ -593,8 +597,8 @@ const REQUEST_CODES: &[&str] = &[
 /// | status / code | kind |
 /// |---|---|
 /// | 429 | [`RateLimited`](ErrorKind::RateLimited) |
-/// | 5xx | [`ProviderUnavailable`](ErrorKind::ProviderUnavailable) |
-/// | `invalid_client`, `invalid_grant`, `unauthorized_client`, `access_denied`, `invalid_token` | [`CredentialsRejected`](ErrorKind::CredentialsRejected) |
+/// | 5xx, and the OAuth codes `server_error` and `temporarily_unavailable` at any status | [`ProviderUnavailable`](ErrorKind::ProviderUnavailable) |
+/// | `invalid_client`, `invalid_grant`, `unauthorized_client`, `access_denied`, `invalid_token`, `unauthorized` | [`CredentialsRejected`](ErrorKind::CredentialsRejected) |
 /// | `invalid_request`, `unsupported_grant_type`, `invalid_scope`, `unsupported_response_type` | [`RequestRejected`](ErrorKind::RequestRejected) |
 /// | 401, 403 | [`CredentialsRejected`](ErrorKind::CredentialsRejected) |
 /// | 400, 405, 409, 411, 413, 415, 422 | [`RequestRejected`](ErrorKind::RequestRejected) |
@@ -607,6 +611,9 @@ pub fn classify(status: StatusCode, code: Option<&str>) -> ErrorKind {
         return ErrorKind::ProviderUnavailable;
     }
     if let Some(code) = code.map(str::to_ascii_lowercase) {
+        if matches!(code.as_str(), "server_error" | "temporarily_unavailable") {
+            return ErrorKind::ProviderUnavailable;
+        }
         if CREDENTIAL_CODES.contains(&code.as_str()) {
             return ErrorKind::CredentialsRejected;
         }
@@ -708,6 +715,10 @@ mod tests {
         );
         assert_eq!(classify(s(401), None), ErrorKind::CredentialsRejected);
         assert_eq!(classify(s(404), None), ErrorKind::UnexpectedResponse);
+        assert_eq!(
+            classify(s(400), Some("temporarily_unavailable")),
+            ErrorKind::ProviderUnavailable
+        );
         assert_eq!(classify(s(302), None), ErrorKind::UnexpectedResponse);
     }
 

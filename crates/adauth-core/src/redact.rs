@@ -15,9 +15,10 @@ const SECRET_KEYS: &[&str] = &[
 ///
 /// The whole body is redacted first and only then cut, so a cut can never leave half a secret
 /// behind:
-/// - the value after any quoted key containing `token`, `secret`, `password`, `session`,
-///   `code`, `cookie`, `key` or `jwt` is replaced by `[redacted]`, even when the body is
-///   truncated mid-value;
+/// - the value after any key containing `token`, `secret`, `password`, `session`, `code`,
+///   `cookie`, `key` or `jwt` is replaced by `[redacted]`, whether the body is JSON
+///   (`"access_token": "..."`), form-encoded (`access_token=...`) or text (`token: ...`), and
+///   even when the body is truncated mid-value;
 /// - anything shaped like a JWT (`eyJ...`) is replaced by `[redacted]`;
 /// - control characters and runs of white space become single spaces.
 ///
@@ -57,66 +58,68 @@ pub fn redact_excerpt(body: &[u8]) -> String {
     out
 }
 
-/// Replaces the string (or bare) value that follows a secret-looking quoted key.
+/// Replaces the value that follows a secret-looking key, in any of the forms error bodies
+/// take: JSON (`"access_token": "..."`), form encoding (`access_token=...&`) and plain text
+/// or headers (`token: ...`).
 fn redact_keyed_values(text: &str) -> String {
     let bytes = text.as_bytes();
+    let is_key_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
     let mut out = String::with_capacity(text.len());
-    let mut i = 0;
     let mut copied = 0;
+    let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] != b'"' {
+        if !is_key_byte(bytes[i]) || (i > 0 && is_key_byte(bytes[i - 1])) {
             i += 1;
             continue;
         }
-        // A quoted string: find its end.
-        let start = i + 1;
-        let mut j = start;
-        while j < bytes.len() && bytes[j] != b'"' {
-            j += if bytes[j] == b'\\' { 2 } else { 1 };
+        // A word: is it a secret-looking key followed by `:` or `=`?
+        let key_start = i;
+        while i < bytes.len() && is_key_byte(bytes[i]) {
+            i += 1;
         }
-        let end = j.min(bytes.len());
-        let key = &text[start..end];
-        i = end + 1;
-        // Is it a key (followed by a colon) with a secret-looking name?
+        let key = &text[key_start..i];
         let mut k = i;
-        while k < bytes.len() && bytes[k].is_ascii_whitespace() {
+        if k < bytes.len() && bytes[k] == b'"' {
             k += 1;
         }
-        if k >= bytes.len() || bytes[k] != b':' || !is_secret_key(key) {
+        while k < bytes.len() && bytes[k] == b' ' {
+            k += 1;
+        }
+        if k >= bytes.len() || !matches!(bytes[k], b':' | b'=') || !is_secret_key(key) {
             continue;
         }
         k += 1;
         while k < bytes.len() && bytes[k].is_ascii_whitespace() {
             k += 1;
         }
-        let (value_start, value_end, quoted) = if k < bytes.len() && bytes[k] == b'"' {
-            let mut m = k + 1;
+        let quoted = k < bytes.len() && bytes[k] == b'"';
+        let value_start = k + usize::from(quoted);
+        let mut m = value_start;
+        if quoted {
             while m < bytes.len() && bytes[m] != b'"' {
                 m += if bytes[m] == b'\\' { 2 } else { 1 };
             }
-            (k + 1, m.min(bytes.len()), true)
         } else {
-            let mut m = k;
-            while m < bytes.len() && !matches!(bytes[m], b',' | b'}' | b']') {
+            while m < bytes.len()
+                && !bytes[m].is_ascii_whitespace()
+                && !matches!(bytes[m], b'&' | b',' | b';' | b'}' | b']' | b'<' | b'"')
+            {
                 m += 1;
             }
-            (k, m, false)
-        };
-        // Leave numbers, booleans and null alone: they are never secrets here and they keep
-        // the excerpt useful (`"expires_in": 0` stays readable).
-        let value = text[value_start..value_end].trim();
-        let harmless = !quoted
-            && (value.is_empty()
-                || matches!(value, "true" | "false" | "null")
-                || value.parse::<f64>().is_ok());
-        if harmless || (quoted && value.is_empty()) {
-            i = value_end;
-            continue;
         }
-        out.push_str(&text[copied..value_start]);
-        out.push_str(REDACTED);
-        copied = value_end;
-        i = value_end + usize::from(quoted);
+        let value_end = m.min(bytes.len());
+        let value = &text[value_start..value_end];
+        // Numbers, booleans and null are never secrets here and keep the excerpt useful
+        // (`"expires_in": 0` stays readable).
+        let harmless = value.is_empty()
+            || (!quoted
+                && (matches!(value, "true" | "false" | "null") || value.parse::<f64>().is_ok()));
+        if !harmless {
+            out.push_str(&text[copied..value_start]);
+            out.push_str(REDACTED);
+            copied = value_end;
+        }
+        i = value_end.max(i);
     }
     out.push_str(&text[copied.min(text.len())..]);
     out
@@ -193,6 +196,46 @@ mod tests {
         assert!(excerpt.starts_with("<html> xxx"));
         assert!(excerpt.ends_with("..."));
         assert_eq!(excerpt.chars().count(), 203);
+    }
+
+    #[test]
+    fn redacts_form_encoded_and_plain_text_values() {
+        assert_eq!(
+            redact_excerpt(b"access_token=CANARY-1&expires_in=3600&token_type=bearer"),
+            "access_token=[redacted]&expires_in=3600&token_type=bearer"
+        );
+        assert_eq!(
+            redact_excerpt(b"invalid token: CANARY-2, try again"),
+            "invalid token: [redacted], try again"
+        );
+        assert_eq!(
+            redact_excerpt(b"<p>session=CANARY-3</p>"),
+            "<p>session=[redacted]</p>"
+        );
+        assert_eq!(
+            redact_excerpt(br#"{access_token: "CANARY-4"}"#),
+            r#"{access_token: "[redacted]"}"#
+        );
+        // A URL is not a key-value pair.
+        assert_eq!(
+            redact_excerpt(b"see https://x.example/"),
+            "see https://x.example/"
+        );
+    }
+
+    #[test]
+    fn every_prefix_of_tricky_bodies_is_handled() {
+        let samples: [&[u8]; 3] = [
+            b"{\"access_token\":\"a\\\"b\\\\\",\"refresh_token\": x, \"k\xc3\xa9y\": \"\xc3\xa9\\\xc3\xa9\"}",
+            b"token=\xe2\x82\xac&code=\\\xe2\x82\xac; session: \"",
+            b"eyJ\xf0\x9f\x98\x80.eyJ",
+        ];
+        for sample in samples {
+            for end in 0..=sample.len() {
+                let excerpt = redact_excerpt(&sample[..end]);
+                assert!(excerpt.chars().count() <= 203);
+            }
+        }
     }
 
     #[test]
