@@ -506,10 +506,20 @@ impl HttpResponse {
     /// Parses a 2xx JSON body into `T`; any other status becomes the error that
     /// [`into_error`](Self::into_error) makes.
     pub fn success_json<T: DeserializeOwned>(&self, provider: &str) -> Result<T> {
+        self.success_json_with(provider, classify)
+    }
+
+    /// Parses a 2xx JSON body into `T`; any other status becomes the error that
+    /// [`error_with`](Self::error_with) makes with `classify`.
+    pub fn success_json_with<T: DeserializeOwned>(
+        &self,
+        provider: &str,
+        classify: impl Fn(StatusCode, Option<&str>) -> ErrorKind,
+    ) -> Result<T> {
         if self.status.is_success() {
             self.json(provider)
         } else {
-            Err(self.into_error(provider))
+            Err(self.error_with(provider, classify))
         }
     }
 

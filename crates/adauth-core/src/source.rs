@@ -3,6 +3,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+use reqwest::RequestBuilder;
+use reqwest::header::AUTHORIZATION;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Clock, ExpiresIn, ExpiryPolicy, Result, SystemClock, Token};
@@ -79,7 +81,7 @@ impl FetchContext {
 /// ```
 /// use std::time::Duration;
 /// use adauth_core::{async_trait, FetchContext, Result, Token, TokenSource};
-/// use secrecy::{ExposeSecret, SecretString};
+/// use secrecy::SecretString;
 ///
 /// #[derive(Debug)]
 /// struct Static;
@@ -112,6 +114,13 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
         let _ = refresh_token;
         self.fetch(cx).await
     }
+
+    /// Applies `token` to an API request: `Authorization: Bearer <token>` by default (marked
+    /// sensitive), plus whatever else the provider requires, such as an account header or
+    /// a session cookie.
+    fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
+        Ok(request.header(AUTHORIZATION, token.authorization_header(self.provider())?))
+    }
 }
 
 macro_rules! forward_source {
@@ -130,6 +139,9 @@ macro_rules! forward_source {
                 refresh_token: &SecretString,
             ) -> Result<Token> {
                 (**self).refresh(cx, refresh_token).await
+            }
+            fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
+                (**self).authorize(request, token)
             }
         }
     };

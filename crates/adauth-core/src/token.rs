@@ -36,6 +36,7 @@ pub struct Token {
     refresh_token: Option<SecretString>,
     scope: Option<String>,
     extras: Extras,
+    secret_extras: BTreeMap<String, SecretString>,
 }
 
 impl Token {
@@ -49,6 +50,7 @@ impl Token {
             refresh_token: None,
             scope: None,
             extras: Extras::default(),
+            secret_extras: BTreeMap::new(),
         }
     }
 
@@ -74,6 +76,18 @@ impl Token {
     pub fn with_extra(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.extras.0.insert(key.into(), value.into());
         self
+    }
+
+    /// Adds a secret that belongs with the token, such as a session cookie issued for it.
+    /// `Debug` shows only its name.
+    pub fn with_secret_extra(mut self, key: impl Into<String>, value: SecretString) -> Self {
+        self.secret_extras.insert(key.into(), value);
+        self
+    }
+
+    /// A secret added with [`with_secret_extra`](Self::with_secret_extra).
+    pub fn secret_extra(&self, key: &str) -> Option<&SecretString> {
+        self.secret_extras.get(key)
     }
 
     /// The access token.
@@ -167,6 +181,10 @@ impl fmt::Debug for Token {
             )
             .field("scope", &self.scope)
             .field("extras", &self.extras)
+            .field(
+                "secret_extras",
+                &self.secret_extras.keys().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
