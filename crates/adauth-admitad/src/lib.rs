@@ -1,0 +1,1 @@
+//! admitad access tokens for adauth.

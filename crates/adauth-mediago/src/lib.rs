@@ -1,0 +1,1 @@
+//! mediago access tokens for adauth.

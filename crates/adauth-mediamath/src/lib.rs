@@ -1,0 +1,1 @@
+//! mediamath access tokens for adauth.
