@@ -27,6 +27,13 @@ pub const ENV_CLIENT_ID: &str = "ADAUTH_FYBER_CLIENT_ID";
 pub const ENV_CLIENT_SECRET: &str = "ADAUTH_FYBER_CLIENT_SECRET";
 /// `ADAUTH_FYBER_BASE_URL`: optional, overrides [`DEFAULT_BASE_URL`].
 pub const ENV_BASE_URL: &str = "ADAUTH_FYBER_BASE_URL";
+/// Every environment variable this crate reads.
+pub const ENV_VARS: &[&str] = &[ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_BASE_URL];
+
+/// The source the environment describes, boxed: see [`Credentials::from_env`].
+pub fn source_from_env() -> Result<Box<dyn TokenSource>> {
+    Ok(Box::new(FyberSource::from_env()?))
+}
 
 /// Reporting API credentials: the API ID (`client_id`) and password (`client_secret`) that
 /// Digital Turbine sends by encrypted email, and the API host.
