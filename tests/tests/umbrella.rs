@@ -1,0 +1,177 @@
+//! End to end through the `adauth` umbrella: a provider source behind a `TokenCache`, against
+//! a mock of the provider's token endpoint and a protected API endpoint on loopback.
+
+use std::sync::Arc;
+
+use adauth::secrecy::ExposeSecret;
+use adauth::{ErrorKind, TokenCache, TokenSource};
+use httpmock::prelude::*;
+use serde_json::json;
+
+const CANARY_SECRET: &str = "CANARY-SECRET-e2e";
+
+fn fyber(server: &MockServer) -> adauth::fyber::FyberSource {
+    let credentials = adauth::fyber::Credentials::builder()
+        .client_id("reporting-id")
+        .client_secret(CANARY_SECRET)
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    adauth::fyber::FyberSource::new(credentials).unwrap()
+}
+
+fn adgem(server: &MockServer) -> adauth::adgem::AdGemSource {
+    let credentials = adauth::adgem::Credentials::builder()
+        .pub_id(12)
+        .app_id(34)
+        .client_id("app-client")
+        .client_secret(CANARY_SECRET)
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    adauth::adgem::AdGemSource::new(credentials).unwrap()
+}
+
+/// A token endpoint that issues `token` under the provider's field names.
+async fn token_endpoint<'a>(
+    server: &'a MockServer,
+    path: &str,
+    body: serde_json::Value,
+) -> httpmock::Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(path)
+                .header("content-type", "application/json");
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(body);
+        })
+        .await
+}
+
+/// An API endpoint that accepts only `Bearer <token>`.
+async fn protected<'a>(server: &'a MockServer, token: &str) -> httpmock::Mock<'a> {
+    let header = format!("Bearer {token}");
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/report")
+                .header("authorization", header.as_str());
+            then.status(200).body("ok");
+        })
+        .await
+}
+
+/// Many concurrent callers, one token request; the token opens the protected endpoint;
+/// invalidating it fetches exactly one more, and a stale invalidation keeps the new one.
+/// `body` gives the provider's token answer for an access token.
+async fn exercise(
+    cache: TokenCache,
+    server: &MockServer,
+    path: &str,
+    body: fn(&str) -> serde_json::Value,
+) {
+    let first = token_endpoint(server, path, body("token-1")).await;
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.token().await })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for task in tasks {
+        tokens.push(task.await.unwrap().unwrap());
+    }
+    assert_eq!(first.calls_async().await, 1, "{}", cache.provider());
+    let token = Arc::clone(&tokens[0]);
+    assert_eq!(token.access_token().expose_secret(), "token-1");
+    assert!(tokens.iter().all(|t| t.same_access_token(&token)));
+
+    let api = protected(server, "token-1").await;
+    let request = reqwest::Client::new().get(server.url("/api/report"));
+    let response = cache
+        .source()
+        .authorize(request, &token)
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(api.calls_async().await, 1);
+
+    // The API said 401: drop that token; the provider now issues another.
+    first.delete_async().await;
+    let second = token_endpoint(server, path, body("token-2")).await;
+    assert!(cache.invalidate(&token));
+    let again = cache.token().await.unwrap();
+    assert_eq!(again.access_token().expose_secret(), "token-2");
+    assert_eq!(second.calls_async().await, 1);
+    // A late 401 for the first token must not evict the second.
+    assert!(!cache.invalidate(&token));
+    assert!(cache.token().await.unwrap().same_access_token(&again));
+    assert_eq!(second.calls_async().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fyber_through_the_umbrella() {
+    let server = MockServer::start_async().await;
+    let cache = TokenCache::new(fyber(&server));
+    exercise(
+        cache,
+        &server,
+        "/auth/v1/token",
+        |token| json!({"accessToken": token, "tokenType": "bearer", "expiresIn": 3600}),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adgem_through_the_umbrella() {
+    let server = MockServer::start_async().await;
+    let cache = TokenCache::new(adgem(&server));
+    exercise(
+        cache,
+        &server,
+        "/v1/apps/tokens",
+        |token| json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn rejected_credentials_reach_every_caller_with_the_provider_words_and_no_secret() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/apps/tokens");
+            then.status(401)
+                .header("content-type", "application/json")
+                .body(format!(
+                    r#"{{"error":"invalid_client","error_description":"Invalid client credentials {CANARY_SECRET}"}}"#
+                ));
+        })
+        .await;
+    let cache = TokenCache::new(adgem(&server));
+    let (a, b) = tokio::join!(cache.token(), cache.token());
+    assert_eq!(mock.calls_async().await, 1);
+    for err in [a.unwrap_err(), b.unwrap_err()] {
+        assert_eq!(err.kind(), ErrorKind::CredentialsRejected);
+        assert_eq!(err.provider(), "adgem");
+        assert_eq!(err.code(), Some("invalid_client"));
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("HTTP 401"), "{shown}");
+        assert!(shown.contains("Invalid client credentials"), "{shown}");
+        assert!(!shown.contains(CANARY_SECRET), "{shown}");
+    }
+    assert!(!format!("{cache:?}").contains(CANARY_SECRET));
+}
+
+#[test]
+fn the_umbrella_reexports_the_core_and_every_provider() {
+    fn is_source<T: TokenSource>() {}
+    is_source::<adauth::fyber::FyberSource>();
+    is_source::<adauth::adgem::AdGemSource>();
+    assert_eq!(adauth::fyber::PROVIDER, "fyber");
+    assert_eq!(adauth::adgem::PROVIDER, "adgem");
+}
