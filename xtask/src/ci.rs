@@ -86,7 +86,69 @@ pub(crate) fn features() -> Result<(), Failure> {
         ])
         .run_step("features")?;
     }
-    Cmd::cargo(["check", "-p", UMBRELLA, "--all-features"]).run_step("features")
+    Cmd::cargo(["check", "-p", UMBRELLA, "--all-features"]).run_step("features")?;
+    isolation(&features)
+}
+
+/// Checks that each provider feature of the umbrella pulls in its own provider crate
+/// (`adauth-<feature>`) and no other one, and that no feature pulls in none.
+fn isolation(features: &[String]) -> Result<(), Failure> {
+    let providers: Vec<String> = features
+        .iter()
+        .filter(|f| !SKIPPED_FEATURES.contains(&f.as_str()))
+        .map(|f| format!("adauth-{f}"))
+        .collect();
+    let mut selections: Vec<Option<&str>> = vec![None];
+    selections.extend(
+        features
+            .iter()
+            .filter(|f| !SKIPPED_FEATURES.contains(&f.as_str()))
+            .map(|f| Some(f.as_str())),
+    );
+    for selection in selections {
+        let mut args = vec![
+            "tree",
+            "-p",
+            UMBRELLA,
+            "--no-default-features",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ];
+        if let Some(feature) = selection {
+            args.extend(["--features", feature]);
+        }
+        let tree = Cmd::cargo(args).output_of_step("isolation")?;
+        let crates: Vec<&str> = tree
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .collect();
+        let expected = selection.map(|f| format!("adauth-{f}"));
+        if let Some(expected) = &expected
+            && !crates.contains(&expected.as_str())
+        {
+            return Err(Failure::Other(format!(
+                "isolation: feature `{}` of {UMBRELLA} does not pull in `{expected}`; \
+                 make the feature enable `dep:{expected}`",
+                selection.unwrap_or_default()
+            )));
+        }
+        if let Some(stray) = providers
+            .iter()
+            .find(|p| Some(*p) != expected.as_ref() && crates.contains(&p.as_str()))
+        {
+            return Err(Failure::Other(format!(
+                "isolation: {UMBRELLA} with {} pulls in `{stray}`; \
+                 provider crates must be optional and enabled only by their own feature",
+                selection.map_or("no features".to_owned(), |f| format!("only `{f}`"))
+            )));
+        }
+    }
+    say("isolation: ok (each provider feature pulls in its own crate only)");
+    Ok(())
 }
 
 /// Runs `cargo deny check bans licenses sources`; returns whether it ran.

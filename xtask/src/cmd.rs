@@ -87,6 +87,28 @@ impl Cmd {
             .is_ok_and(|status| status.success())
     }
 
+    /// Runs the command as part of the step `step` and returns its standard output; its
+    /// standard error is let through.
+    pub(crate) fn output_of_step(&self, step: &'static str) -> Result<String, Failure> {
+        let line = self.display();
+        say(&format!("{step}: {line}"));
+        let fail = |reason: String| Failure::Step {
+            step,
+            command: line.clone(),
+            reason,
+        };
+        let output = self
+            .command()
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|err| fail(format!("could not be started: {err}")))?;
+        if !output.status.success() {
+            return Err(fail(format!("exited with {}", output.status)));
+        }
+        String::from_utf8(output.stdout).map_err(|_| fail("printed non-UTF-8 output".to_owned()))
+    }
+
     /// Runs the command as the step `step`: prints a header naming it, lets
     /// its output through, then prints how long it took.
     pub(crate) fn run_step(&self, step: &'static str) -> Result<(), Failure> {
