@@ -1,23 +1,42 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-use std::fmt;
+mod apps;
+mod users;
 
-use adauth_core::http::{self, HttpClient};
-use adauth_core::secrecy::{ExposeSecret, SecretString};
-use adauth_core::{ExpiresIn, FetchContext, Result, Token, TokenSource, async_trait, env};
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use adauth_core::{Error, Result, TokenSource, env, http};
 use url::Url;
+
+pub use apps::{AdGemSource, Credentials, CredentialsBuilder};
+pub use users::{UserCredentials, UserCredentialsBuilder, UserTokenSource};
 
 /// The provider name used in errors and logs.
 pub const PROVIDER: &str = "adgem";
 
-/// The Targeted API host from AdGem's documentation.
-pub const DEFAULT_BASE_URL: &str = "https://targeted-api.adgem.com/";
+/// The Targeted API host, where AdGem documents both token endpoints.
+pub const TARGETED_API_BASE_URL: &str = "https://targeted-api.adgem.com/";
 
-/// The application token endpoint, relative to the base URL.
+/// The Offer API host, which serves the refresh-token exchange ([`USER_TOKEN_PATH`]).
+pub const OFFER_API_BASE_URL: &str = "https://offer-api.adgem.com/";
+
+/// The default host: the Targeted API, as AdGem's documentation gives it.
+pub const DEFAULT_BASE_URL: &str = TARGETED_API_BASE_URL;
+
+/// The application token endpoint (`adgem_pub_id`, `adgem_app_id`, client id and secret, as
+/// JSON), relative to the base URL.
 pub const TOKEN_PATH: &str = "/v1/apps/tokens";
 
+/// The refresh-token exchange (`grant_type=refresh_token`, form-encoded), relative to the
+/// base URL.
+pub const USER_TOKEN_PATH: &str = "/v1/users/token";
+
+/// `ADAUTH_ADGEM_REFRESH_TOKEN`: the long-lived refresh token AdGem issues for an app. When
+/// set, [`source_from_env`] uses the refresh-token exchange and no other credential variable
+/// is needed.
+pub const ENV_REFRESH_TOKEN: &str = "ADAUTH_ADGEM_REFRESH_TOKEN";
 /// `ADAUTH_ADGEM_PUB_ID`: the AdGem publisher identifier (an integer).
 pub const ENV_PUB_ID: &str = "ADAUTH_ADGEM_PUB_ID";
 /// `ADAUTH_ADGEM_APP_ID`: the AdGem application identifier (an integer).
@@ -26,268 +45,131 @@ pub const ENV_APP_ID: &str = "ADAUTH_ADGEM_APP_ID";
 pub const ENV_CLIENT_ID: &str = "ADAUTH_ADGEM_CLIENT_ID";
 /// `ADAUTH_ADGEM_CLIENT_SECRET`: the application's client secret.
 pub const ENV_CLIENT_SECRET: &str = "ADAUTH_ADGEM_CLIENT_SECRET";
-/// `ADAUTH_ADGEM_BASE_URL`: optional, overrides [`DEFAULT_BASE_URL`].
+/// `ADAUTH_ADGEM_API`: optional, `targeted` (the default) or `offers`; see [`AdGemApi`].
+pub const ENV_API: &str = "ADAUTH_ADGEM_API";
+/// `ADAUTH_ADGEM_BASE_URL`: optional, overrides the host that [`ENV_API`] chooses.
 pub const ENV_BASE_URL: &str = "ADAUTH_ADGEM_BASE_URL";
 
-/// Application credentials: the publisher and application identifiers (`adgem_pub_id`,
-/// `adgem_app_id`), the application's client identifier and client secret, and the API
-/// host.
-#[derive(Clone)]
-pub struct Credentials {
-    pub_id: u64,
-    app_id: u64,
-    client_id: String,
-    client_secret: SecretString,
-    base_url: Url,
+/// Every environment variable this crate reads: the refresh token, the application
+/// credentials, then the host settings.
+pub const ENV_VARS: &[&str] = &[
+    ENV_REFRESH_TOKEN,
+    ENV_PUB_ID,
+    ENV_APP_ID,
+    ENV_CLIENT_ID,
+    ENV_CLIENT_SECRET,
+    ENV_API,
+    ENV_BASE_URL,
+];
+
+/// The variables of the application token flow.
+const APP_VARS: [&str; 4] = [ENV_PUB_ID, ENV_APP_ID, ENV_CLIENT_ID, ENV_CLIENT_SECRET];
+
+/// Which AdGem API a token is for, and so which host issues it.
+///
+/// ```
+/// use adauth_adgem::AdGemApi;
+///
+/// assert_eq!(AdGemApi::default(), AdGemApi::Targeted);
+/// assert_eq!("offers".parse::<AdGemApi>().unwrap().base_url(), "https://offer-api.adgem.com/");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AdGemApi {
+    /// The Targeted API, `https://targeted-api.adgem.com` (`targeted`).
+    #[default]
+    Targeted,
+    /// The Offer API, `https://offer-api.adgem.com` (`offers`).
+    Offers,
 }
 
-impl Credentials {
-    /// Credentials for the default host.
-    pub fn new(
-        pub_id: u64,
-        app_id: u64,
-        client_id: impl Into<String>,
-        client_secret: impl Into<SecretString>,
-    ) -> Result<Self> {
-        Self::builder()
-            .pub_id(pub_id)
-            .app_id(app_id)
-            .client_id(client_id)
-            .client_secret(client_secret)
-            .build()
-    }
-
-    /// A builder, to set the host too.
-    pub fn builder() -> CredentialsBuilder {
-        CredentialsBuilder::default()
-    }
-
-    /// Reads [`ENV_PUB_ID`], [`ENV_APP_ID`], [`ENV_CLIENT_ID`], [`ENV_CLIENT_SECRET`] and, if
-    /// set, [`ENV_BASE_URL`].
-    pub fn from_env() -> Result<Self> {
-        Self::from_lookup(&env::process)
-    }
-
-    /// As [`from_env`](Self::from_env), with variables from `lookup`.
-    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        const INTEGER: &str = "a non-negative integer";
-        let mut builder = Self::builder()
-            .pub_id(env::required_parsed(PROVIDER, lookup, ENV_PUB_ID, INTEGER)?)
-            .app_id(env::required_parsed(PROVIDER, lookup, ENV_APP_ID, INTEGER)?)
-            .client_id(env::required(PROVIDER, lookup, ENV_CLIENT_ID)?)
-            .client_secret(env::required(PROVIDER, lookup, ENV_CLIENT_SECRET)?);
-        if let Some(url) = env::optional(lookup, ENV_BASE_URL) {
-            builder = builder.base_url(url);
+impl AdGemApi {
+    /// The host's base URL.
+    pub const fn base_url(self) -> &'static str {
+        match self {
+            Self::Targeted => TARGETED_API_BASE_URL,
+            Self::Offers => OFFER_API_BASE_URL,
         }
-        builder.build()
     }
 
-    /// The publisher identifier.
-    pub fn pub_id(&self) -> u64 {
-        self.pub_id
-    }
-
-    /// The application identifier.
-    pub fn app_id(&self) -> u64 {
-        self.app_id
-    }
-
-    /// The application's client identifier.
-    pub fn client_id(&self) -> &str {
-        &self.client_id
-    }
-
-    /// The API host.
-    pub fn base_url(&self) -> &Url {
-        &self.base_url
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("pub_id", &self.pub_id)
-            .field("app_id", &self.app_id)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("base_url", &self.base_url.as_str())
-            .finish()
-    }
-}
-
-/// Builds [`Credentials`].
-#[derive(Default)]
-pub struct CredentialsBuilder {
-    pub_id: Option<u64>,
-    app_id: Option<u64>,
-    client_id: Option<String>,
-    client_secret: Option<SecretString>,
-    base_url: Option<String>,
-}
-
-impl CredentialsBuilder {
-    /// The publisher identifier, `adgem_pub_id` (required).
-    pub fn pub_id(mut self, pub_id: u64) -> Self {
-        self.pub_id = Some(pub_id);
-        self
-    }
-
-    /// The application identifier, `adgem_app_id` (required).
-    pub fn app_id(mut self, app_id: u64) -> Self {
-        self.app_id = Some(app_id);
-        self
-    }
-
-    /// The application's client identifier (required).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
-
-    /// The application's client secret (required).
-    pub fn client_secret(mut self, client_secret: impl Into<SecretString>) -> Self {
-        self.client_secret = Some(client_secret.into());
-        self
-    }
-
-    /// The API host (default [`DEFAULT_BASE_URL`]); `https`, or `http` for a loopback host.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
-
-    /// Checks and builds the credentials.
-    pub fn build(self) -> Result<Credentials> {
-        let missing =
-            |what: &str| adauth_core::Error::configuration(PROVIDER, format!("{what} is required"));
-        let pub_id = self.pub_id.ok_or_else(|| missing("pub_id"))?;
-        let app_id = self.app_id.ok_or_else(|| missing("app_id"))?;
-        let client_id = self
-            .client_id
-            .filter(|id| !id.trim().is_empty())
-            .ok_or_else(|| missing("client_id"))?;
-        let client_secret = self
-            .client_secret
-            .filter(|s| !s.expose_secret().is_empty())
-            .ok_or_else(|| missing("client_secret"))?;
-        let base_url = http::parse_endpoint(
-            PROVIDER,
-            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
-        )?;
-        Ok(Credentials {
-            pub_id,
-            app_id,
-            client_id,
-            client_secret,
-            base_url,
-        })
-    }
-}
-
-impl fmt::Debug for CredentialsBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CredentialsBuilder")
-            .field("pub_id", &self.pub_id)
-            .field("app_id", &self.app_id)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field("base_url", &self.base_url)
-            .finish()
-    }
-}
-
-/// Fetches JWT access tokens with the application credentials
-/// (`POST /v1/apps/tokens`, JSON).
-#[derive(Debug, Clone)]
-pub struct AdGemSource {
-    credentials: Credentials,
-    token_url: Url,
-    http: HttpClient,
-}
-
-impl AdGemSource {
-    /// A source using the default HTTP client.
-    pub fn new(credentials: Credentials) -> Result<Self> {
-        Self::with_http(credentials, HttpClient::new())
-    }
-
-    /// A source using `http`, for a custom reqwest client or retry policy.
-    pub fn with_http(credentials: Credentials, http: HttpClient) -> Result<Self> {
-        let token_url = http::join_path(PROVIDER, &credentials.base_url, TOKEN_PATH)?;
-        Ok(Self {
-            credentials,
-            token_url,
-            http,
-        })
-    }
-
-    /// A source with credentials from the environment; see [`Credentials::from_env`].
-    pub fn from_env() -> Result<Self> {
-        Self::new(Credentials::from_env()?)
-    }
-
-    /// The credentials.
-    pub fn credentials(&self) -> &Credentials {
-        &self.credentials
-    }
-}
-
-/// The identifiers are integers on the wire, as the documentation types them.
-#[derive(Serialize)]
-struct TokenRequest<'a> {
-    adgem_pub_id: u64,
-    adgem_app_id: u64,
-    client_id: &'a str,
-    client_secret: &'a str,
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    token_type: Option<String>,
-    #[serde(default)]
-    expires_in: Option<ExpiresIn>,
-}
-
-// AdGem's documented errors, 401 `invalid_client` and 500 `server_error`, are what the core
-// classification already says (credentials rejected; provider unavailable, retried), so
-// there is no provider-specific `classify` here.
-#[async_trait]
-impl TokenSource for AdGemSource {
-    fn provider(&self) -> &str {
-        PROVIDER
-    }
-
-    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
-        let secret = self.credentials.client_secret.expose_secret();
-        let request = TokenRequest {
-            adgem_pub_id: self.credentials.pub_id,
-            adgem_app_id: self.credentials.app_id,
-            client_id: &self.credentials.client_id,
-            client_secret: secret,
-        };
-        let scrub = |e: adauth_core::Error| e.scrub(&[secret]);
-        let response = self
-            .http
-            .post_json(PROVIDER, cx, &self.token_url, &request)
-            .await
-            .map_err(scrub)?;
-        if !response.status().is_success() {
-            return Err(scrub(response.into_error(PROVIDER)));
+    /// The name used in [`ENV_API`]: `targeted` or `offers`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Targeted => "targeted",
+            Self::Offers => "offers",
         }
-        let wire: TokenResponse = response.json(PROVIDER).map_err(scrub)?;
-        let token = cx.token(
-            PROVIDER,
-            response.sent_at(),
-            SecretString::from(wire.access_token),
-            wire.expires_in.as_ref(),
-        )?;
-        Ok(match wire.token_type {
-            Some(token_type) => token.with_token_type(token_type),
-            None => token,
-        })
     }
+}
+
+impl fmt::Display for AdGemApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AdGemApi {
+    type Err = Error;
+
+    /// `targeted` or `offers`, in any case.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "targeted" => Ok(Self::Targeted),
+            "offers" => Ok(Self::Offers),
+            _ => Err(Error::configuration(
+                PROVIDER,
+                "the AdGem API must be `targeted` or `offers`",
+            )),
+        }
+    }
+}
+
+/// The source the environment describes: the refresh-token exchange
+/// ([`UserTokenSource`]) when [`ENV_REFRESH_TOKEN`] is set, otherwise application tokens
+/// ([`AdGemSource`]).
+pub fn source_from_env() -> Result<Box<dyn TokenSource>> {
+    source_from_lookup(&env::process)
+}
+
+/// As [`source_from_env`], with variables from `lookup`.
+pub fn source_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>> {
+    if env::optional(lookup, ENV_REFRESH_TOKEN).is_some() {
+        return Ok(Box::new(UserTokenSource::new(
+            UserCredentials::from_lookup(lookup)?,
+        )?));
+    }
+    if APP_VARS
+        .iter()
+        .all(|name| env::optional(lookup, name).is_none())
+    {
+        return Err(Error::configuration(
+            PROVIDER,
+            format!(
+                "no AdGem credentials in the environment: set {ENV_REFRESH_TOKEN}, or \
+                 {ENV_PUB_ID}, {ENV_APP_ID}, {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}"
+            ),
+        ));
+    }
+    Ok(Box::new(AdGemSource::new(Credentials::from_lookup(
+        lookup,
+    )?)?))
+}
+
+/// [`ENV_API`], if set.
+fn api_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<AdGemApi>> {
+    env::optional(lookup, ENV_API)
+        .map(|value| {
+            value.parse().map_err(|_| {
+                Error::configuration(
+                    PROVIDER,
+                    format!("environment variable {ENV_API} must be `targeted` or `offers`"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// The host both credential types go to: an explicit base URL wins over the API choice.
+fn resolve_base_url(api: Option<AdGemApi>, base_url: Option<&str>) -> Result<Url> {
+    let url = base_url.unwrap_or_else(|| api.unwrap_or_default().base_url());
+    http::parse_endpoint(PROVIDER, url)
 }

@@ -1,21 +1,14 @@
 //! Credentials from the builder and from environment variables (through a lookup function,
 //! so the process environment is never touched).
 
-use std::collections::HashMap;
+mod common;
 
 use adauth_adgem::{
     AdGemSource, Credentials, DEFAULT_BASE_URL, ENV_APP_ID, ENV_BASE_URL, ENV_CLIENT_ID,
     ENV_CLIENT_SECRET, ENV_PUB_ID,
 };
 use adauth_core::ErrorKind;
-
-fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
+use common::lookup;
 
 fn complete() -> Vec<(&'static str, &'static str)> {
     vec![

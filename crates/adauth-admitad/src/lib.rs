@@ -1,1 +1,568 @@
-//! admitad access tokens for adauth.
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod authorize;
+mod error;
+mod scope;
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use adauth_core::http::{self, HttpClient, HttpResponse};
+use adauth_core::secrecy::{ExposeSecret, SecretString};
+use adauth_core::{ExpiresIn, FetchContext, Result, Token, TokenSource, async_trait, env};
+use reqwest::header::CONTENT_TYPE;
+use serde::Deserialize;
+use url::Url;
+
+pub use authorize::AuthorizationRequest;
+pub use error::AdmitadErrorCode;
+pub use scope::{Scope, Scopes};
+
+use error::{Grant, token_error};
+
+/// The provider name used in errors and logs.
+pub const PROVIDER: &str = "admitad";
+
+/// The API host from Admitad's documentation.
+pub const DEFAULT_BASE_URL: &str = "https://api.admitad.com/";
+
+/// The token endpoint, relative to the base URL.
+pub const TOKEN_PATH: &str = "/token/";
+
+/// The authorization page of the authorization-code flow, relative to the base URL.
+pub const AUTHORIZE_PATH: &str = "/authorize/";
+
+/// The content type of token requests, exactly as Admitad's example request shows it.
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-8";
+
+/// `ADAUTH_ADMITAD_CLIENT_ID`: the application's `client_id`.
+pub const ENV_CLIENT_ID: &str = "ADAUTH_ADMITAD_CLIENT_ID";
+/// `ADAUTH_ADMITAD_CLIENT_SECRET`: the application's `client_secret`.
+pub const ENV_CLIENT_SECRET: &str = "ADAUTH_ADMITAD_CLIENT_SECRET";
+/// `ADAUTH_ADMITAD_SCOPE`: the scopes to ask for, separated by spaces.
+pub const ENV_SCOPE: &str = "ADAUTH_ADMITAD_SCOPE";
+/// `ADAUTH_ADMITAD_BASE_URL`: optional, overrides [`DEFAULT_BASE_URL`].
+pub const ENV_BASE_URL: &str = "ADAUTH_ADMITAD_BASE_URL";
+
+/// Every environment variable this crate reads.
+pub const ENV_VARS: &[&str] = &[ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_SCOPE, ENV_BASE_URL];
+
+/// The token source that the environment describes; see [`Credentials::from_env`].
+pub fn source_from_env() -> Result<Box<dyn TokenSource>> {
+    Ok(Box::new(AdmitadSource::from_env()?))
+}
+
+/// An application's credentials: the `client_id` and `client_secret` shown in the account
+/// ("Показать учетные данные"), the scopes to ask for, the API host and the authorization
+/// page.
+#[derive(Clone)]
+pub struct Credentials {
+    client_id: String,
+    client_secret: SecretString,
+    scopes: Scopes,
+    base_url: Url,
+    authorize_url: Url,
+}
+
+impl Credentials {
+    /// Credentials for the default host.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<SecretString>,
+        scopes: impl Into<Scopes>,
+    ) -> Result<Self> {
+        Self::builder()
+            .client_id(client_id)
+            .client_secret(client_secret)
+            .scopes(scopes)
+            .build()
+    }
+
+    /// A builder, to set the hosts too.
+    pub fn builder() -> CredentialsBuilder {
+        CredentialsBuilder::default()
+    }
+
+    /// Reads [`ENV_CLIENT_ID`], [`ENV_CLIENT_SECRET`], [`ENV_SCOPE`] and, if set,
+    /// [`ENV_BASE_URL`].
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(&env::process)
+    }
+
+    /// As [`from_env`](Self::from_env), with variables from `lookup`.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let scopes: Scopes = env::required(PROVIDER, lookup, ENV_SCOPE)?
+            .parse()
+            .map_err(|_| {
+                adauth_core::Error::configuration(
+                    PROVIDER,
+                    format!("environment variable {ENV_SCOPE} must be scope names separated by spaces"),
+                )
+            })?;
+        let mut builder = Self::builder()
+            .client_id(env::required(PROVIDER, lookup, ENV_CLIENT_ID)?)
+            .client_secret(env::required(PROVIDER, lookup, ENV_CLIENT_SECRET)?)
+            .scopes(scopes);
+        if let Some(url) = env::optional(lookup, ENV_BASE_URL) {
+            builder = builder.base_url(url);
+        }
+        builder.build()
+    }
+
+    /// The application's `client_id`.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The scopes asked for.
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+
+    /// The API host.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The authorization page of the authorization-code flow.
+    pub fn authorize_url(&self) -> &Url {
+        &self.authorize_url
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("scopes", &self.scopes.to_string())
+            .field("base_url", &self.base_url.as_str())
+            .field("authorize_url", &self.authorize_url.as_str())
+            .finish()
+    }
+}
+
+/// Builds [`Credentials`].
+#[derive(Default)]
+pub struct CredentialsBuilder {
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+    scopes: Scopes,
+    base_url: Option<String>,
+    authorize_url: Option<String>,
+}
+
+impl CredentialsBuilder {
+    /// The application's `client_id` (required).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The application's `client_secret` (required).
+    pub fn client_secret(mut self, client_secret: impl Into<SecretString>) -> Self {
+        self.client_secret = Some(client_secret.into());
+        self
+    }
+
+    /// Adds scopes to ask for (at least one is required).
+    pub fn scopes(mut self, scopes: impl Into<Scopes>) -> Self {
+        self.scopes.extend(scopes.into().iter().cloned());
+        self
+    }
+
+    /// Adds one scope to ask for.
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scopes.insert(scope);
+        self
+    }
+
+    /// The API host (default [`DEFAULT_BASE_URL`]); `https`, or `http` for a loopback host.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// The full URL of the authorization page (default `{base URL}/authorize/`). Newer
+    /// pages of Admitad's documentation send users to other hosts; set it to match the
+    /// page your application was registered with.
+    pub fn authorize_url(mut self, authorize_url: impl Into<String>) -> Self {
+        self.authorize_url = Some(authorize_url.into());
+        self
+    }
+
+    /// Checks and builds the credentials.
+    pub fn build(self) -> Result<Credentials> {
+        let missing =
+            |what: &str| adauth_core::Error::configuration(PROVIDER, format!("{what} is required"));
+        let client_id = self
+            .client_id
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| missing("client_id"))?;
+        let client_secret = self
+            .client_secret
+            .filter(|s| !s.expose_secret().is_empty())
+            .ok_or_else(|| missing("client_secret"))?;
+        if self.scopes.is_empty() {
+            return Err(missing("at least one scope"));
+        }
+        // `Scope::Other` can be built by hand: check that every name survives the trip
+        // through a space-separated list.
+        for scope in &self.scopes {
+            scope.as_str().parse::<Scope>()?;
+        }
+        let base_url = http::parse_endpoint(
+            PROVIDER,
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+        )?;
+        let authorize_url = match &self.authorize_url {
+            Some(url) => http::parse_endpoint(PROVIDER, url)?,
+            None => http::join_path(PROVIDER, &base_url, AUTHORIZE_PATH)?,
+        };
+        Ok(Credentials {
+            client_id,
+            client_secret,
+            scopes: self.scopes,
+            base_url,
+            authorize_url,
+        })
+    }
+}
+
+impl fmt::Debug for CredentialsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialsBuilder")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("scopes", &self.scopes.to_string())
+            .field("base_url", &self.base_url)
+            .field("authorize_url", &self.authorize_url)
+            .finish()
+    }
+}
+
+/// Fetches Admitad access tokens: client credentials (`grant_type=client_credentials`,
+/// HTTP Basic) for new tokens, the refresh grant for renewals, and the authorization-code
+/// exchange for tokens a user grants.
+///
+/// Tokens live 7 days and Admitad caps how many an application may hold
+/// ([`AdmitadErrorCode::TooManyTokens`]): wrap the source in a
+/// [`TokenCache`](adauth_core::TokenCache), which renews with the refresh token instead of
+/// minting, and carry the refresh token over between runs with
+/// [`resume_from`](Self::resume_from).
+#[derive(Clone)]
+pub struct AdmitadSource {
+    credentials: Credentials,
+    token_url: Url,
+    http: HttpClient,
+    /// A refresh token from an earlier run, tried once by the next `fetch`. Shared by
+    /// clones, so it is spent once.
+    resume: Arc<Mutex<Option<SecretString>>>,
+}
+
+impl AdmitadSource {
+    /// A source using the default HTTP client.
+    pub fn new(credentials: Credentials) -> Result<Self> {
+        Self::with_http(credentials, HttpClient::new())
+    }
+
+    /// A source using `http`, for a custom reqwest client or retry policy.
+    pub fn with_http(credentials: Credentials, http: HttpClient) -> Result<Self> {
+        let token_url = http::join_path(PROVIDER, &credentials.base_url, TOKEN_PATH)?;
+        Ok(Self {
+            credentials,
+            token_url,
+            http,
+            resume: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// A source with credentials from the environment; see [`Credentials::from_env`].
+    pub fn from_env() -> Result<Self> {
+        Self::new(Credentials::from_env()?)
+    }
+
+    /// Starts from a refresh token saved by an earlier run
+    /// ([`Token::refresh_token`] of its last token): the next [`fetch`](TokenSource::fetch)
+    /// renews it with the refresh grant instead of minting a new token, and falls back to
+    /// client credentials if Admitad no longer takes it.
+    ///
+    /// The fallback gets a token for the application's own account: resume a token that a
+    /// user granted through the authorization-code flow by calling
+    /// [`refresh`](TokenSource::refresh) yourself instead.
+    pub fn resume_from(self, refresh_token: impl Into<SecretString>) -> Self {
+        let refresh_token = refresh_token.into();
+        if !refresh_token.expose_secret().is_empty() {
+            *self.lock_resume() = Some(refresh_token);
+        }
+        self
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// A link that sends a user to authorize the application for the credentials' scopes,
+    /// with a fresh random `state`; Admitad redirects the user to `redirect_uri` with a
+    /// `code` to pass to [`complete_authorization`](Self::complete_authorization).
+    pub fn authorization_request(&self, redirect_uri: &str) -> Result<AuthorizationRequest> {
+        AuthorizationRequest::new(
+            &self.credentials.authorize_url,
+            &self.credentials.client_id,
+            redirect_uri,
+            &self.credentials.scopes,
+        )
+    }
+
+    /// Checks the redirect the user came back with against `request` and exchanges its
+    /// code for a token; see [`AuthorizationRequest::code_from_redirect`] and
+    /// [`exchange_code`](Self::exchange_code).
+    pub async fn complete_authorization(
+        &self,
+        cx: &FetchContext,
+        request: &AuthorizationRequest,
+        redirected_to: &str,
+    ) -> Result<Token> {
+        let code = request.code_from_redirect(redirected_to)?;
+        self.exchange_code(cx, &code, request.redirect_uri()).await
+    }
+
+    /// Exchanges an authorization code for a token (`grant_type=authorization_code`, with
+    /// `client_id`, `client_secret`, `code` and the `redirect_uri` of the authorization
+    /// request). The token carries a refresh token, to renew with
+    /// [`refresh`](TokenSource::refresh).
+    pub async fn exchange_code(
+        &self,
+        cx: &FetchContext,
+        code: &SecretString,
+        redirect_uri: &str,
+    ) -> Result<Token> {
+        let secret = self.credentials.client_secret.expose_secret();
+        let code = code.expose_secret();
+        let fields = [
+            ("grant_type", "authorization_code"),
+            ("client_id", self.credentials.client_id.as_str()),
+            ("client_secret", secret),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ];
+        self.request(cx, Grant::AuthorizationCode, &fields, &[secret, code])
+            .await
+    }
+
+    async fn client_credentials(&self, cx: &FetchContext) -> Result<Token> {
+        let scope = self.credentials.scopes.to_string();
+        let fields = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.credentials.client_id.as_str()),
+            ("scope", scope.as_str()),
+        ];
+        let secret = self.credentials.client_secret.expose_secret();
+        self.request(cx, Grant::ClientCredentials, &fields, &[secret])
+            .await
+    }
+
+    async fn refresh_grant(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
+        let secret = self.credentials.client_secret.expose_secret();
+        let refresh_token = refresh_token.expose_secret();
+        let fields = [
+            ("grant_type", "refresh_token"),
+            ("client_id", self.credentials.client_id.as_str()),
+            ("client_secret", secret),
+            ("refresh_token", refresh_token),
+        ];
+        self.request(cx, Grant::RefreshToken, &fields, &[secret, refresh_token])
+            .await
+    }
+
+    /// POSTs `fields` to the token endpoint and reads the token. Only client credentials
+    /// authenticate with HTTP Basic; the other grants carry the secret in the body, as
+    /// Admitad documents them.
+    async fn request(
+        &self,
+        cx: &FetchContext,
+        grant: Grant,
+        fields: &[(&str, &str)],
+        secrets: &[&str],
+    ) -> Result<Token> {
+        let scrub = |e: adauth_core::Error| e.scrub(secrets);
+        let body = form(fields);
+        let basic = grant == Grant::ClientCredentials;
+        let response = self
+            .http
+            .send(PROVIDER, cx, |client| {
+                let request = client
+                    .post(self.token_url.clone())
+                    .header(CONTENT_TYPE, FORM_CONTENT_TYPE)
+                    .body(body.clone());
+                if basic {
+                    request.basic_auth(
+                        &self.credentials.client_id,
+                        Some(self.credentials.client_secret.expose_secret()),
+                    )
+                } else {
+                    request
+                }
+            })
+            .await
+            .map_err(scrub)?;
+        if !response.status().is_success() {
+            return Err(token_error(&response, grant, secrets));
+        }
+        read_token(cx, &response).map_err(scrub)
+    }
+
+    fn lock_resume(&self) -> std::sync::MutexGuard<'_, Option<SecretString>> {
+        self.resume.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl fmt::Debug for AdmitadSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdmitadSource")
+            .field("credentials", &self.credentials)
+            .field("token_url", &self.token_url.as_str())
+            .field("http", &self.http)
+            .field(
+                "resume_from",
+                &self.lock_resume().as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+/// Encodes `fields` as `application/x-www-form-urlencoded`.
+///
+/// Spaces become `+`, as the form encoding (and Admitad's Python SDK, through `requests`)
+/// writes them; every form decoder reads `+` back as a space, so the server sees
+/// `advcampaigns banners websites` exactly as in the documented request, whose literal
+/// spaces are not valid form encoding.
+fn form(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// The documented token response. Unknown fields are ignored.
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default)]
+    expires_in: Option<ExpiresIn>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    username: Option<UserField>,
+    #[serde(default)]
+    first_name: Option<UserField>,
+    #[serde(default)]
+    last_name: Option<UserField>,
+    #[serde(default)]
+    language: Option<UserField>,
+    #[serde(default)]
+    group: Option<UserField>,
+}
+
+/// A user detail: text as sent, a number as its digits; anything else is dropped rather
+/// than failing the whole token.
+struct UserField(Option<String>);
+
+impl<'de> Deserialize<'de> for UserField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(UserField(match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(s) => Some(s),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }))
+    }
+}
+
+/// The user details that become token extras, under their wire names.
+const USER_FIELDS: [&str; 5] = ["username", "first_name", "last_name", "language", "group"];
+
+fn read_token(cx: &FetchContext, response: &HttpResponse) -> Result<Token> {
+    let wire: TokenResponse = response.json(PROVIDER)?;
+    let mut token = cx.token(
+        PROVIDER,
+        response.sent_at(),
+        SecretString::from(wire.access_token),
+        wire.expires_in.as_ref(),
+    )?;
+    if let Some(token_type) = wire.token_type.filter(|t| !t.is_empty()) {
+        token = token.with_token_type(token_type);
+    }
+    let refresh_token = wire
+        .refresh_token
+        .filter(|t| !t.is_empty())
+        .map(SecretString::from);
+    token = token.with_refresh_token(refresh_token);
+    if let Some(scope) = wire.scope {
+        token = token.with_scope(scope);
+    }
+    let user = [
+        wire.username,
+        wire.first_name,
+        wire.last_name,
+        wire.language,
+        wire.group,
+    ];
+    for (name, value) in USER_FIELDS.into_iter().zip(user) {
+        if let Some(UserField(Some(value))) = value {
+            token = token.with_extra(name, value);
+        }
+    }
+    Ok(token)
+}
+
+#[async_trait]
+impl TokenSource for AdmitadSource {
+    fn provider(&self) -> &str {
+        PROVIDER
+    }
+
+    /// Client credentials; or, once after [`resume_from`](AdmitadSource::resume_from), the
+    /// refresh grant with the saved refresh token.
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        let pending = self.lock_resume().clone();
+        if let Some(refresh_token) = pending {
+            let outcome = self.refresh_grant(cx, &refresh_token).await;
+            let spent = match &outcome {
+                Ok(_) => true,
+                Err(e) => e.is_credentials_rejected(),
+            };
+            if spent {
+                let mut resume = self.lock_resume();
+                if resume
+                    .as_ref()
+                    .is_some_and(|r| r.expose_secret() == refresh_token.expose_secret())
+                {
+                    *resume = None;
+                }
+            }
+            match outcome {
+                Ok(token) if token.refresh_token().is_none() => {
+                    return Ok(token.with_refresh_token(Some(refresh_token)));
+                }
+                Ok(token) => return Ok(token),
+                Err(e) if e.is_credentials_rejected() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.client_credentials(cx).await
+    }
+
+    /// The refresh grant: `grant_type=refresh_token` with `client_id`, `client_secret` and
+    /// `refresh_token`. The answer carries a new refresh token, which replaces this one.
+    async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
+        self.refresh_grant(cx, refresh_token).await
+    }
+}

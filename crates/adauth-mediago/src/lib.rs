@@ -1,1 +1,57 @@
-//! mediago access tokens for adauth.
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod credentials;
+mod source;
+mod wire;
+
+use adauth_core::{Result, TokenSource};
+
+pub use credentials::{ApiToken, Credentials, CredentialsBuilder, TokenLevel};
+pub use source::{Account, MediagoSource};
+
+/// The provider name used in errors and logs.
+pub const PROVIDER: &str = "mediago";
+
+/// The API host from Mediago's documentation.
+pub const DEFAULT_BASE_URL: &str = "https://api.mediago.io";
+
+/// The client-level token endpoint, relative to the base URL.
+pub const CLIENT_TOKEN_PATH: &str = "/data/v1/client/authentication";
+
+/// The account-level token endpoint, relative to the base URL.
+pub const ACCOUNT_TOKEN_PATH: &str = "/data/v1/authentication";
+
+/// The list of accounts under the client, relative to the base URL.
+pub const ACCOUNTS_PATH: &str = "/data/v1/client/accounts";
+
+/// The content type of the (empty) token request, as Mediago's own clients send it.
+pub const TOKEN_REQUEST_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=utf-8";
+
+/// The header that names the account on calls made with a client-level token.
+pub const DEFAULT_ACCOUNT_HEADER: &str = "Account-Id";
+
+/// `ADAUTH_MEDIAGO_API_TOKEN`: the API token. A value containing `:` is a raw `id:secret`
+/// pair and is Base64-encoded; anything else is sent as given (see [`ApiToken::parse`]).
+pub const ENV_API_TOKEN: &str = "ADAUTH_MEDIAGO_API_TOKEN";
+/// `ADAUTH_MEDIAGO_TOKEN_LEVEL`: optional, `client` (the default) or `account`.
+pub const ENV_TOKEN_LEVEL: &str = "ADAUTH_MEDIAGO_TOKEN_LEVEL";
+/// `ADAUTH_MEDIAGO_ACCOUNT_ID`: optional, the account API calls act on.
+pub const ENV_ACCOUNT_ID: &str = "ADAUTH_MEDIAGO_ACCOUNT_ID";
+/// `ADAUTH_MEDIAGO_ACCOUNT_HEADER`: optional, overrides [`DEFAULT_ACCOUNT_HEADER`].
+pub const ENV_ACCOUNT_HEADER: &str = "ADAUTH_MEDIAGO_ACCOUNT_HEADER";
+/// `ADAUTH_MEDIAGO_BASE_URL`: optional, overrides [`DEFAULT_BASE_URL`].
+pub const ENV_BASE_URL: &str = "ADAUTH_MEDIAGO_BASE_URL";
+/// Every environment variable this crate reads.
+pub const ENV_VARS: &[&str] = &[
+    ENV_API_TOKEN,
+    ENV_TOKEN_LEVEL,
+    ENV_ACCOUNT_ID,
+    ENV_ACCOUNT_HEADER,
+    ENV_BASE_URL,
+];
+
+/// The source the environment describes, boxed: see [`Credentials::from_env`].
+pub fn source_from_env() -> Result<Box<dyn TokenSource>> {
+    Ok(Box::new(MediagoSource::from_env()?))
+}
