@@ -1,0 +1,293 @@
+//! The refresh-token exchange: `POST /v1/users/token` with
+//! `grant_type=refresh_token&refresh_token=...`, form-encoded.
+
+use std::fmt;
+
+use adauth_core::http::{self, HttpClient, HttpResponse};
+use adauth_core::reqwest::StatusCode;
+use adauth_core::secrecy::{ExposeSecret, SecretString};
+use adauth_core::{
+    Error, ErrorKind, ExpiresIn, FetchContext, Result, Token, TokenSource, async_trait, env,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::{AdGemApi, ENV_BASE_URL, ENV_REFRESH_TOKEN, PROVIDER, USER_TOKEN_PATH};
+
+/// The long-lived refresh token AdGem issues for an app, and the API host to exchange it
+/// at.
+///
+/// Despite its name the refresh token is a credential, not an OAuth refresh token: every
+/// fetch exchanges it for a new access token, and it does not change.
+#[derive(Clone)]
+pub struct UserCredentials {
+    refresh_token: SecretString,
+    base_url: Url,
+}
+
+impl UserCredentials {
+    /// Credentials for the default host, the Targeted API.
+    pub fn new(refresh_token: impl Into<SecretString>) -> Result<Self> {
+        Self::builder().refresh_token(refresh_token).build()
+    }
+
+    /// A builder, to choose the API or set the host too.
+    pub fn builder() -> UserCredentialsBuilder {
+        UserCredentialsBuilder::default()
+    }
+
+    /// Reads [`ENV_REFRESH_TOKEN`] and, if set, [`ENV_API`](crate::ENV_API) and
+    /// [`ENV_BASE_URL`].
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(&env::process)
+    }
+
+    /// As [`from_env`](Self::from_env), with variables from `lookup`.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut builder =
+            Self::builder().refresh_token(env::required(PROVIDER, lookup, ENV_REFRESH_TOKEN)?);
+        if let Some(api) = crate::api_from_lookup(lookup)? {
+            builder = builder.api(api);
+        }
+        if let Some(url) = env::optional(lookup, ENV_BASE_URL) {
+            builder = builder.base_url(url);
+        }
+        builder.build()
+    }
+
+    /// The API host.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+}
+
+impl fmt::Debug for UserCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserCredentials")
+            .field("refresh_token", &"[redacted]")
+            .field("base_url", &self.base_url.as_str())
+            .finish()
+    }
+}
+
+/// Builds [`UserCredentials`].
+#[derive(Default)]
+pub struct UserCredentialsBuilder {
+    refresh_token: Option<SecretString>,
+    api: Option<AdGemApi>,
+    base_url: Option<String>,
+}
+
+impl UserCredentialsBuilder {
+    /// The long-lived refresh token AdGem issued for the app (required).
+    pub fn refresh_token(mut self, refresh_token: impl Into<SecretString>) -> Self {
+        self.refresh_token = Some(refresh_token.into());
+        self
+    }
+
+    /// The API to get tokens for (default [`AdGemApi::Targeted`]). A
+    /// [`base_url`](Self::base_url) takes precedence.
+    pub fn api(mut self, api: AdGemApi) -> Self {
+        self.api = Some(api);
+        self
+    }
+
+    /// The API host, overriding [`api`](Self::api); `https`, or `http` for a loopback host.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Checks and builds the credentials.
+    pub fn build(self) -> Result<UserCredentials> {
+        let refresh_token = self
+            .refresh_token
+            .filter(|t| !t.expose_secret().trim().is_empty())
+            .ok_or_else(|| Error::configuration(PROVIDER, "refresh_token is required"))?;
+        let base_url = crate::resolve_base_url(self.api, self.base_url.as_deref())?;
+        Ok(UserCredentials {
+            refresh_token,
+            base_url,
+        })
+    }
+}
+
+impl fmt::Debug for UserCredentialsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserCredentialsBuilder")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("api", &self.api)
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// Fetches access tokens by exchanging the long-lived refresh token
+/// (`POST /v1/users/token`, form-encoded).
+///
+/// The tokens it returns carry no refresh token, so a
+/// [`TokenCache`](adauth_core::TokenCache) renews them with a plain fetch.
+#[derive(Debug, Clone)]
+pub struct UserTokenSource {
+    credentials: UserCredentials,
+    token_url: Url,
+    http: HttpClient,
+}
+
+impl UserTokenSource {
+    /// A source using the default HTTP client.
+    pub fn new(credentials: UserCredentials) -> Result<Self> {
+        Self::with_http(credentials, HttpClient::new())
+    }
+
+    /// A source using `http`, for a custom reqwest client or retry policy.
+    pub fn with_http(credentials: UserCredentials, http: HttpClient) -> Result<Self> {
+        let token_url = http::join_path(PROVIDER, &credentials.base_url, USER_TOKEN_PATH)?;
+        Ok(Self {
+            credentials,
+            token_url,
+            http,
+        })
+    }
+
+    /// A source with credentials from the environment; see [`UserCredentials::from_env`].
+    pub fn from_env() -> Result<Self> {
+        Self::new(UserCredentials::from_env()?)
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &UserCredentials {
+        &self.credentials
+    }
+
+    /// The token endpoint: [`USER_TOKEN_PATH`] on the credentials' host.
+    pub fn token_url(&self) -> &Url {
+        &self.token_url
+    }
+}
+
+/// The documented answer is 201 with `{"message": "Authorized", "access_token",
+/// "expires_in"}`; `message` says nothing a caller needs.
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default)]
+    expires_in: Option<ExpiresIn>,
+}
+
+#[async_trait]
+impl TokenSource for UserTokenSource {
+    fn provider(&self) -> &str {
+        PROVIDER
+    }
+
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        let refresh_token = self.credentials.refresh_token.expose_secret();
+        // A server that echoes the request body would show the token as it was sent,
+        // percent-encoded, so both forms are scrubbed.
+        let encoded: String =
+            url::form_urlencoded::byte_serialize(refresh_token.as_bytes()).collect();
+        let scrub = |e: Error| e.scrub(&[refresh_token, &encoded]);
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        let response = self
+            .http
+            .post_form(PROVIDER, cx, &self.token_url, &form)
+            .await
+            .map_err(scrub)?;
+        if !response.status().is_success() {
+            return Err(scrub(error(&response)));
+        }
+        let wire: TokenResponse = response.json(PROVIDER).map_err(scrub)?;
+        let token = cx.token(
+            PROVIDER,
+            response.sent_at(),
+            SecretString::from(wire.access_token),
+            wire.expires_in.as_ref(),
+        )?;
+        Ok(match wire.token_type {
+            Some(token_type) => token.with_token_type(token_type),
+            None => token,
+        })
+    }
+}
+
+/// The documented failures: 401 and 403 `{"message"}` refuse the refresh token; 415
+/// `{"error"}` refuses the content type; 422 `{"message", "errors": {field: [...]}}` is a
+/// validation failure, see [`validation_error`].
+fn classify(status: StatusCode, code: Option<&str>) -> ErrorKind {
+    match status.as_u16() {
+        401 | 403 => ErrorKind::CredentialsRejected,
+        415 | 422 => ErrorKind::RequestRejected,
+        _ => http::classify(status, code),
+    }
+}
+
+fn error(response: &HttpResponse) -> Error {
+    let err = response.error_with(PROVIDER, classify);
+    if response.status() == StatusCode::UNPROCESSABLE_ENTITY {
+        validation_error(err, response)
+    } else {
+        err
+    }
+}
+
+/// Adds the field errors of a 422 to the description, and decides its kind.
+///
+/// A 422 whose field errors are all about `refresh_token` means AdGem read the request and
+/// refused the token itself (unknown, malformed or revoked): the credential has to be
+/// replaced, so it is [`CredentialsRejected`](ErrorKind::CredentialsRejected). Errors on any
+/// other field (`grant_type`, say), or none at all, mean the request was malformed, which no
+/// credential fixes: [`RequestRejected`](ErrorKind::RequestRejected).
+fn validation_error(err: Error, response: &HttpResponse) -> Error {
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(response.body()) else {
+        return err;
+    };
+    let Some(Value::Object(fields)) = body.get("errors") else {
+        return err;
+    };
+    let listed: Vec<String> = fields
+        .iter()
+        .map(|(field, messages)| {
+            let messages = match messages {
+                Value::Array(items) => items.iter().filter_map(text).collect::<Vec<_>>(),
+                other => text(other).into_iter().collect(),
+            };
+            if messages.is_empty() {
+                field.clone()
+            } else {
+                format!("{field}: {}", messages.join(" "))
+            }
+        })
+        .collect();
+    if listed.is_empty() {
+        return err;
+    }
+    let listed = listed.join("; ");
+    let description = match err.description() {
+        Some(message) => format!("{message} ({listed})"),
+        None => listed,
+    };
+    let kind = if fields.keys().all(|field| field == "refresh_token") {
+        ErrorKind::CredentialsRejected
+    } else {
+        ErrorKind::RequestRejected
+    };
+    err.with_description(description).with_kind(kind)
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
