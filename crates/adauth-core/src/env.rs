@@ -50,6 +50,26 @@ pub fn required_parsed<T: std::str::FromStr>(
     })
 }
 
+/// An optional value that must parse as `T` when set; the error names the variable but
+/// never quotes its value.
+pub fn optional_parsed<T: std::str::FromStr>(
+    provider: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    expected: &str,
+) -> Result<Option<T>> {
+    optional(lookup, name)
+        .map(|value| {
+            value.parse().map_err(|_| {
+                Error::configuration(
+                    provider.to_owned(),
+                    format!("environment variable {name} must be {expected}"),
+                )
+            })
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +92,10 @@ mod tests {
         assert!(err.to_string().contains("N must be an integer"));
         assert!(!err.to_string().contains("12a"));
         assert_eq!(optional(&lookup, "C"), None);
+        assert_eq!(
+            optional_parsed::<u64>("p", &lookup, "C", "a number").unwrap(),
+            None
+        );
+        assert!(optional_parsed::<u64>("p", &lookup, "N", "a number").is_err());
     }
 }

@@ -197,15 +197,24 @@ impl Error {
     }
 
     /// Removes every occurrence of the given secret values from the provider's code,
-    /// description and body excerpt.
+    /// description and body excerpt, as sent and form-encoded, including a secret cut off at
+    /// the end of the excerpt.
     ///
     /// Providers call this with the credentials they sent, so a server that echoes a secret
     /// back in an error cannot leak it through adauth. Empty values are skipped.
     pub fn scrub(mut self, secrets: &[&str]) -> Self {
+        let mut forms: Vec<String> = Vec::new();
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            forms.push((*secret).to_owned());
+            let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            if encoded != *secret {
+                forms.push(encoded);
+            }
+        }
         let scrub = |text: &mut String| {
-            for secret in secrets.iter().filter(|s| !s.is_empty()) {
-                if text.contains(secret) {
-                    *text = text.replace(secret, crate::redact::REDACTED);
+            for form in &forms {
+                if text.contains(form.as_str()) {
+                    *text = text.replace(form.as_str(), crate::redact::REDACTED);
                 }
             }
         };
@@ -215,6 +224,9 @@ impl Error {
             .flatten()
         {
             scrub(field);
+        }
+        if let Some(excerpt) = &mut inner.excerpt {
+            cut_secret_prefix(excerpt, &forms);
         }
         self
     }
@@ -284,6 +296,27 @@ impl Error {
     /// Whether the library was given missing or invalid settings.
     pub fn is_configuration(&self) -> bool {
         self.inner.kind == ErrorKind::Configuration
+    }
+}
+
+/// An excerpt cut at its length limit may end with the start of a secret: remove it.
+fn cut_secret_prefix(excerpt: &mut String, secrets: &[String]) {
+    const MIN: usize = 4;
+    let Some(body) = excerpt.strip_suffix("...") else {
+        return;
+    };
+    let longest = secrets
+        .iter()
+        .filter_map(|secret| {
+            (MIN..secret.len())
+                .rev()
+                .filter(|n| secret.is_char_boundary(*n))
+                .find(|n| body.ends_with(&secret[..*n]))
+        })
+        .max();
+    if let Some(n) = longest {
+        let keep = body.len() - n;
+        *excerpt = format!("{}{}...", &body[..keep], crate::redact::REDACTED);
     }
 }
 
@@ -408,6 +441,23 @@ mod tests {
             .scrub(&["s3cr3t-canary", ""]);
         assert!(!err.to_string().contains("s3cr3t-canary"));
         assert!(!format!("{err:?}").contains("s3cr3t-canary"));
+    }
+
+    #[test]
+    fn scrub_removes_form_encoded_and_cut_off_secrets() {
+        let secret = "pa ss/wörd-CANARY";
+        let err = Error::new("p", ErrorKind::CredentialsRejected)
+            .with_description("got pa+ss%2Fw%C3%B6rd-CANARY back")
+            .scrub(&[secret]);
+        assert_eq!(err.description(), Some("got [redacted] back"));
+
+        let body = format!("{}{}", "x".repeat(190), secret);
+        let err = Error::new("p", ErrorKind::UnexpectedResponse)
+            .with_body(Some("text/plain"), body.as_bytes())
+            .scrub(&[secret]);
+        let excerpt = err.body_excerpt().unwrap();
+        assert!(excerpt.ends_with("[redacted]..."), "{excerpt}");
+        assert!(!excerpt.contains("pa ss"), "{excerpt}");
     }
 
     #[test]
