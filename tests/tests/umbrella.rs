@@ -175,3 +175,31 @@ fn the_umbrella_reexports_the_core_and_every_provider() {
     assert_eq!(adauth::fyber::PROVIDER, "fyber");
     assert_eq!(adauth::adgem::PROVIDER, "adgem");
 }
+
+#[tokio::test]
+async fn a_2_mib_token_answer_is_a_clear_error_for_every_provider() {
+    let server = MockServer::start_async().await;
+    for path in ["/auth/v1/token", "/v1/apps/tokens"] {
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path(path);
+                then.status(200)
+                    .header("content-type", "application/json")
+                    .body(vec![b' '; 2 * 1024 * 1024]);
+            })
+            .await;
+    }
+    let sources: [Box<dyn TokenSource>; 2] = [Box::new(fyber(&server)), Box::new(adgem(&server))];
+    for source in sources {
+        let err = source
+            .fetch(&adauth::FetchContext::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedResponse, "{err}");
+        assert_eq!(err.provider(), source.provider());
+        assert!(
+            err.to_string().contains("exceeds the 1024 KiB limit"),
+            "{err}"
+        );
+    }
+}
