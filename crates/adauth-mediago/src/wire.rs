@@ -1,0 +1,204 @@
+//! What Mediago sends, exactly as it sends it.
+
+use adauth_core::ExpiresIn;
+use adauth_core::http::{self, HttpResponse};
+use adauth_core::{Error, ErrorKind};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{Account, PROVIDER};
+
+/// `{"access_token", "expires_in": 3600, "client_id": "146"}`; the account-level answer has
+/// the same fields, `client_id` perhaps not.
+#[derive(Deserialize)]
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: String,
+    #[serde(default)]
+    pub(crate) expires_in: Option<ExpiresIn>,
+    /// Kept loosely typed: a non-secret extra is not worth failing a token over.
+    #[serde(default)]
+    client_id: Option<Value>,
+}
+
+impl TokenResponse {
+    pub(crate) fn client_id(&self) -> Option<String> {
+        self.client_id
+            .as_ref()
+            .and_then(text)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// `{"data": {"accounts": [{"account_id", "account_name"}]}}`.
+#[derive(Deserialize)]
+pub(crate) struct AccountsResponse {
+    data: AccountsData,
+}
+
+#[derive(Deserialize)]
+struct AccountsData {
+    /// A client without accounts may well come back as `null`.
+    #[serde(default)]
+    accounts: Option<Vec<WireAccount>>,
+}
+
+#[derive(Deserialize)]
+struct WireAccount {
+    account_id: Id,
+    #[serde(default)]
+    account_name: Option<String>,
+}
+
+/// An identifier sent as a number or as a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Unsigned(u64),
+    Signed(i64),
+    Text(String),
+}
+
+impl AccountsResponse {
+    pub(crate) fn into_accounts(self) -> Vec<Account> {
+        self.data
+            .accounts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| Account {
+                account_id: match a.account_id {
+                    Id::Unsigned(n) => n.to_string(),
+                    Id::Signed(n) => n.to_string(),
+                    Id::Text(s) => s,
+                },
+                account_name: a.account_name.unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// An error Mediago reported in the body: `{"errno": -1, "errmsg": ...}` or
+/// `{"code": 40001, "msg": ...}`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct BodyError {
+    code: String,
+    description: Option<String>,
+}
+
+impl BodyError {
+    /// The error in a JSON object body, if it carries a non-zero `errno` or a `code` other
+    /// than `0` and `200` (third-party clients treat `"code": 200` as success too).
+    pub(crate) fn read(body: &[u8]) -> Option<Self> {
+        let value: Value = serde_json::from_slice(body).ok()?;
+        let object = value.as_object()?;
+        let field = |key: &str| object.get(key).and_then(text).filter(|s| !s.is_empty());
+        let message = |keys: [&str; 3]| keys.iter().find_map(|k| field(k));
+        let is = |code: &str, n: f64| code.parse::<f64>().is_ok_and(|c| c == n);
+        if let Some(errno) = field("errno").filter(|c| !is(c, 0.0)) {
+            return Some(Self {
+                code: errno,
+                description: message(["errmsg", "msg", "message"]),
+            });
+        }
+        if let Some(code) = field("code").filter(|c| !is(c, 0.0) && !is(c, 200.0)) {
+            return Some(Self {
+                code,
+                description: message(["msg", "errmsg", "message"]),
+            });
+        }
+        None
+    }
+
+    /// Codes that read as HTTP statuses mean what those statuses mean. Any other code (such
+    /// as `errno: -1`) is taken as a refusal of the credential, the one thing either request
+    /// sends: the API token for a token request, the access token for the accounts list.
+    fn kind(&self) -> ErrorKind {
+        match self.code.parse::<i64>() {
+            Ok(401 | 403) => ErrorKind::CredentialsRejected,
+            Ok(429) => ErrorKind::RateLimited,
+            Ok(500..=599) => ErrorKind::ProviderUnavailable,
+            Ok(400..=499) => ErrorKind::RequestRejected,
+            _ => ErrorKind::CredentialsRejected,
+        }
+    }
+}
+
+/// The error an answer stands for, if it is one: any non-2xx status, or a 2xx whose body
+/// reports an error. `request` names the request in the message of the latter.
+pub(crate) fn answer_error(response: &HttpResponse, request: &str) -> Option<Error> {
+    let body_error = BodyError::read(response.body());
+    if !response.status().is_success() {
+        let mut err = response.error_with(PROVIDER, http::classify);
+        if let Some(found) = body_error {
+            err = err.with_code(found.code);
+            if let Some(description) = found.description {
+                err = err.with_description(description);
+            }
+        }
+        return Some(err);
+    }
+    let found = body_error?;
+    let mut err = Error::new(PROVIDER, found.kind())
+        .with_message(format!("{request} was refused"))
+        .with_status(response.status())
+        .with_body(response.content_type(), response.body())
+        .with_code(found.code);
+    if let Some(description) = found.description {
+        err = err.with_description(description);
+    }
+    Some(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(body: &str) -> Option<(String, Option<String>)> {
+        BodyError::read(body.as_bytes()).map(|e| (e.code, e.description))
+    }
+
+    #[test]
+    fn reads_errno_and_code_shapes() {
+        let pair = |c: &str, d: &str| Some((c.to_owned(), Some(d.to_owned())));
+        assert_eq!(read(r#"{"errno":-1,"errmsg":"bad"}"#), pair("-1", "bad"));
+        assert_eq!(read(r#"{"errno":"1001","msg":"bad"}"#), pair("1001", "bad"));
+        assert_eq!(read(r#"{"code":40001,"msg":"bad"}"#), pair("40001", "bad"));
+        assert_eq!(read(r#"{"code":1,"message":"bad"}"#), pair("1", "bad"));
+        assert_eq!(read(r#"{"errno":7}"#), Some(("7".to_owned(), None)));
+        for ok in [
+            r#"{"errno":0,"errmsg":"ok","access_token":"t"}"#,
+            r#"{"code":0,"msg":"success"}"#,
+            r#"{"code":"0"}"#,
+            r#"{"code":200,"msg":"success"}"#,
+            r#"{"errno":null}"#,
+            r#"{"access_token":"t","expires_in":3600}"#,
+            r#"[1]"#,
+            "<html>",
+        ] {
+            assert_eq!(read(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn body_codes_map_to_kinds() {
+        let kind = |code: &str| {
+            BodyError {
+                code: code.to_owned(),
+                description: None,
+            }
+            .kind()
+        };
+        assert_eq!(kind("-1"), ErrorKind::CredentialsRejected);
+        assert_eq!(kind("401"), ErrorKind::CredentialsRejected);
+        assert_eq!(kind("429"), ErrorKind::RateLimited);
+        assert_eq!(kind("503"), ErrorKind::ProviderUnavailable);
+        assert_eq!(kind("400"), ErrorKind::RequestRejected);
+    }
+}

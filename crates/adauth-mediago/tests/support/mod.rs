@@ -1,0 +1,97 @@
+//! Helpers shared by this crate's tests.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use adauth_core::http::{HttpClient, RetryPolicy};
+use adauth_core::{ExpiryPolicy, FetchContext, ManualClock};
+use adauth_mediago::{ApiToken, Credentials, MediagoSource, TokenLevel};
+use httpmock::prelude::*;
+
+/// The API token in the documented request example, sent exactly as given.
+pub(crate) const DOC_API_TOKEN: &str = "Y2xpZW50XzE0Nl_lup_lvIPl...";
+
+/// The documented successful response of the client-level token request, byte for byte.
+pub(crate) const DOC_TOKEN_RESPONSE: &str = r#"{
+  "access_token": "MTQ2OmNsaWVudF8xNDZf5bqf5byD5rqQ6LiG...",
+  "expires_in": 3600,
+  "client_id": "146"
+}"#;
+
+/// The access token in [`DOC_TOKEN_RESPONSE`].
+pub(crate) const DOC_ACCESS_TOKEN: &str = "MTQ2OmNsaWVudF8xNDZf5bqf5byD5rqQ6LiG...";
+
+/// The exact token request content type.
+pub(crate) const FORM_UTF8: &str = "application/x-www-form-urlencoded;charset=utf-8";
+
+pub(crate) fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+/// A context whose clock stands still at `t0`, so `issued_at` is exactly `t0`.
+pub(crate) fn cx() -> FetchContext {
+    FetchContext::new(Arc::new(ManualClock::new(t0())), ExpiryPolicy::default())
+}
+
+pub(crate) fn no_retries() -> HttpClient {
+    HttpClient::new().retry_policy(RetryPolicy::none())
+}
+
+pub(crate) fn doc_token() -> ApiToken {
+    ApiToken::encoded(DOC_API_TOKEN).unwrap()
+}
+
+pub(crate) fn credentials(
+    server: &MockServer,
+    api_token: ApiToken,
+    level: TokenLevel,
+) -> Credentials {
+    Credentials::builder()
+        .api_token(api_token)
+        .level(level)
+        .base_url(server.base_url())
+        .build()
+        .unwrap()
+}
+
+pub(crate) fn source_with(
+    server: &MockServer,
+    api_token: ApiToken,
+    level: TokenLevel,
+) -> MediagoSource {
+    MediagoSource::with_http(credentials(server, api_token, level), no_retries()).unwrap()
+}
+
+/// A client-level source with the documented API token.
+pub(crate) fn source(server: &MockServer) -> MediagoSource {
+    source_with(server, doc_token(), TokenLevel::Client)
+}
+
+/// Answers every `method` request to `path` with `status`, `content_type` and `body`.
+pub(crate) async fn answer<'a>(
+    server: &'a MockServer,
+    method: httpmock::Method,
+    path: &str,
+    status: u16,
+    content_type: &str,
+    body: impl AsRef<[u8]>,
+) -> httpmock::Mock<'a> {
+    let body = body.as_ref().to_vec();
+    server
+        .mock_async(|when, then| {
+            when.method(method).path(path);
+            then.status(status)
+                .header("content-type", content_type)
+                .body(body);
+        })
+        .await
+}
+
+/// Asserts that the error's `Display` names every part.
+pub(crate) fn assert_mentions(err: &adauth_core::Error, parts: &[&str]) {
+    let text = err.to_string();
+    for part in parts {
+        assert!(text.contains(part), "{text:?} lacks {part:?}");
+    }
+}
