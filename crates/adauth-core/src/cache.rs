@@ -329,6 +329,12 @@ impl TokenCache {
         &self.inner.source
     }
 
+    /// The context the cache fetches with: its clock and expiry policy. Use it for calls a
+    /// source makes outside [`TokenSource::fetch`], so they read the same clock.
+    pub fn context(&self) -> &FetchContext {
+        &self.inner.cx
+    }
+
     /// A valid token: the cached one while it is fresh, otherwise a new one.
     ///
     /// See the type's documentation for how concurrent callers, renewals and failures are
