@@ -97,7 +97,9 @@ impl Credentials {
             .map_err(|_| {
                 adauth_core::Error::configuration(
                     PROVIDER,
-                    format!("environment variable {ENV_SCOPE} must be scope names separated by spaces"),
+                    format!(
+                        "environment variable {ENV_SCOPE} must be scope names separated by spaces"
+                    ),
                 )
             })?;
         let mut builder = Self::builder()
@@ -367,7 +369,11 @@ impl AdmitadSource {
             .await
     }
 
-    async fn refresh_grant(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
+    async fn refresh_grant(
+        &self,
+        cx: &FetchContext,
+        refresh_token: &SecretString,
+    ) -> Result<Token> {
         let secret = self.credentials.client_secret.expose_secret();
         let refresh_token = refresh_token.expose_secret();
         let fields = [
@@ -478,11 +484,13 @@ struct UserField(Option<String>);
 
 impl<'de> Deserialize<'de> for UserField {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(UserField(match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::String(s) => Some(s),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }))
+        Ok(UserField(
+            match serde_json::Value::deserialize(deserializer)? {
+                serde_json::Value::String(s) => Some(s),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            },
+        ))
     }
 }
 
@@ -553,7 +561,14 @@ impl TokenSource for AdmitadSource {
                     return Ok(token.with_refresh_token(Some(refresh_token)));
                 }
                 Ok(token) => return Ok(token),
-                Err(e) if e.is_credentials_rejected() => {}
+                // A provider that echoes the dead refresh token in its answer to the
+                // fallback must not leak it either.
+                Err(e) if e.is_credentials_rejected() => {
+                    return self
+                        .client_credentials(cx)
+                        .await
+                        .map_err(|e| e.scrub(&[refresh_token.expose_secret()]));
+                }
                 Err(e) => return Err(e),
             }
         }
