@@ -1,0 +1,654 @@
+//! The authorization-code flow for third-party applications: the authorize URL with `state`
+//! and PKCE, the state check, the code exchange, and a source that renews the resulting token
+//! with its refresh token.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use adauth_core::http::{self, HttpClient};
+use adauth_core::reqwest::{RequestBuilder, StatusCode};
+use adauth_core::secrecy::{ExposeSecret, SecretString};
+use adauth_core::{Error, ErrorKind, FetchContext, Result, Token, TokenSource, async_trait};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::auth0::{self, Auth0};
+use crate::credentials::{BodyEncoding, hosts, required_secret, required_text};
+use crate::{AUTHORIZATION_REQUIRED, AUTHORIZE_PATH, DEFAULT_AUDIENCE, PROVIDER, STATE_MISMATCH};
+
+/// The default scope of the authorization-code flow: a refresh token, so that the token can
+/// be renewed without sending the user through the browser again.
+const DEFAULT_APP_SCOPE: &str = "offline_access";
+
+/// A third-party application's registration: its client ID and secret, its redirect URI, and
+/// the request settings (scope, audience, hosts, PKCE, the legacy session).
+#[derive(Clone)]
+pub struct AppCredentials {
+    client_id: String,
+    client_secret: SecretString,
+    redirect_uri: String,
+    scope: String,
+    audience: String,
+    auth_url: Url,
+    api_url: Url,
+    pkce: bool,
+    session: bool,
+}
+
+impl AppCredentials {
+    /// Credentials with every setting at its default.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<SecretString>,
+        redirect_uri: impl Into<String>,
+    ) -> Result<Self> {
+        Self::builder()
+            .client_id(client_id)
+            .client_secret(client_secret)
+            .redirect_uri(redirect_uri)
+            .build()
+    }
+
+    /// A builder, to change the settings too.
+    pub fn builder() -> AppCredentialsBuilder {
+        AppCredentialsBuilder::default()
+    }
+
+    /// The application's client ID.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The redirect URI, exactly as registered with MediaMath.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// The scopes asked for.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    /// The `audience` asked for.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// The Auth0 host.
+    pub fn auth_url(&self) -> &Url {
+        &self.auth_url
+    }
+
+    /// The API host.
+    pub fn api_url(&self) -> &Url {
+        &self.api_url
+    }
+
+    /// Whether PKCE (S256) is used.
+    pub fn pkce(&self) -> bool {
+        self.pkce
+    }
+
+    /// Whether an `adama_session` cookie is fetched with every token.
+    pub fn session(&self) -> bool {
+        self.session
+    }
+}
+
+impl fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scope", &self.scope)
+            .field("audience", &self.audience)
+            .field("auth_url", &self.auth_url.as_str())
+            .field("api_url", &self.api_url.as_str())
+            .field("pkce", &self.pkce)
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+/// Builds [`AppCredentials`].
+pub struct AppCredentialsBuilder {
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+    redirect_uri: Option<String>,
+    scope: Option<String>,
+    audience: Option<String>,
+    auth_url: Option<String>,
+    api_url: Option<String>,
+    pkce: bool,
+    session: bool,
+}
+
+impl Default for AppCredentialsBuilder {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            redirect_uri: None,
+            scope: None,
+            audience: None,
+            auth_url: None,
+            api_url: None,
+            pkce: true,
+            session: false,
+        }
+    }
+}
+
+impl AppCredentialsBuilder {
+    /// The application's client ID (required).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The application's client secret (required).
+    pub fn client_secret(mut self, client_secret: impl Into<SecretString>) -> Self {
+        self.client_secret = Some(client_secret.into());
+        self
+    }
+
+    /// The redirect URI registered with MediaMath (required); sent exactly as given.
+    pub fn redirect_uri(mut self, redirect_uri: impl Into<String>) -> Self {
+        self.redirect_uri = Some(redirect_uri.into());
+        self
+    }
+
+    /// The space-separated scopes (default `offline_access`, for a refresh token).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// The `audience` (default [`DEFAULT_AUDIENCE`]).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The Auth0 host (default [`DEFAULT_AUTH_URL`](crate::DEFAULT_AUTH_URL); MediaMath's current documentation uses
+    /// [`CURRENT_AUTH_URL`](crate::CURRENT_AUTH_URL)).
+    pub fn auth_url(mut self, auth_url: impl Into<String>) -> Self {
+        self.auth_url = Some(auth_url.into());
+        self
+    }
+
+    /// The API host, where the session is fetched (default [`DEFAULT_API_URL`](crate::DEFAULT_API_URL)).
+    pub fn api_url(mut self, api_url: impl Into<String>) -> Self {
+        self.api_url = Some(api_url.into());
+        self
+    }
+
+    /// Whether to use PKCE with S256 (default `true`). Auth0 supports it; turn it off only
+    /// for a tenant that refuses it.
+    pub fn pkce(mut self, yes: bool) -> Self {
+        self.pkce = yes;
+        self
+    }
+
+    /// Whether to fetch an `adama_session` cookie with every token (default `false`).
+    pub fn session(mut self, yes: bool) -> Self {
+        self.session = yes;
+        self
+    }
+
+    /// Checks and builds the credentials.
+    pub fn build(self) -> Result<AppCredentials> {
+        let client_id = required_text(self.client_id, "client_id")?;
+        let client_secret = required_secret(self.client_secret, "client_secret")?;
+        let redirect_uri = required_text(self.redirect_uri, "redirect_uri")?;
+        if Url::parse(&redirect_uri).is_err() {
+            return Err(Error::configuration(
+                PROVIDER,
+                format!("redirect_uri {redirect_uri:?} is not an absolute URL"),
+            ));
+        }
+        let (auth_url, api_url) = hosts(self.auth_url, self.api_url)?;
+        Ok(AppCredentials {
+            client_id,
+            client_secret,
+            redirect_uri,
+            scope: self
+                .scope
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_else(|| DEFAULT_APP_SCOPE.to_owned()),
+            audience: self
+                .audience
+                .map(|a| a.trim().to_owned())
+                .unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned()),
+            auth_url,
+            api_url,
+            pkce: self.pkce,
+            session: self.session,
+        })
+    }
+}
+
+impl fmt::Debug for AppCredentialsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredentialsBuilder")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scope", &self.scope)
+            .field("audience", &self.audience)
+            .field("auth_url", &self.auth_url)
+            .field("api_url", &self.api_url)
+            .field("pkce", &self.pkce)
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+/// The authorization-code flow: send the user to [`start`](Self::start)'s URL, take the
+/// redirect back to [`exchange_redirect`](Self::exchange_redirect) (or its `state` and `code`
+/// to [`exchange`](Self::exchange)), and renew the token with [`source`](Self::source).
+///
+/// Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AuthorizationCodeFlow {
+    app: Arc<AppCredentials>,
+    authorize_url: Url,
+    auth0: Arc<Auth0>,
+}
+
+/// The code exchange: a form POST, as Auth0 documents it.
+#[derive(Serialize)]
+struct CodeRequest<'a> {
+    grant_type: &'static str,
+    client_id: &'a str,
+    client_secret: &'a str,
+    code: &'a str,
+    redirect_uri: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_verifier: Option<&'a str>,
+}
+
+impl AuthorizationCodeFlow {
+    /// A flow using the default HTTP client.
+    pub fn new(app: AppCredentials) -> Result<Self> {
+        Self::with_http(app, HttpClient::new())
+    }
+
+    /// A flow using `http`, for a custom reqwest client or retry policy.
+    pub fn with_http(app: AppCredentials, http: HttpClient) -> Result<Self> {
+        let authorize_url = http::join_path(PROVIDER, &app.auth_url, AUTHORIZE_PATH)?;
+        let auth0 = Auth0::new(
+            app.client_id.clone(),
+            app.client_secret.clone(),
+            &app.auth_url,
+            &app.api_url,
+            app.session,
+            http,
+        )?;
+        Ok(Self {
+            app: Arc::new(app),
+            authorize_url,
+            auth0: Arc::new(auth0),
+        })
+    }
+
+    /// The application's credentials.
+    pub fn app(&self) -> &AppCredentials {
+        &self.app
+    }
+
+    /// Starts an authorization: a fresh random `state` and PKCE verifier, and the URL to send
+    /// the user's browser to,
+    /// `{auth}/authorize?response_type=code&client_id&redirect_uri&scope&audience&state`
+    /// `&code_challenge&code_challenge_method=S256`.
+    ///
+    /// Keep the returned value until the user comes back: the exchange needs it.
+    pub fn start(&self) -> Result<PendingAuthorization> {
+        let state = random_token(16)?;
+        let verifier = if self.app.pkce {
+            Some(random_token(32)?)
+        } else {
+            None
+        };
+        let mut url = self.authorize_url.clone();
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", &self.app.client_id)
+                .append_pair("redirect_uri", &self.app.redirect_uri);
+            if !self.app.scope.is_empty() {
+                query.append_pair("scope", &self.app.scope);
+            }
+            query
+                .append_pair("audience", &self.app.audience)
+                .append_pair("state", &state);
+            if let Some(verifier) = &verifier {
+                query
+                    .append_pair("code_challenge", &code_challenge(verifier))
+                    .append_pair("code_challenge_method", "S256");
+            }
+        }
+        Ok(PendingAuthorization {
+            url,
+            state: SecretString::from(state),
+            code_verifier: verifier.map(SecretString::from),
+        })
+    }
+
+    /// Exchanges the `code` the redirect carried, after checking that its `state` is the one
+    /// `pending` sent. A mismatch is an error for which [`is_state_mismatch`](crate::is_state_mismatch)
+    /// holds, and nothing is sent.
+    pub async fn exchange(
+        &self,
+        cx: &FetchContext,
+        pending: &PendingAuthorization,
+        state: &str,
+        code: &str,
+    ) -> Result<Token> {
+        pending.check_state(Some(state))?;
+        if code.is_empty() {
+            return Err(Error::configuration(
+                PROVIDER,
+                "the authorization code is empty",
+            ));
+        }
+        let verifier = pending.code_verifier.as_ref().map(|v| v.expose_secret());
+        let body = CodeRequest {
+            grant_type: "authorization_code",
+            client_id: &self.app.client_id,
+            client_secret: self.app.client_secret.expose_secret(),
+            code,
+            redirect_uri: &self.app.redirect_uri,
+            code_verifier: verifier,
+        };
+        let secrets = [code, verifier.unwrap_or_default()];
+        self.auth0
+            .token(cx, BodyEncoding::Form, &body, &secrets)
+            .await
+    }
+
+    /// As [`exchange`](Self::exchange), with the whole URL the user was redirected to
+    /// (`{redirect_uri}?code=...&state=...`). An error redirect
+    /// (`?error=access_denied&error_description=...`) becomes an error with Auth0's code and
+    /// description.
+    pub async fn exchange_redirect(
+        &self,
+        cx: &FetchContext,
+        pending: &PendingAuthorization,
+        redirect_url: &str,
+    ) -> Result<Token> {
+        // The URL is not quoted in errors: it carries the code.
+        let url = Url::parse(redirect_url.trim()).map_err(|_| {
+            Error::configuration(PROVIDER, "the redirect URL is not an absolute URL")
+        })?;
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        pending.check_state(param("state").as_deref())?;
+        if let Some(code) = param("error") {
+            // An error redirect comes with a 302: only the code decides the kind.
+            let mut err = Error::new(PROVIDER, auth0::classify(StatusCode::FOUND, Some(&code)))
+                .with_message("the authorization was refused")
+                .with_code(code);
+            if let Some(description) = param("error_description") {
+                err = err.with_description(description);
+            }
+            return Err(err);
+        }
+        let code = param("code").filter(|c| !c.is_empty()).ok_or_else(|| {
+            Error::unexpected(PROVIDER, "the redirect carries neither a code nor an error")
+        })?;
+        let state = pending.state.expose_secret();
+        self.exchange(cx, pending, state, &code).await
+    }
+
+    /// A source that hands out `token` (from [`exchange`](Self::exchange)) first, then renews
+    /// it with its refresh token. Wrap it in a [`TokenCache`](adauth_core::TokenCache).
+    pub fn source(&self, token: Token) -> AuthorizedSource {
+        let refresh_token = token.refresh_token().cloned();
+        AuthorizedSource {
+            flow: self.clone(),
+            grant: Mutex::new(Grant {
+                initial: Some(token),
+                refresh_token,
+                refused: false,
+            }),
+        }
+    }
+
+    /// A source that starts from a refresh token kept from an earlier authorization (see
+    /// [`AuthorizedSource::refresh_token`]).
+    pub fn source_from_refresh_token(&self, refresh_token: SecretString) -> AuthorizedSource {
+        AuthorizedSource {
+            flow: self.clone(),
+            grant: Mutex::new(Grant {
+                initial: None,
+                refresh_token: Some(refresh_token),
+                refused: false,
+            }),
+        }
+    }
+}
+
+/// An authorization in progress: the URL to send the user to, and the `state` and PKCE
+/// verifier the exchange will need. `Debug` shows neither.
+pub struct PendingAuthorization {
+    url: Url,
+    state: SecretString,
+    code_verifier: Option<SecretString>,
+}
+
+impl PendingAuthorization {
+    /// The URL to send the user's browser to.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The random `state` sent in the URL, which the redirect must carry back.
+    pub fn state(&self) -> &SecretString {
+        &self.state
+    }
+
+    /// The PKCE verifier, sent with the exchange (`None` when PKCE is off).
+    pub fn code_verifier(&self) -> Option<&SecretString> {
+        self.code_verifier.as_ref()
+    }
+
+    fn check_state(&self, returned: Option<&str>) -> Result<()> {
+        let expected = self.state.expose_secret().as_bytes();
+        match returned {
+            Some(returned) if same(expected, returned.as_bytes()) => Ok(()),
+            _ => Err(Error::new(PROVIDER, ErrorKind::UnexpectedResponse)
+                .with_message(
+                    "the redirect's state is not the one sent with this authorization \
+                     (a forged or stale redirect); start a new authorization",
+                )
+                .with_code(STATE_MISMATCH)),
+        }
+    }
+}
+
+impl fmt::Debug for PendingAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut endpoint = self.url.clone();
+        endpoint.set_query(None);
+        f.debug_struct("PendingAuthorization")
+            .field("endpoint", &endpoint.as_str())
+            .field("state", &"[redacted]")
+            .field(
+                "code_verifier",
+                &self.code_verifier.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+/// Compares without stopping at the first difference, so that timing does not tell how much
+/// of a guessed state was right.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `bytes` bytes from the operating system's CSPRNG, base64url without padding.
+fn random_token(bytes: usize) -> Result<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| {
+        Error::configuration(PROVIDER, "the system random number generator failed").with_source(e)
+    })?;
+    Ok(URL_SAFE_NO_PAD.encode(&buf))
+}
+
+/// The S256 challenge: base64url (no padding) of the verifier's SHA-256.
+fn code_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+struct Grant {
+    /// The token from the exchange, handed out by the first fetch.
+    initial: Option<Token>,
+    /// The newest refresh token seen.
+    refresh_token: Option<SecretString>,
+    /// Whether MediaMath refused the last refresh token.
+    refused: bool,
+}
+
+/// A source for a token obtained with the authorization-code flow; from
+/// [`AuthorizationCodeFlow::source`].
+///
+/// Its first fetch hands out the exchanged token; later ones renew with the refresh token
+/// (scope `offline_access`). Without one, or once MediaMath refuses it, fetching fails with a
+/// [`CredentialsRejected`](ErrorKind::CredentialsRejected) error for which
+/// [`is_authorization_required`](crate::is_authorization_required) holds: the user must go
+/// through the browser again.
+pub struct AuthorizedSource {
+    flow: AuthorizationCodeFlow,
+    grant: Mutex<Grant>,
+}
+
+impl AuthorizedSource {
+    /// The newest refresh token, to keep for the next run
+    /// ([`AuthorizationCodeFlow::source_from_refresh_token`]).
+    pub fn refresh_token(&self) -> Option<SecretString> {
+        self.lock().refresh_token.clone()
+    }
+
+    /// The flow this source came from.
+    pub fn flow(&self) -> &AuthorizationCodeFlow {
+        &self.flow
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Grant> {
+        // Every critical section assigns whole fields, so a poisoned lock is still consistent.
+        self.grant.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl fmt::Debug for AuthorizedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let grant = self.lock();
+        f.debug_struct("AuthorizedSource")
+            .field("flow", &self.flow)
+            .field("initial_token", &grant.initial.is_some())
+            .field(
+                "refresh_token",
+                &grant.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+fn authorization_required(why: &'static str) -> Error {
+    Error::new(PROVIDER, ErrorKind::CredentialsRejected)
+        .with_message(why)
+        .with_code(AUTHORIZATION_REQUIRED)
+}
+
+#[async_trait]
+impl TokenSource for AuthorizedSource {
+    fn provider(&self) -> &str {
+        PROVIDER
+    }
+
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        let (initial, refresh_token, refused) = {
+            let mut grant = self.lock();
+            (
+                grant.initial.take(),
+                grant.refresh_token.clone(),
+                grant.refused,
+            )
+        };
+        if let Some(token) = initial.filter(|t| t.is_valid_at(cx.now())) {
+            return Ok(token);
+        }
+        match refresh_token {
+            Some(refresh_token) => match self.refresh(cx, &refresh_token).await {
+                Err(e) if e.is_credentials_rejected() => {
+                    let mut err = authorization_required(
+                        "MediaMath refused the refresh token; the user must authorize the \
+                         application again",
+                    );
+                    if let Some(status) = e.status() {
+                        err = err.with_status(status);
+                    }
+                    if let Some(description) = e.description() {
+                        err = err.with_description(description);
+                    }
+                    Err(err)
+                }
+                result => result,
+            },
+            None if refused => Err(authorization_required(
+                "MediaMath refused the refresh token; the user must authorize the \
+                 application again",
+            )),
+            None => Err(authorization_required(
+                "no refresh token to renew the token with; the user must authorize the \
+                 application again (ask for the offline_access scope to get one)",
+            )),
+        }
+    }
+
+    async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
+        match self.flow.auth0.refresh(cx, refresh_token).await {
+            Ok(token) => {
+                if let Some(newer) = token.refresh_token() {
+                    let mut grant = self.lock();
+                    grant.refresh_token = Some(newer.clone());
+                    grant.refused = false;
+                }
+                Ok(token)
+            }
+            Err(e) => {
+                if e.is_credentials_rejected() {
+                    // Forget a refused refresh token, so the fetch that follows says what to
+                    // do instead of sending it again.
+                    let mut grant = self.lock();
+                    if grant
+                        .refresh_token
+                        .as_ref()
+                        .is_some_and(|t| t.expose_secret() == refresh_token.expose_secret())
+                    {
+                        grant.refresh_token = None;
+                        grant.refused = true;
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
+        self.flow.auth0.authorize(request, token)
+    }
+}

@@ -1,0 +1,182 @@
+//! Credentials from the builders and from environment variables (through a lookup function,
+//! so the process environment is never touched).
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+
+use adauth_core::ErrorKind;
+use adauth_mediamath::{
+    AppCredentials, BodyEncoding, CURRENT_AUTH_URL, Credentials, DEFAULT_API_URL, DEFAULT_AUDIENCE,
+    DEFAULT_AUTH_URL, ENV_API_URL, ENV_AUDIENCE, ENV_AUTH_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET,
+    ENV_PASSWORD, ENV_REALM, ENV_SCOPE, ENV_SESSION, ENV_USERNAME, ENV_VARS,
+};
+
+fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+fn required() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (ENV_CLIENT_ID, "client-1"),
+        (ENV_CLIENT_SECRET, "s3cr3t"),
+        (ENV_USERNAME, " user@example.com "),
+        (ENV_PASSWORD, "pa55"),
+    ]
+}
+
+fn with(name: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
+    let mut vars = required();
+    vars.retain(|(k, _)| *k != name);
+    vars.push((name, value));
+    vars
+}
+
+#[test]
+fn the_required_variables_alone_give_the_documented_defaults() {
+    let c = Credentials::from_lookup(&lookup(&required())).unwrap();
+    assert_eq!(c.client_id(), "client-1");
+    assert_eq!(c.username(), "user@example.com");
+    assert_eq!(c.audience(), DEFAULT_AUDIENCE);
+    assert_eq!(c.audience(), "https://api.mediamath.com/");
+    assert_eq!(c.scope(), "");
+    assert_eq!(c.realm(), None);
+    assert_eq!(c.auth_url().as_str(), DEFAULT_AUTH_URL);
+    assert_eq!(c.auth_url().as_str(), "https://mediamath.auth0.com/");
+    assert_eq!(c.api_url().as_str(), DEFAULT_API_URL);
+    assert_eq!(c.api_url().as_str(), "https://api.mediamath.com/");
+    assert!(!c.session());
+    assert_eq!(c.encoding(), BodyEncoding::Json);
+}
+
+#[test]
+fn every_optional_variable_is_read() {
+    let mut vars = required();
+    vars.extend([
+        (ENV_AUDIENCE, "https://api.example/"),
+        (ENV_SCOPE, "manage:services offline_access"),
+        (ENV_REALM, "T1DB-Production"),
+        (ENV_AUTH_URL, CURRENT_AUTH_URL),
+        (ENV_API_URL, "https://t1sandbox.mediamath.com"),
+        (ENV_SESSION, "1"),
+    ]);
+    let c = Credentials::from_lookup(&lookup(&vars)).unwrap();
+    assert_eq!(c.audience(), "https://api.example/");
+    assert_eq!(c.scope(), "manage:services offline_access");
+    assert_eq!(c.realm(), Some("T1DB-Production"));
+    assert_eq!(c.auth_url().as_str(), "https://auth.mediamath.com/");
+    assert_eq!(c.api_url().as_str(), "https://t1sandbox.mediamath.com/");
+    assert!(c.session());
+}
+
+#[test]
+fn env_vars_lists_exactly_the_variables_read() {
+    let asked = RefCell::new(BTreeSet::new());
+    let vars = lookup(&required());
+    let recording = |name: &str| {
+        asked.borrow_mut().insert(name.to_owned());
+        vars(name)
+    };
+    Credentials::from_lookup(&recording).unwrap();
+    let listed: BTreeSet<String> = ENV_VARS.iter().map(|v| (*v).to_owned()).collect();
+    assert_eq!(ENV_VARS.len(), listed.len(), "duplicates in ENV_VARS");
+    assert_eq!(asked.into_inner(), listed);
+}
+
+#[test]
+fn the_session_switch_takes_only_1_or_0() {
+    for (value, expected) in [("1", true), ("0", false), (" 1 ", true), ("", false)] {
+        let c = Credentials::from_lookup(&lookup(&with(ENV_SESSION, value))).unwrap();
+        assert_eq!(c.session(), expected, "{value:?}");
+    }
+    for value in ["yes", "true", "2", "on-please"] {
+        let err = Credentials::from_lookup(&lookup(&with(ENV_SESSION, value))).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+        assert!(err.to_string().contains(ENV_SESSION), "{err}");
+        assert!(err.to_string().contains("must be 1 or 0"), "{err}");
+        assert!(!err.to_string().contains(value), "{err} quotes {value:?}");
+    }
+}
+
+#[test]
+fn a_missing_or_blank_required_variable_is_named() {
+    for name in [ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_USERNAME, ENV_PASSWORD] {
+        let mut without = required();
+        without.retain(|(k, _)| *k != name);
+        for vars in [without, with(name, "  ")] {
+            let err = Credentials::from_lookup(&lookup(&vars)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+            assert!(err.to_string().contains(name), "{err}");
+            assert!(!err.to_string().contains("s3cr3t"), "{err}");
+            assert!(!err.to_string().contains("pa55"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn plain_http_hosts_are_refused_except_for_loopback() {
+    for name in [ENV_AUTH_URL, ENV_API_URL] {
+        let err = Credentials::from_lookup(&lookup(&with(name, "http://auth.mediamath.com")))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+        assert!(Credentials::from_lookup(&lookup(&with(name, "http://127.0.0.1:9"))).is_ok());
+    }
+}
+
+#[test]
+fn the_builder_requires_every_credential() {
+    let full = || {
+        Credentials::builder()
+            .client_id("id")
+            .client_secret("s")
+            .username("u")
+            .password("p")
+    };
+    assert!(full().build().is_ok());
+    let cases = [
+        ("client_id", full().client_id(" ")),
+        ("client_secret", full().client_secret("")),
+        ("username", full().username("")),
+        ("password", full().password("")),
+        ("realm", full().realm(" ")),
+    ];
+    for (field, builder) in cases {
+        let err = builder.build().unwrap_err();
+        assert!(err.is_configuration(), "{err}");
+        assert!(err.to_string().contains(field), "{err}");
+    }
+    let c = Credentials::new("id", "s", "u", "p").unwrap();
+    assert_eq!(c.auth_url().as_str(), DEFAULT_AUTH_URL);
+}
+
+#[test]
+fn app_credentials_default_to_a_refresh_token_and_pkce() {
+    let app = AppCredentials::new("id", "s", "http://localhost:8765/callback").unwrap();
+    assert_eq!(app.scope(), "offline_access");
+    assert_eq!(app.audience(), DEFAULT_AUDIENCE);
+    assert!(app.pkce());
+    assert!(!app.session());
+    // Sent exactly as registered: no normalisation.
+    let app = AppCredentials::new("id", "s", "https://app.example").unwrap();
+    assert_eq!(app.redirect_uri(), "https://app.example");
+
+    for (field, result) in [
+        (
+            "client_id",
+            AppCredentials::new("", "s", "https://app.example/cb"),
+        ),
+        (
+            "client_secret",
+            AppCredentials::new("id", "", "https://app.example/cb"),
+        ),
+        ("redirect_uri", AppCredentials::new("id", "s", "")),
+        ("redirect_uri", AppCredentials::new("id", "s", "/callback")),
+    ] {
+        let err = result.unwrap_err();
+        assert!(err.is_configuration(), "{err}");
+        assert!(err.to_string().contains(field), "{err}");
+    }
+}
