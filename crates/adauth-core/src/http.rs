@@ -363,7 +363,7 @@ impl HttpClient {
     }
 }
 
-fn transport_error(provider: &str, e: reqwest::Error) -> Error {
+pub(crate) fn transport_error(provider: &str, e: reqwest::Error) -> Error {
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
     } else if e.is_builder() {

@@ -2,6 +2,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
+mod client;
 mod clock;
 pub mod env;
 mod error;
@@ -12,11 +13,12 @@ mod source;
 mod token;
 
 pub use cache::{TokenCache, TokenCacheBuilder};
+pub use client::AuthorizedClient;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use expiry::{ExpiresIn, ExpiryPolicy, RefreshPolicy, RefreshSchedule};
 pub use redact::redact_excerpt;
-pub use source::{FetchContext, TokenSource};
+pub use source::{FetchContext, TokenSource, credential_identity};
 pub use token::{Extras, Token};
 
 /// Re-exported so token sources can be written without depending on `async-trait` directly.

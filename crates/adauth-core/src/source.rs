@@ -102,6 +102,16 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
     /// The provider's short lower-case name (`"fyber"`), used in errors and logs.
     fn provider(&self) -> &str;
 
+    /// A non-secret name for the credentials this source uses, unique to them: two sources
+    /// with the same identity share tokens (in a token store or a cache file), two with
+    /// different credentials never do.
+    ///
+    /// The default is the provider name alone; sources with credentials override it with
+    /// [`credential_identity`].
+    fn identity(&self) -> String {
+        self.provider().to_owned()
+    }
+
     /// Fetches a new token with the source's credentials.
     async fn fetch(&self, cx: &FetchContext) -> Result<Token>;
 
@@ -123,6 +133,31 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
     }
 }
 
+/// A credential identity for [`TokenSource::identity`]: the provider name and a digest of
+/// `parts` (endpoint, client id, secret, ...), so it names the credentials without revealing
+/// them. The digest is SHA-256, cut to 128 bits and written in hex.
+///
+/// ```
+/// let a = adauth_core::credential_identity("fyber", &["https://reporting.fyber.com/", "id", "secret"]);
+/// let b = adauth_core::credential_identity("fyber", &["https://reporting.fyber.com/", "id", "other"]);
+/// assert!(a.starts_with("fyber-") && a.len() == "fyber-".len() + 32);
+/// assert_ne!(a, b);
+/// assert!(!a.contains("secret"));
+/// ```
+pub fn credential_identity(provider: &str, parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(provider.as_bytes());
+    for part in parts {
+        // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{provider}-{hex}")
+}
+
 macro_rules! forward_source {
     ($ty:ty) => {
         #[async_trait]
@@ -142,6 +177,9 @@ macro_rules! forward_source {
             }
             fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
                 (**self).authorize(request, token)
+            }
+            fn identity(&self) -> String {
+                (**self).identity()
             }
         }
     };

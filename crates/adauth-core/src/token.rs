@@ -189,6 +189,104 @@ impl fmt::Debug for Token {
     }
 }
 
+/// The stored form of a token: every field, secrets included, with instants as Unix
+/// seconds and nanoseconds. Versioned so that a later format can tell an old file apart.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    v: u32,
+    provider: String,
+    access_token: String,
+    token_type: String,
+    issued_at: (u64, u32),
+    expires_at: (u64, u32),
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    extras: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    secret_extras: BTreeMap<String, String>,
+}
+
+const STORED_VERSION: u32 = 1;
+
+fn unix(t: SystemTime) -> (u64, u32) {
+    let d = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    (d.as_secs(), d.subsec_nanos())
+}
+
+fn from_unix((secs, nanos): (u64, u32)) -> Option<SystemTime> {
+    SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, nanos.min(999_999_999)))
+}
+
+impl Token {
+    /// The whole token, secrets included, as JSON for a token store or a cache file.
+    ///
+    /// The result is a secret: whoever reads it can use the token. Store it where only its
+    /// owner can read it. [`Token::from_stored`] reads it back.
+    pub fn to_stored(&self, provider: &str) -> SecretString {
+        let stored = Stored {
+            v: STORED_VERSION,
+            provider: provider.to_owned(),
+            access_token: self.access_token.expose_secret().to_owned(),
+            token_type: self.token_type.clone(),
+            issued_at: unix(self.issued_at),
+            expires_at: unix(self.expires_at),
+            refresh_token: self
+                .refresh_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_owned()),
+            scope: self.scope.clone(),
+            extras: self.extras.0.clone(),
+            secret_extras: self
+                .secret_extras
+                .iter()
+                .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
+                .collect(),
+        };
+        // Serializing plain strings and numbers cannot fail.
+        SecretString::from(serde_json::to_string(&stored).unwrap_or_default())
+    }
+
+    /// Reads a token written by [`Token::to_stored`] for `provider`.
+    ///
+    /// Anything else (another provider's token, another format version, malformed JSON) is
+    /// an [`UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse) error that never
+    /// quotes the input.
+    pub fn from_stored(provider: &str, stored: &str) -> crate::Result<Token> {
+        let bad = |why: &'static str| crate::Error::unexpected(provider.to_owned(), why);
+        let s: Stored =
+            serde_json::from_str(stored).map_err(|_| bad("the stored token is not readable"))?;
+        if s.v != STORED_VERSION {
+            return Err(bad("the stored token has an unknown format version"));
+        }
+        if s.provider != provider {
+            return Err(bad("the stored token belongs to another provider"));
+        }
+        if s.access_token.is_empty() {
+            return Err(bad("the stored token is empty"));
+        }
+        let (Some(issued_at), Some(expires_at)) = (from_unix(s.issued_at), from_unix(s.expires_at))
+        else {
+            return Err(bad("the stored token has an impossible time"));
+        };
+        let mut token = Token::new(SecretString::from(s.access_token), issued_at, expires_at)
+            .with_token_type(s.token_type)
+            .with_refresh_token(s.refresh_token.map(SecretString::from));
+        token.scope = s.scope;
+        token.extras = Extras(s.extras);
+        token.secret_extras = s
+            .secret_extras
+            .into_iter()
+            .map(|(k, v)| (k, SecretString::from(v)))
+            .collect();
+        Ok(token)
+    }
+}
+
 /// Non-secret details a provider sends with a token, by name.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Extras(BTreeMap<String, String>);

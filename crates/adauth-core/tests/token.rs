@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use adauth_core::secrecy::SecretString;
+use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait};
 
 #[derive(Debug)]
@@ -73,4 +73,44 @@ fn validity_and_time_left() {
         Duration::from_secs(3000)
     );
     assert_eq!(t.expires_in(t0 + Duration::from_secs(9999)), Duration::ZERO);
+}
+
+#[test]
+fn a_stored_token_reads_back_whole() {
+    let original = token();
+    let stored = original.to_stored("plain");
+    let back = Token::from_stored("plain", stored.expose_secret()).unwrap();
+    assert!(back.same_access_token(&original));
+    assert_eq!(back.token_type(), "bearer");
+    assert_eq!(back.issued_at(), original.issued_at());
+    assert_eq!(back.expires_at(), original.expires_at());
+    assert_eq!(
+        back.refresh_token().map(|t| t.expose_secret().to_owned()),
+        Some("CANARY-REFRESH".to_owned())
+    );
+    assert_eq!(
+        back.secret_extra("session")
+            .map(|t| t.expose_secret().to_owned()),
+        Some("CANARY-SESSION".to_owned())
+    );
+    assert_eq!(back.extras().get("username"), Some("jane"));
+    assert!(!format!("{stored:?}").contains("CANARY"));
+}
+
+#[test]
+fn foreign_or_corrupt_stored_tokens_are_clear_errors_that_quote_nothing() {
+    let stored = token().to_stored("plain");
+    let err = Token::from_stored("other", stored.expose_secret()).unwrap_err();
+    assert!(err.to_string().contains("another provider"), "{err}");
+    for garbage in [
+        "",
+        "{",
+        "[1,2]",
+        r#"{"v":2,"provider":"plain","access_token":"CANARY-X"}"#,
+        r#"{"v":1,"provider":"plain","access_token":"CANARY-X","token_type":"b","issued_at":[1,0],"expires_at":"soon"}"#,
+    ] {
+        let err = Token::from_stored("plain", garbage).unwrap_err();
+        assert_eq!(err.kind(), adauth_core::ErrorKind::UnexpectedResponse);
+        assert!(!format!("{err} {err:?}").contains("CANARY"), "{err}");
+    }
 }
