@@ -1,0 +1,194 @@
+//! AdGem: application tokens at `POST /v1/apps/tokens` (JSON, integer ids), the
+//! refresh-token exchange at `POST /v1/users/token` (form, 201), offers at `POST /v1/offers`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::{Value, json};
+
+use crate::store::{Store, content_type_is, form, json_object, json_str};
+use crate::{
+    ADGEM_APP_ID, ADGEM_CLIENT_ID, ADGEM_CLIENT_SECRET, ADGEM_PUB_ID, ADGEM_REFRESH_TOKEN,
+};
+
+pub(crate) const TOKEN_PATH: &str = "/v1/apps/tokens";
+pub(crate) const USER_TOKEN_PATH: &str = "/v1/users/token";
+pub(crate) const PROTECTED_PATH: &str = "/v1/offers";
+pub(crate) const PROTECTED_METHOD: &str = "POST";
+
+pub(crate) fn env(base_url: &str) -> Vec<(String, String)> {
+    crate::vars([
+        ("ADAUTH_ADGEM_PUB_ID", &ADGEM_PUB_ID.to_string()),
+        ("ADAUTH_ADGEM_APP_ID", &ADGEM_APP_ID.to_string()),
+        ("ADAUTH_ADGEM_CLIENT_ID", ADGEM_CLIENT_ID),
+        ("ADAUTH_ADGEM_CLIENT_SECRET", ADGEM_CLIENT_SECRET),
+        ("ADAUTH_ADGEM_BASE_URL", base_url),
+    ])
+}
+
+pub(crate) fn router(store: Arc<Store>) -> Router {
+    Router::new()
+        .route(TOKEN_PATH, any(app_token))
+        .route(USER_TOKEN_PATH, any(user_token))
+        .route(PROTECTED_PATH, any(offers))
+        .with_state(store)
+}
+
+/// The application endpoint's error body, `{"error", "error_description"}`.
+fn error(status: StatusCode, code: &str, description: &str) -> Response {
+    let body = json!({ "error": code, "error_description": description });
+    (status, axum::Json(body)).into_response()
+}
+
+fn app_failure(status: StatusCode) -> Response {
+    match status.as_u16() {
+        401 | 403 => error(status, "invalid_client", "Invalid client credentials"),
+        400..=499 => error(status, "invalid_request", "The request is invalid"),
+        _ => error(status, "server_error", "An unexpected error occurred"),
+    }
+}
+
+/// An integer field: AdGem types the ids as JSON integers, so `"1"` or `1.0` is refused.
+fn integer(body: &serde_json::Map<String, Value>, field: &str) -> Result<u64, String> {
+    match body.get(field) {
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .ok_or_else(|| format!("{field} must be an integer")),
+        Some(_) => Err(format!("{field} must be an integer")),
+        None => Err(format!("{field} is required")),
+    }
+}
+
+async fn app_token(
+    State(store): State<Arc<Store>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(status) = store.token_request() {
+        return app_failure(status);
+    }
+    let bad = |why: &str| error(StatusCode::BAD_REQUEST, "invalid_request", why);
+    if method != Method::POST {
+        return bad("the token endpoint takes POST");
+    }
+    if !content_type_is(&headers, "application/json") {
+        return bad("Content-Type must be application/json");
+    }
+    let Some(body) = json_object(&body) else {
+        return bad("the body must be a JSON object");
+    };
+    let checked = (|| {
+        Ok::<_, String>((
+            integer(&body, "adgem_pub_id")?,
+            integer(&body, "adgem_app_id")?,
+            json_str(&body, "client_id")?,
+            json_str(&body, "client_secret")?,
+        ))
+    })();
+    let (pub_id, app_id, client_id, client_secret) = match checked {
+        Ok(fields) => fields,
+        Err(why) => return bad(&why),
+    };
+    if (pub_id, app_id, client_id, client_secret)
+        != (
+            ADGEM_PUB_ID,
+            ADGEM_APP_ID,
+            ADGEM_CLIENT_ID,
+            ADGEM_CLIENT_SECRET,
+        )
+    {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Invalid client credentials",
+        );
+    }
+    let access_token = store.issue(client_id);
+    axum::Json(json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": store.expires_in(),
+    }))
+    .into_response()
+}
+
+/// The exchange's error body, `{"message"}`.
+fn message(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "message": message }))).into_response()
+}
+
+/// A 422 validation failure naming the field.
+fn invalid(field: &str, why: &str) -> Response {
+    let body = json!({ "message": why, "errors": { field: [why] } });
+    (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
+}
+
+async fn user_token(
+    State(store): State<Arc<Store>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(status) = store.token_request() {
+        return message(status, "Server Error");
+    }
+    if method != Method::POST {
+        return message(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "The method is not supported.",
+        );
+    }
+    if !content_type_is(&headers, "application/x-www-form-urlencoded") {
+        let body = json!({ "error": "Content-Type must be application/x-www-form-urlencoded" });
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, axum::Json(body)).into_response();
+    }
+    let Some(fields) = form(&body) else {
+        return invalid("grant_type", "The request body is not a valid form.");
+    };
+    match fields.get("grant_type").map(String::as_str) {
+        Some("refresh_token") => {}
+        Some(_) => return invalid("grant_type", "The selected grant type is invalid."),
+        None => return invalid("grant_type", "The grant type field is required."),
+    }
+    let refresh_token = match fields.get("refresh_token") {
+        Some(token) if !token.is_empty() => token,
+        _ => return invalid("refresh_token", "The refresh token field is required."),
+    };
+    if refresh_token != ADGEM_REFRESH_TOKEN {
+        return message(StatusCode::UNAUTHORIZED, "Unauthenticated.");
+    }
+    let access_token = store.issue(refresh_token);
+    let body = json!({
+        "message": "Authorized",
+        "access_token": access_token,
+        "expires_in": store.expires_in(),
+    });
+    (StatusCode::CREATED, axum::Json(body)).into_response()
+}
+
+async fn offers(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap) -> Response {
+    if store.protected(&headers).is_err() {
+        return message(StatusCode::UNAUTHORIZED, "Unauthenticated.");
+    }
+    if method != Method::POST {
+        return message(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "The method is not supported.",
+        );
+    }
+    axum::Json(json!({
+        "data": {
+            "offers": [
+                { "id": 1001, "name": "Sandbox Offer One", "total_payout_usd": 1.25 },
+                { "id": 1002, "name": "Sandbox Offer Two", "total_payout_usd": 0.75 }
+            ]
+        }
+    }))
+    .into_response()
+}

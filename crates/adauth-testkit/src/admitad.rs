@@ -1,0 +1,239 @@
+//! Admitad: `POST /token/` (form) with the client-credentials grant (HTTP Basic) and the
+//! refresh grant (secret in the form); every refresh rotates the refresh token. `GET /me/`
+//! needs the bearer token.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use base64::Engine;
+use serde_json::json;
+
+use crate::store::{RefreshCheck, Refusal, Store, basic, content_type_is, form};
+use crate::{ADMITAD_CLIENT_ID, ADMITAD_CLIENT_SECRET, ADMITAD_SCOPE};
+
+pub(crate) const TOKEN_PATH: &str = "/token/";
+pub(crate) const PROTECTED_PATH: &str = "/me/";
+pub(crate) const PROTECTED_METHOD: &str = "GET";
+
+/// The scopes Admitad documents; others are refused with `invalid_scope`.
+const SCOPES: &[&str] = &[
+    "public_data",
+    "private_data",
+    "private_data_email",
+    "private_data_phone",
+    "private_data_balance",
+    "websites",
+    "manage_websites",
+    "advcampaigns",
+    "advcampaigns_for_website",
+    "manage_advcampaigns",
+    "banners",
+    "banners_for_website",
+    "landings",
+    "coupons",
+    "coupons_for_website",
+    "statistics",
+    "deeplink_generator",
+    "validate_links",
+    "payments",
+    "manage_payments",
+    "lost_orders",
+    "manage_lost_orders",
+    "broken_links",
+    "manage_broken_links",
+    "broker_application",
+    "manage_broker_application",
+    "announcements",
+    "referrals",
+    "arecords",
+    "manage_arecords",
+    "advertiser_statistics",
+    "advertiser_websites",
+    "advertiser_info",
+    "opt_codes",
+    "manage_opt_codes",
+    "tickets",
+    "manage_tickets",
+    "webmaster_retag",
+    "manage_webmaster_retag",
+    "aliexpress_commission",
+    "short_link",
+    "validate_broker",
+    "offline_code",
+    "offline_receipts",
+    "manage_offline_receipts",
+];
+
+pub(crate) fn env(base_url: &str) -> Vec<(String, String)> {
+    crate::vars([
+        ("ADAUTH_ADMITAD_CLIENT_ID", ADMITAD_CLIENT_ID),
+        ("ADAUTH_ADMITAD_CLIENT_SECRET", ADMITAD_CLIENT_SECRET),
+        ("ADAUTH_ADMITAD_SCOPE", ADMITAD_SCOPE),
+        ("ADAUTH_ADMITAD_BASE_URL", base_url),
+    ])
+}
+
+pub(crate) fn router(store: Arc<Store>) -> Router {
+    Router::new()
+        .route(TOKEN_PATH, any(token))
+        .route(PROTECTED_PATH, any(me))
+        .with_state(store)
+}
+
+/// Admitad's error body, `{"error", "error_description", "error_code"}`.
+fn error(status: StatusCode, error: &str, description: &str, code: u8) -> Response {
+    let body = json!({ "error": error, "error_description": description, "error_code": code });
+    (status, axum::Json(body)).into_response()
+}
+
+fn failure(status: StatusCode) -> Response {
+    match status.as_u16() {
+        // Admitad's rate limit: more than 600 requests a minute per application.
+        429 | 503 => error(status, "too_many_requests", "Request quota exceeded", 4),
+        401 | 403 => error(status, "invalid_client", "Client authentication failed", 1),
+        400..=499 => error(status, "invalid_request", "Bad request", 3),
+        _ => error(status, "server_error", "Internal server error", 3),
+    }
+}
+
+fn invalid_client() -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "Client authentication failed",
+        1,
+    )
+}
+
+async fn token(
+    State(store): State<Arc<Store>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(status) = store.token_request() {
+        return failure(status);
+    }
+    let bad = |why: &str| error(StatusCode::BAD_REQUEST, "invalid_request", why, 3);
+    if method != Method::POST {
+        return bad("the token endpoint takes POST");
+    }
+    if !content_type_is(&headers, "application/x-www-form-urlencoded") {
+        return bad("Content-Type must be application/x-www-form-urlencoded");
+    }
+    let Some(fields) = form(&body) else {
+        return bad("the body is not a valid form");
+    };
+    let field = |name: &str| {
+        fields
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    match field("grant_type") {
+        Some("client_credentials") => {
+            let expected = base64::engine::general_purpose::STANDARD
+                .encode(format!("{ADMITAD_CLIENT_ID}:{ADMITAD_CLIENT_SECRET}"));
+            if basic(&headers) != Some(expected.as_str())
+                || field("client_id") != Some(ADMITAD_CLIENT_ID)
+            {
+                return invalid_client();
+            }
+            let Some(scope) = field("scope") else {
+                return bad("scope is required");
+            };
+            if let Some(unknown) = scope.split(' ').find(|s| !SCOPES.contains(s)) {
+                let why = format!("unknown scope: {unknown}");
+                return error(StatusCode::BAD_REQUEST, "invalid_scope", &why, 2);
+            }
+            issue(&store, scope)
+        }
+        Some("refresh_token") => {
+            if field("client_id") != Some(ADMITAD_CLIENT_ID)
+                || field("client_secret") != Some(ADMITAD_CLIENT_SECRET)
+            {
+                return invalid_client();
+            }
+            let Some(refresh_token) = field("refresh_token") else {
+                return bad("refresh_token is required");
+            };
+            match store.use_refresh(refresh_token) {
+                RefreshCheck::Rotated(scope) => issue(&store, &scope),
+                RefreshCheck::Reused | RefreshCheck::Unknown => error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Refresh token is unavailable",
+                    5,
+                ),
+            }
+        }
+        Some(_) => error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "grant_type is not supported",
+            3,
+        ),
+        None => bad("grant_type is required"),
+    }
+}
+
+/// The documented success answer: the user's fields, the tokens and the scope.
+fn issue(store: &Store, scope: &str) -> Response {
+    let access_token = store.issue(ADMITAD_CLIENT_ID);
+    let refresh_token = store.issue_refresh(scope);
+    axum::Json(json!({
+        "username": "sandbox-webmaster",
+        "first_name": "Sandbox",
+        "last_name": "Webmaster",
+        "language": "en",
+        "access_token": access_token,
+        "token_type": "bearer",
+        "expires_in": store.expires_in(),
+        "refresh_token": refresh_token,
+        "scope": scope,
+        "group": "webmaster",
+    }))
+    .into_response()
+}
+
+async fn me(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap) -> Response {
+    if let Err(refusal) = store.protected(&headers) {
+        let (error, code) = match refusal {
+            Refusal::Expired => ("invalid_token", 0),
+            _ => ("invalid_token", 1),
+        };
+        let description = refusal.describe();
+        let challenge = format!(
+            "Bearer realm=\"api.admitad.com\", error=\"{error}\", error_description=\"{description}\""
+        );
+        let body = json!({ "error": error, "error_description": description, "error_code": code });
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, challenge)],
+            axum::Json(body),
+        )
+            .into_response();
+    }
+    if method != Method::GET {
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            "method not allowed",
+            3,
+        );
+    }
+    axum::Json(json!({
+        "id": 100001,
+        "username": "sandbox-webmaster",
+        "first_name": "Sandbox",
+        "last_name": "Webmaster",
+        "language": "en",
+        "default_currency": "USD",
+    }))
+    .into_response()
+}

@@ -1,0 +1,279 @@
+//! MediaMath: Auth0's `POST /oauth/token` (password grant as JSON or form, refresh grant),
+//! the legacy `GET /api/v2.0/session` that sets `adama_session`, and
+//! `GET /api/v3.0/organizations`, which needs the bearer token **and** its session cookie.
+//!
+//! Refresh tokens rotate, as Auth0 does with rotation switched on: each refresh answers a
+//! new refresh token and the one presented stops working.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::{Value, json};
+
+use crate::store::{RefreshCheck, Store, bearer, content_type_is, cookie, form, json_object};
+use crate::{
+    MEDIAMATH_CLIENT_ID, MEDIAMATH_CLIENT_SECRET, MEDIAMATH_PASSWORD, MEDIAMATH_SCOPE,
+    MEDIAMATH_USERNAME,
+};
+
+pub(crate) const TOKEN_PATH: &str = "/oauth/token";
+pub(crate) const SESSION_PATH: &str = "/api/v2.0/session";
+pub(crate) const PROTECTED_PATH: &str = "/api/v3.0/organizations";
+pub(crate) const PROTECTED_METHOD: &str = "GET";
+
+const AUDIENCE: &str = "https://api.mediamath.com/";
+const PASSWORD_REALM_GRANT: &str = "http://auth0.com/oauth/grant-type/password-realm";
+const SESSION_COOKIE: &str = "adama_session";
+
+pub(crate) fn env(base_url: &str) -> Vec<(String, String)> {
+    crate::vars([
+        ("ADAUTH_MEDIAMATH_CLIENT_ID", MEDIAMATH_CLIENT_ID),
+        ("ADAUTH_MEDIAMATH_CLIENT_SECRET", MEDIAMATH_CLIENT_SECRET),
+        ("ADAUTH_MEDIAMATH_USERNAME", MEDIAMATH_USERNAME),
+        ("ADAUTH_MEDIAMATH_PASSWORD", MEDIAMATH_PASSWORD),
+        ("ADAUTH_MEDIAMATH_SCOPE", MEDIAMATH_SCOPE),
+        ("ADAUTH_MEDIAMATH_AUTH_URL", base_url),
+        ("ADAUTH_MEDIAMATH_API_URL", base_url),
+        ("ADAUTH_MEDIAMATH_SESSION", "1"),
+    ])
+}
+
+pub(crate) fn router(store: Arc<Store>) -> Router {
+    Router::new()
+        .route(TOKEN_PATH, any(token))
+        .route(SESSION_PATH, any(session))
+        .route(PROTECTED_PATH, any(organizations))
+        .with_state(store)
+}
+
+/// Auth0's error body, `{"error", "error_description"}`.
+fn error(status: StatusCode, code: &str, description: &str) -> Response {
+    let body = json!({ "error": code, "error_description": description });
+    (status, axum::Json(body)).into_response()
+}
+
+fn failure(status: StatusCode) -> Response {
+    match status.as_u16() {
+        429 => error(status, "too_many_requests", "Too many requests"),
+        401 => error(status, "access_denied", "Unauthorized"),
+        403 => error(status, "invalid_grant", "Wrong email or password."),
+        400..=499 => error(status, "invalid_request", "Bad request"),
+        503 => error(status, "temporarily_unavailable", "Service unavailable"),
+        _ => error(status, "server_error", "Internal server error"),
+    }
+}
+
+/// The request's fields: Auth0 takes JSON (every value a string) or a form.
+fn fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, &'static str> {
+    if content_type_is(headers, "application/json") {
+        let object = json_object(body).ok_or("the body must be a JSON object")?;
+        object
+            .into_iter()
+            .map(|(name, value)| match value {
+                Value::String(s) => Ok((name, s)),
+                _ => Err("every parameter must be a string"),
+            })
+            .collect()
+    } else if content_type_is(headers, "application/x-www-form-urlencoded") {
+        form(body).ok_or("the body is not a valid form")
+    } else {
+        Err("Content-Type must be application/json or application/x-www-form-urlencoded")
+    }
+}
+
+async fn token(
+    State(store): State<Arc<Store>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(status) = store.token_request() {
+        return failure(status);
+    }
+    let bad = |why: &str| error(StatusCode::BAD_REQUEST, "invalid_request", why);
+    if method != Method::POST {
+        return bad("the token endpoint takes POST");
+    }
+    let fields = match fields(&headers, &body) {
+        Ok(fields) => fields,
+        Err(why) => return bad(why),
+    };
+    let field = |name: &str| fields.get(name).map(String::as_str);
+    let required = |name: &str| field(name).filter(|v| !v.is_empty());
+    let (Some(client_id), Some(client_secret)) = (required("client_id"), required("client_secret"))
+    else {
+        return bad("client_id and client_secret are required");
+    };
+    if (client_id, client_secret) != (MEDIAMATH_CLIENT_ID, MEDIAMATH_CLIENT_SECRET) {
+        return error(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized");
+    }
+    match required("grant_type") {
+        Some(grant @ ("password" | PASSWORD_REALM_GRANT)) => {
+            let (Some(username), Some(password)) = (required("username"), required("password"))
+            else {
+                return bad("username and password are required");
+            };
+            if grant == PASSWORD_REALM_GRANT && required("realm").is_none() {
+                return bad("realm is required");
+            }
+            if field("audience") != Some(AUDIENCE) {
+                let why = format!("Service not found: {}", field("audience").unwrap_or(""));
+                return error(StatusCode::FORBIDDEN, "access_denied", &why);
+            }
+            if (username, password) != (MEDIAMATH_USERNAME, MEDIAMATH_PASSWORD) {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "invalid_grant",
+                    "Wrong email or password.",
+                );
+            }
+            issue(&store, field("scope").unwrap_or(""))
+        }
+        Some("refresh_token") => {
+            let Some(refresh_token) = required("refresh_token") else {
+                return bad("refresh_token is required");
+            };
+            match store.use_refresh(refresh_token) {
+                RefreshCheck::Rotated(scope) => issue(&store, &scope),
+                RefreshCheck::Reused | RefreshCheck::Unknown => error(
+                    StatusCode::FORBIDDEN,
+                    "invalid_grant",
+                    "Unknown or invalid refresh token.",
+                ),
+            }
+        }
+        Some(_) => error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Unsupported grant type",
+        ),
+        None => bad("grant_type is required"),
+    }
+}
+
+/// Auth0's answer; with `offline_access` in the scope, a refresh token too.
+fn issue(store: &Store, scope: &str) -> Response {
+    let mut body = json!({
+        "access_token": store.issue(MEDIAMATH_USERNAME),
+        "expires_in": store.expires_in(),
+        "token_type": "Bearer",
+    });
+    if !scope.is_empty() {
+        body["scope"] = json!(scope);
+    }
+    if scope.split(' ').any(|s| s == "offline_access") {
+        body["refresh_token"] = json!(store.issue_refresh(scope));
+    }
+    axum::Json(body).into_response()
+}
+
+fn auth_required() -> Response {
+    let body = json!({ "meta": { "status": "auth_required" } });
+    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+}
+
+async fn session(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap) -> Response {
+    let token = bearer(&headers);
+    if method != Method::GET || store.check(token).is_err() {
+        return auth_required();
+    }
+    let token = token.unwrap_or_default();
+    let id = store.open_session(token);
+    let now = SystemTime::now();
+    let expires = store.expires_at(token).unwrap_or(now);
+    let body = json!({
+        "data": {
+            "session": {
+                "sessionid": id,
+                "expires": timestamp(expires),
+                "current_time": timestamp(now),
+            }
+        },
+        "meta": { "status": "ok" }
+    });
+    let cookie = format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly");
+    ([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response()
+}
+
+async fn organizations(
+    State(store): State<Arc<Store>>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let auth_error = || {
+        let body = json!({
+            "errors": [{ "message": "Authentication error" }],
+            "meta": { "status": "auth_error" }
+        });
+        (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+    };
+    let Ok(token) = store.protected(&headers) else {
+        return auth_error();
+    };
+    // The session must be the one opened with this very token.
+    if !cookie(&headers, SESSION_COOKIE).is_some_and(|id| store.session_of(id, &token)) {
+        store.count_unauthorized();
+        return auth_error();
+    }
+    if method != Method::GET {
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            "method not allowed",
+        );
+    }
+    axum::Json(json!({
+        "data": [
+            { "id": 100000, "name": "Organization One", "entity_type": "organization" },
+            { "id": 100001, "name": "Organization Two", "entity_type": "organization" },
+            { "id": 100002, "name": "Organization Three", "entity_type": "organization" }
+        ],
+        "meta": { "count": 3, "total_count": 3, "offset": 0, "status": "success" }
+    }))
+    .into_response()
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` in UTC, as MediaMath's session answer writes times.
+fn timestamp(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil-from-days, for days since 1970-01-01.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_calendar_times() {
+        assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01T00:00:00");
+        let t = UNIX_EPOCH + Duration::from_secs(1_440_083_110);
+        assert_eq!(timestamp(t), "2015-08-20T15:05:10");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(timestamp(leap), "2000-02-29T00:00:00");
+    }
+}

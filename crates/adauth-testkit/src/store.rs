@@ -1,0 +1,343 @@
+//! Shared plumbing: the token store every fake keeps, its counters, and request helpers.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::http::{HeaderMap, StatusCode, header};
+
+/// An access token the fake issued.
+struct Access {
+    expires_at: Instant,
+    revoked: bool,
+    /// Who it was issued to (Mediago: the API token), for "a new token revokes the old".
+    owner: String,
+}
+
+/// What happened to a refresh token the fake issued.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RefreshState {
+    Live,
+    /// Exchanged once already: presenting it again is a reuse.
+    Rotated,
+    Revoked,
+}
+
+struct Refresh {
+    state: RefreshState,
+    /// What the refresh token was issued with (Admitad and MediaMath: the scope).
+    scope: String,
+}
+
+/// The result of presenting a refresh token.
+pub(crate) enum RefreshCheck {
+    /// A live refresh token, now rotated; carries the scope it was issued with.
+    Rotated(String),
+    /// One that was already exchanged (counted in `refresh_token_reuses`).
+    Reused,
+    /// Unknown or revoked.
+    Unknown,
+}
+
+/// Why an access token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Missing,
+    Unknown,
+    Expired,
+    Revoked,
+}
+
+impl Refusal {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Self::Missing => "no access token in the request",
+            Self::Unknown => "the access token is unknown",
+            Self::Expired => "the access token has expired",
+            Self::Revoked => "the access token has been revoked",
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tokens {
+    access: HashMap<String, Access>,
+    refresh: HashMap<String, Refresh>,
+    /// MediaMath's `adama_session` ids and the access token each belongs to.
+    sessions: HashMap<String, String>,
+}
+
+/// One fake's state: tokens, counters, the configured lifetime and injected failures.
+pub(crate) struct Store {
+    provider: &'static str,
+    tokens: Mutex<Tokens>,
+    lifetime: Mutex<Duration>,
+    fail: Mutex<(usize, u16)>,
+    pub(crate) token_requests: AtomicUsize,
+    pub(crate) protected_requests: AtomicUsize,
+    pub(crate) unauthorized: AtomicUsize,
+    pub(crate) issued: AtomicUsize,
+    pub(crate) refresh_token_reuses: AtomicUsize,
+}
+
+impl Store {
+    pub(crate) fn new(provider: &'static str, lifetime: Duration) -> Self {
+        Self {
+            provider,
+            tokens: Mutex::default(),
+            lifetime: Mutex::new(lifetime),
+            fail: Mutex::new((0, 500)),
+            token_requests: AtomicUsize::new(0),
+            protected_requests: AtomicUsize::new(0),
+            unauthorized: AtomicUsize::new(0),
+            issued: AtomicUsize::new(0),
+            refresh_token_reuses: AtomicUsize::new(0),
+        }
+    }
+
+    fn tokens(&self) -> std::sync::MutexGuard<'_, Tokens> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn lifetime(&self) -> Duration {
+        *self.lifetime.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn set_lifetime(&self, lifetime: Duration) {
+        *self.lifetime.lock().unwrap_or_else(|e| e.into_inner()) = lifetime;
+    }
+
+    /// The lifetime as the `expires_in` the fakes answer.
+    pub(crate) fn expires_in(&self) -> u64 {
+        self.lifetime().as_secs()
+    }
+
+    pub(crate) fn fail_next(&self, count: usize, status: u16) {
+        *self.fail.lock().unwrap_or_else(|e| e.into_inner()) = (count, status);
+    }
+
+    /// Counts a token request and says whether it must fail, and with which status.
+    pub(crate) fn token_request(&self) -> Option<StatusCode> {
+        self.token_requests.fetch_add(1, Ordering::SeqCst);
+        let mut fail = self.fail.lock().unwrap_or_else(|e| e.into_inner());
+        if fail.0 == 0 {
+            return None;
+        }
+        fail.0 -= 1;
+        Some(StatusCode::from_u16(fail.1).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+    }
+
+    /// A new unique value: `fake-<provider>-<kind>-<n>-<random hex>`.
+    fn unique(&self, kind: &str, n: usize) -> String {
+        format!(
+            "fake-{}-{kind}-{n}-{:016x}{:016x}",
+            self.provider,
+            fastrand::u64(..),
+            fastrand::u64(..)
+        )
+    }
+
+    /// Issues an access token to `owner`, valid for the configured lifetime.
+    pub(crate) fn issue(&self, owner: &str) -> String {
+        let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+        let token = self.unique("access", n);
+        let expires_at = Instant::now() + self.lifetime();
+        self.tokens().access.insert(
+            token.clone(),
+            Access {
+                expires_at,
+                revoked: false,
+                owner: owner.to_owned(),
+            },
+        );
+        token
+    }
+
+    /// Revokes every live access token of `owner` (Mediago: one token per API token).
+    pub(crate) fn revoke_owner(&self, owner: &str) {
+        for access in self.tokens().access.values_mut() {
+            if access.owner == owner {
+                access.revoked = true;
+            }
+        }
+    }
+
+    /// Issues a refresh token that remembers `scope`.
+    pub(crate) fn issue_refresh(&self, scope: &str) -> String {
+        let mut tokens = self.tokens();
+        let token = self.unique("refresh", tokens.refresh.len() + 1);
+        tokens.refresh.insert(
+            token.clone(),
+            Refresh {
+                state: RefreshState::Live,
+                scope: scope.to_owned(),
+            },
+        );
+        token
+    }
+
+    /// Exchanges a refresh token: a live one is rotated (it will not work again).
+    pub(crate) fn use_refresh(&self, token: &str) -> RefreshCheck {
+        let mut tokens = self.tokens();
+        match tokens.refresh.get_mut(token) {
+            Some(r) if r.state == RefreshState::Live => {
+                r.state = RefreshState::Rotated;
+                RefreshCheck::Rotated(r.scope.clone())
+            }
+            Some(r) if r.state == RefreshState::Rotated => {
+                self.refresh_token_reuses.fetch_add(1, Ordering::SeqCst);
+                RefreshCheck::Reused
+            }
+            _ => RefreshCheck::Unknown,
+        }
+    }
+
+    /// Checks an access token (without counting anything).
+    pub(crate) fn check(&self, token: Option<&str>) -> Result<(), Refusal> {
+        let token = token.ok_or(Refusal::Missing)?;
+        let tokens = self.tokens();
+        let access = tokens.access.get(token).ok_or(Refusal::Unknown)?;
+        if access.revoked {
+            Err(Refusal::Revoked)
+        } else if Instant::now() >= access.expires_at {
+            Err(Refusal::Expired)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The wall-clock expiry of a live access token.
+    pub(crate) fn expires_at(&self, token: &str) -> Option<SystemTime> {
+        let tokens = self.tokens();
+        let left = tokens
+            .access
+            .get(token)?
+            .expires_at
+            .saturating_duration_since(Instant::now());
+        Some(SystemTime::now() + left)
+    }
+
+    /// Counts a protected request and checks its bearer token; a refusal counts as a 401.
+    pub(crate) fn protected(&self, headers: &HeaderMap) -> Result<String, Refusal> {
+        self.protected_requests.fetch_add(1, Ordering::SeqCst);
+        let token = bearer(headers);
+        match self.check(token) {
+            Ok(()) => Ok(token.unwrap_or_default().to_owned()),
+            Err(refusal) => {
+                self.unauthorized.fetch_add(1, Ordering::SeqCst);
+                Err(refusal)
+            }
+        }
+    }
+
+    /// Counts a 401 decided by the provider module (MediaMath's missing session).
+    pub(crate) fn count_unauthorized(&self) {
+        self.unauthorized.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Opens a session for `access_token` and returns its id.
+    pub(crate) fn open_session(&self, access_token: &str) -> String {
+        let mut tokens = self.tokens();
+        let id = self.unique("session", tokens.sessions.len() + 1);
+        tokens.sessions.insert(id.clone(), access_token.to_owned());
+        id
+    }
+
+    /// Whether session `id` belongs to `access_token`.
+    pub(crate) fn session_of(&self, id: &str, access_token: &str) -> bool {
+        self.tokens()
+            .sessions
+            .get(id)
+            .is_some_and(|owner| owner == access_token)
+    }
+
+    /// Every access token and refresh token stops working.
+    pub(crate) fn revoke_all(&self) {
+        let mut tokens = self.tokens();
+        for access in tokens.access.values_mut() {
+            access.revoked = true;
+        }
+        for refresh in tokens.refresh.values_mut() {
+            refresh.state = RefreshState::Revoked;
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+/// The credentials of an `Authorization: Basic <base64>` header: the raw Base64 text.
+pub(crate) fn basic(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("basic").then(|| token.trim())
+}
+
+/// The Content-Type header, lower-cased, without spaces.
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.to_ascii_lowercase().replace(' ', ""))
+}
+
+/// Whether the content type is `essence`, with at most a UTF-8 charset parameter.
+pub(crate) fn content_type_is(headers: &HeaderMap, essence: &str) -> bool {
+    content_type(headers).is_some_and(|ct| {
+        let mut parts = ct.split(';');
+        parts.next() == Some(essence)
+            && parts.all(|p| p.is_empty() || p == "charset=utf-8" || p == "charset=\"utf-8\"")
+    })
+}
+
+/// A JSON object body, or `None` if the body is not one.
+pub(crate) fn json_object(body: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::from_slice(body).ok()? {
+        serde_json::Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// A form body as fields; `None` if a field repeats or the body is not UTF-8.
+pub(crate) fn form(body: &[u8]) -> Option<HashMap<String, String>> {
+    std::str::from_utf8(body).ok()?;
+    let mut fields = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        if fields
+            .insert(name.into_owned(), value.into_owned())
+            .is_some()
+        {
+            return None;
+        }
+    }
+    Some(fields)
+}
+
+/// A string field of a JSON object: `Err` names the field when it is missing or not a
+/// string.
+pub(crate) fn json_str<'a>(
+    object: &'a serde_json::Map<String, serde_json::Value>,
+    field: &str,
+) -> Result<&'a str, String> {
+    match object.get(field) {
+        Some(serde_json::Value::String(s)) => Ok(s),
+        Some(_) => Err(format!("{field} must be a string")),
+        None => Err(format!("{field} is required")),
+    }
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (n, v) = pair.split_once('=')?;
+            (n.trim() == name).then(|| v.trim())
+        })
+}
