@@ -241,3 +241,27 @@ async fn works_on_a_multi_thread_runtime_and_stops_when_dropped() {
         "the fake still answers after the sandbox was dropped"
     );
 }
+
+#[tokio::test]
+async fn tokens_are_unique_and_debug_shows_no_credentials() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let fake = sandbox.fake("adgem").unwrap();
+    let credentials = adauth_adgem::Credentials::from_lookup(&lookup(fake, &[])).unwrap();
+    let source = adauth_adgem::AdGemSource::with_http(credentials, http()).unwrap();
+    let cx = FetchContext::default();
+    use adauth_core::secrecy::ExposeSecret;
+    let a = source.fetch(&cx).await.unwrap();
+    let b = source.fetch(&cx).await.unwrap();
+    let (a, b) = (
+        a.access_token().expose_secret(),
+        b.access_token().expose_secret(),
+    );
+    assert!(a.starts_with("fake-adgem-access-1-"), "{a}");
+    assert!(b.starts_with("fake-adgem-access-2-"), "{b}");
+    assert_ne!(a[20..], b[20..]);
+    let debug = format!("{sandbox:?}");
+    for secret in ["sandbox-adgem-secret", "sandbox-fyber-secret", a] {
+        assert!(!debug.contains(secret), "{debug}");
+    }
+    assert!(debug.contains("adgem"));
+}
