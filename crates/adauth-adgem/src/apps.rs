@@ -261,6 +261,19 @@ impl TokenSource for AdGemSource {
         PROVIDER
     }
 
+    fn identity(&self) -> String {
+        adauth_core::credential_identity(
+            PROVIDER,
+            &[
+                self.token_url.as_str(),
+                &self.credentials.pub_id.to_string(),
+                &self.credentials.app_id.to_string(),
+                &self.credentials.client_id,
+                self.credentials.client_secret.expose_secret(),
+            ],
+        )
+    }
+
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
         let secret = self.credentials.client_secret.expose_secret();
         let request = TokenRequest {

@@ -187,6 +187,16 @@ impl TokenSource for UserTokenSource {
         PROVIDER
     }
 
+    fn identity(&self) -> String {
+        adauth_core::credential_identity(
+            PROVIDER,
+            &[
+                self.token_url.as_str(),
+                self.credentials.refresh_token.expose_secret(),
+            ],
+        )
+    }
+
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
         let refresh_token = self.credentials.refresh_token.expose_secret();
         // A server that echoes the request body would show the token as it was sent,

@@ -50,7 +50,14 @@ pub const ENV_VARS: &[&str] = &[ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_SCOPE, ENV
 
 /// The token source that the environment describes; see [`Credentials::from_env`].
 pub fn source_from_env() -> Result<Box<dyn TokenSource>> {
-    Ok(Box::new(AdmitadSource::from_env()?))
+    source_from_lookup(&adauth_core::env::process)
+}
+
+/// As [`source_from_env`], with variables from `lookup`.
+pub fn source_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>> {
+    Ok(Box::new(AdmitadSource::new(Credentials::from_lookup(
+        lookup,
+    )?)?))
 }
 
 /// An application's credentials: the `client_id` and `client_secret` shown in the account
@@ -535,6 +542,18 @@ fn read_token(cx: &FetchContext, response: &HttpResponse) -> Result<Token> {
 impl TokenSource for AdmitadSource {
     fn provider(&self) -> &str {
         PROVIDER
+    }
+
+    fn identity(&self) -> String {
+        adauth_core::credential_identity(
+            PROVIDER,
+            &[
+                self.token_url.as_str(),
+                &self.credentials.client_id,
+                self.credentials.client_secret.expose_secret(),
+                &self.credentials.scopes.to_string(),
+            ],
+        )
     }
 
     /// Client credentials; or, once after [`resume_from`](AdmitadSource::resume_from), the

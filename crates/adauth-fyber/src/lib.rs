@@ -32,7 +32,14 @@ pub const ENV_VARS: &[&str] = &[ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_BASE_URL];
 
 /// The source the environment describes, boxed: see [`Credentials::from_env`].
 pub fn source_from_env() -> Result<Box<dyn TokenSource>> {
-    Ok(Box::new(FyberSource::from_env()?))
+    source_from_lookup(&adauth_core::env::process)
+}
+
+/// As [`source_from_env`], with variables from `lookup`.
+pub fn source_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>> {
+    Ok(Box::new(FyberSource::new(Credentials::from_lookup(
+        lookup,
+    )?)?))
 }
 
 /// Reporting API credentials: the API ID (`client_id`) and password (`client_secret`) that
@@ -228,6 +235,17 @@ fn classify(status: StatusCode, code: Option<&str>) -> ErrorKind {
 impl TokenSource for FyberSource {
     fn provider(&self) -> &str {
         PROVIDER
+    }
+
+    fn identity(&self) -> String {
+        adauth_core::credential_identity(
+            PROVIDER,
+            &[
+                self.token_url.as_str(),
+                &self.credentials.client_id,
+                self.credentials.client_secret.expose_secret(),
+            ],
+        )
     }
 
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {

@@ -33,7 +33,7 @@ use crate::{
 #[derive(Clone)]
 pub struct ApiToken {
     /// What follows `Basic ` in the header.
-    encoded: SecretString,
+    pub(crate) encoded: SecretString,
     /// The secret half of a raw pair, kept so that errors echoing it can be scrubbed.
     pair_secret: Option<SecretString>,
 }

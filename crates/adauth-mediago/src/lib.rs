@@ -53,5 +53,12 @@ pub const ENV_VARS: &[&str] = &[
 
 /// The source the environment describes, boxed: see [`Credentials::from_env`].
 pub fn source_from_env() -> Result<Box<dyn TokenSource>> {
-    Ok(Box::new(MediagoSource::from_env()?))
+    source_from_lookup(&adauth_core::env::process)
+}
+
+/// As [`source_from_env`], with variables from `lookup`.
+pub fn source_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>> {
+    Ok(Box::new(MediagoSource::new(Credentials::from_lookup(
+        lookup,
+    )?)?))
 }

@@ -128,6 +128,18 @@ impl TokenSource for MediagoSource {
         PROVIDER
     }
 
+    /// The account is not part of the identity: Mediago issues one token per API token,
+    /// whichever account it is used for.
+    fn identity(&self) -> String {
+        adauth_core::credential_identity(
+            PROVIDER,
+            &[
+                self.token_url.as_str(),
+                self.credentials.api_token.encoded.expose_secret(),
+            ],
+        )
+    }
+
     /// Requests a new access token. **This invalidates the previous access token**, in this
     /// process and every other one using the same API token: call it through a shared
     /// [`TokenCache`], never directly in parallel.

@@ -579,6 +579,21 @@ impl TokenSource for AuthorizedSource {
         PROVIDER
     }
 
+    /// The application and its redirect URI: tokens of different users authorized through
+    /// the same application are not told apart, so do not share a token store between them.
+    fn identity(&self) -> String {
+        let app = self.flow.app();
+        adauth_core::credential_identity(
+            PROVIDER,
+            &[
+                app.auth_url().as_str(),
+                app.client_id(),
+                app.redirect_uri(),
+                "authorization_code",
+            ],
+        )
+    }
+
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
         let (initial, refresh_token, refused) = {
             let mut grant = self.lock();

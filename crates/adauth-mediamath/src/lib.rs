@@ -106,7 +106,16 @@ pub const ENV_VARS: &[&str] = &[
 /// The source the environment describes: a [`MediaMathSource`] from
 /// [`Credentials::from_env`].
 pub fn source_from_env() -> adauth_core::Result<Box<dyn TokenSource>> {
-    Ok(Box::new(MediaMathSource::from_env()?))
+    source_from_lookup(&adauth_core::env::process)
+}
+
+/// As [`source_from_env`], with variables from `lookup`.
+pub fn source_from_lookup(
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> adauth_core::Result<Box<dyn TokenSource>> {
+    Ok(Box::new(MediaMathSource::new(Credentials::from_lookup(
+        lookup,
+    )?)?))
 }
 
 /// Whether `err` says that an authorization redirect did not carry the `state` this client

@@ -67,6 +67,25 @@ impl TokenSource for MediaMathSource {
         PROVIDER
     }
 
+    fn identity(&self) -> String {
+        let c = &self.credentials;
+        adauth_core::credential_identity(
+            PROVIDER,
+            &[
+                c.auth_url.as_str(),
+                c.api_url.as_str(),
+                &c.client_id,
+                c.client_secret.expose_secret(),
+                &c.username,
+                c.password.expose_secret(),
+                &c.audience,
+                &c.scope,
+                c.realm.as_deref().unwrap_or(""),
+                if c.session { "session" } else { "" },
+            ],
+        )
+    }
+
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
         let c = &self.credentials;
         let password = c.password.expose_secret();

@@ -28,12 +28,15 @@ pub use adauth_mediago as mediago;
 #[cfg_attr(docsrs, doc(cfg(feature = "mediamath")))]
 pub use adauth_mediamath as mediamath;
 
+/// Builds a provider's source from variables that a lookup function supplies.
+type FromLookup = fn(&dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>>;
+
 /// A provider compiled into this build, for tools that choose one at run time.
 #[derive(Debug, Clone, Copy)]
 pub struct Provider {
     name: &'static str,
     env_vars: &'static [&'static str],
-    from_env: fn() -> Result<Box<dyn TokenSource>>,
+    from_lookup: FromLookup,
 }
 
 impl Provider {
@@ -49,7 +52,16 @@ impl Provider {
 
     /// The source the environment describes.
     pub fn source_from_env(&self) -> Result<Box<dyn TokenSource>> {
-        (self.from_env)()
+        (self.from_lookup)(&env::process)
+    }
+
+    /// The source that variables from `lookup` describe, for tools that keep their
+    /// settings somewhere other than the process environment.
+    pub fn source_from_lookup(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Box<dyn TokenSource>> {
+        (self.from_lookup)(lookup)
     }
 }
 
@@ -59,31 +71,31 @@ pub const PROVIDERS: &[Provider] = &[
     Provider {
         name: "mediago",
         env_vars: adauth_mediago::ENV_VARS,
-        from_env: adauth_mediago::source_from_env,
+        from_lookup: adauth_mediago::source_from_lookup,
     },
     #[cfg(feature = "mediamath")]
     Provider {
         name: "mediamath",
         env_vars: adauth_mediamath::ENV_VARS,
-        from_env: adauth_mediamath::source_from_env,
+        from_lookup: adauth_mediamath::source_from_lookup,
     },
     #[cfg(feature = "admitad")]
     Provider {
         name: "admitad",
         env_vars: adauth_admitad::ENV_VARS,
-        from_env: adauth_admitad::source_from_env,
+        from_lookup: adauth_admitad::source_from_lookup,
     },
     #[cfg(feature = "fyber")]
     Provider {
         name: "fyber",
         env_vars: adauth_fyber::ENV_VARS,
-        from_env: adauth_fyber::source_from_env,
+        from_lookup: adauth_fyber::source_from_lookup,
     },
     #[cfg(feature = "adgem")]
     Provider {
         name: "adgem",
         env_vars: adauth_adgem::ENV_VARS,
-        from_env: adauth_adgem::source_from_env,
+        from_lookup: adauth_adgem::source_from_lookup,
     },
 ];
 
