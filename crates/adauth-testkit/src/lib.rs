@@ -272,9 +272,17 @@ impl Fake {
         self.store().issued.load(Ordering::SeqCst)
     }
 
-    /// Makes every access token and refresh token issued so far stop working.
+    /// Makes every access token issued so far stop working, as a provider does when it
+    /// revokes a token; refresh tokens keep working (see
+    /// [`revoke_refresh_tokens`](Self::revoke_refresh_tokens)).
     pub fn revoke_all(&self) {
         self.store().revoke_all();
+    }
+
+    /// Makes every refresh token issued so far stop working, so the next renewal must use
+    /// the credentials again.
+    pub fn revoke_refresh_tokens(&self) {
+        self.store().revoke_refresh_tokens();
     }
 
     /// Makes the next `count` token requests fail with `status` (an invalid status counts

@@ -254,11 +254,13 @@ impl Store {
 
     /// Every access token and refresh token stops working.
     pub(crate) fn revoke_all(&self) {
-        let mut tokens = self.tokens();
-        for access in tokens.access.values_mut() {
+        for access in self.tokens().access.values_mut() {
             access.revoked = true;
         }
-        for refresh in tokens.refresh.values_mut() {
+    }
+
+    pub(crate) fn revoke_refresh_tokens(&self) {
+        for refresh in self.tokens().refresh.values_mut() {
             refresh.state = RefreshState::Revoked;
         }
     }
