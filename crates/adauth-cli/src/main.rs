@@ -1,0 +1,161 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod cache;
+mod commands;
+mod demo;
+
+use std::fmt;
+use std::process::ExitCode;
+
+use adauth::ErrorKind;
+use clap::{Parser, Subcommand};
+
+use commands::{request::RequestArgs, token::TokenArgs};
+
+/// Access tokens for advertising-platform APIs, from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "adauth", version, about, long_about = None)]
+struct Cli {
+    /// Show progress and timing on stderr (never a secret).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print an access token for a provider (from the disk cache while it is valid).
+    Token(TokenArgs),
+    /// Send an API request with the provider's auth applied; the body goes to stdout.
+    Request(RequestArgs),
+    /// List the providers compiled in and which of their variables are set.
+    Providers,
+    /// Run local fakes of every provider and print the variables that point at them.
+    Sandbox,
+    /// Show every provider working against local fakes: no credentials, no network.
+    Demo,
+}
+
+/// Why a command failed, and the exit code that says so.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    code: u8,
+    message: Option<String>,
+}
+
+impl Failure {
+    /// Exit code 2: bad usage or configuration.
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: Some(message.into()),
+        }
+    }
+
+    /// Exit code 1 with a message.
+    pub(crate) fn other(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: Some(message.into()),
+        }
+    }
+
+    /// Exit code 1 with nothing more to say (the command already said it).
+    pub(crate) fn silent() -> Self {
+        Self {
+            code: 1,
+            message: None,
+        }
+    }
+}
+
+/// The exit code for an adauth error: 2 configuration, 3 credentials rejected, 4 the
+/// provider could not be reached or kept failing, 1 anything else.
+pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Configuration => 2,
+        ErrorKind::CredentialsRejected => 3,
+        ErrorKind::ProviderUnavailable
+        | ErrorKind::RateLimited
+        | ErrorKind::Timeout
+        | ErrorKind::Transport => 4,
+        _ => 1,
+    }
+}
+
+impl From<adauth::Error> for Failure {
+    fn from(err: adauth::Error) -> Self {
+        Self {
+            code: exit_code(err.kind()),
+            message: Some(err.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message.as_deref().unwrap_or("failed"))
+    }
+}
+
+/// Prints a progress line on stderr when `-v` was given. Never pass it a secret.
+macro_rules! note {
+    ($verbose:expr, $($arg:tt)*) => {
+        if $verbose {
+            eprintln!("adauth: {}", format_args!($($arg)*));
+        }
+    };
+}
+pub(crate) use note;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbose = cli.verbose;
+    let result = match cli.command {
+        Command::Token(args) => commands::token::run(&args, verbose).await,
+        Command::Request(args) => commands::request::run(&args, verbose).await,
+        Command::Providers => commands::providers::run(),
+        Command::Sandbox => commands::sandbox::run(verbose).await,
+        Command::Demo => demo::run(verbose).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if let Some(message) = &failure.message {
+                eprintln!("adauth: {message}");
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exit_codes_follow_the_error_kind() {
+        assert_eq!(exit_code(ErrorKind::Configuration), 2);
+        assert_eq!(exit_code(ErrorKind::CredentialsRejected), 3);
+        for kind in [
+            ErrorKind::ProviderUnavailable,
+            ErrorKind::RateLimited,
+            ErrorKind::Timeout,
+            ErrorKind::Transport,
+        ] {
+            assert_eq!(exit_code(kind), 4);
+        }
+        assert_eq!(exit_code(ErrorKind::UnexpectedResponse), 1);
+        assert_eq!(exit_code(ErrorKind::RequestRejected), 1);
+    }
+}
