@@ -1,0 +1,605 @@
+//! The `adauth` binary run against an in-process sandbox of the five providers' fakes.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use adauth_testkit::{Fake, PROVIDERS, Sandbox};
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// A sandbox on its own runtime (so the test thread can block on the binary while the
+/// fakes serve) and an empty cache directory that does not exist yet.
+struct Harness {
+    sandbox: Sandbox,
+    _rt: tokio::runtime::Runtime,
+    tmp: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let sandbox = rt.block_on(Sandbox::start()).unwrap();
+        Self {
+            sandbox,
+            _rt: rt,
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn fake(&self, provider: &str) -> &Fake {
+        self.sandbox.fake(provider).unwrap()
+    }
+
+    fn cache_dir(&self) -> PathBuf {
+        self.tmp.path().join("cache").join("adauth")
+    }
+
+    /// `adauth` with no inherited `ADAUTH_*` variable, the sandbox's variables and the
+    /// test's cache directory.
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("adauth").unwrap();
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("ADAUTH_") {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.envs(self.sandbox.env());
+        cmd.env("ADAUTH_CACHE_DIR", self.cache_dir());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Runs and expects success; stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    /// The cache files written so far.
+    fn cache_files(&self) -> Vec<PathBuf> {
+        match std::fs::read_dir(self.cache_dir()) {
+            Ok(dir) => dir.map(|e| e.unwrap().path()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Every secret the sandbox hands out.
+    fn secrets(&self) -> Vec<String> {
+        self.sandbox
+            .env()
+            .into_iter()
+            .filter(|(k, _)| {
+                ["SECRET", "PASSWORD", "API_TOKEN", "REFRESH_TOKEN"]
+                    .iter()
+                    .any(|s| k.contains(s))
+            })
+            .map(|(_, v)| v)
+            .chain([
+                adauth_testkit::MEDIAGO_API_SECRET.to_owned(),
+                adauth_testkit::ADGEM_REFRESH_TOKEN.to_owned(),
+            ])
+            .collect()
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// The arguments of an `adauth request` to the fake's protected endpoint.
+fn request_args(fake: &Fake) -> Vec<String> {
+    let mut args = vec![
+        "request".to_owned(),
+        fake.provider().to_owned(),
+        fake.protected_url(),
+        "-X".to_owned(),
+        fake.protected_method().to_owned(),
+    ];
+    if fake.protected_method() == "POST" {
+        args.extend(["-H", "Content-Type: application/json", "-d", "{}"].map(String::from));
+    }
+    args
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+// ---- token ----------------------------------------------------------------------------
+
+#[test]
+fn token_raw_prints_the_token_alone_for_every_provider() {
+    let h = Harness::new();
+    for provider in PROVIDERS {
+        let out = h.ok(&["token", provider]);
+        let token = out.strip_suffix('\n').expect("one line");
+        assert!(!token.is_empty() && !token.contains('\n'), "{out:?}");
+        assert!(token.starts_with("fake-"), "{out:?}");
+        assert_eq!(h.fake(provider).token_requests(), 1, "{provider}");
+    }
+}
+
+#[test]
+fn token_json_has_the_documented_fields_for_every_provider() {
+    let h = Harness::new();
+    for provider in PROVIDERS {
+        let raw = h.ok(&["token", provider, "--no-cache"]);
+        let out = h.ok(&["token", provider, "--format", "json", "--no-cache"]);
+        assert_eq!(out.lines().count(), 1, "{out}");
+        let json: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["provider"], *provider);
+        let token = json["access_token"].as_str().unwrap();
+        assert!(token.starts_with("fake-") && token != raw.trim(), "{json}");
+        assert!(
+            json["token_type"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("bearer")
+        );
+        let expires_at = json["expires_at"].as_str().unwrap();
+        let b = expires_at.as_bytes();
+        assert_eq!(b.len(), 20, "{expires_at}");
+        assert!(expires_at.starts_with("20") && expires_at.ends_with('Z'));
+        assert_eq!(
+            (b[4], b[7], b[10], b[13], b[16]),
+            (b'-', b'-', b'T', b':', b':')
+        );
+        let expires_in = json["expires_in"].as_u64().unwrap();
+        assert!((3500..=3600).contains(&expires_in), "{expires_in}");
+        if let Some(scope) = json.get("scope") {
+            assert!(scope.is_string(), "{json}");
+        }
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for key in &keys {
+            assert!(
+                [
+                    "provider",
+                    "access_token",
+                    "token_type",
+                    "expires_at",
+                    "expires_in",
+                    "scope"
+                ]
+                .contains(key),
+                "{key}"
+            );
+        }
+    }
+    let admitad: Value =
+        serde_json::from_str(&h.ok(&["token", "admitad", "--format", "json"])).unwrap();
+    assert!(admitad["scope"].is_string(), "{admitad}");
+}
+
+#[test]
+fn token_header_prints_every_header_a_request_needs() {
+    let h = Harness::new();
+    for provider in PROVIDERS {
+        let raw = h.ok(&["token", provider]);
+        let out = h.ok(&["token", provider, "--format", "header"]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("Authorization: Bearer {}", raw.trim()),
+            "{out}"
+        );
+        match provider {
+            "mediago" => {
+                assert!(lines.contains(&"Account-Id: 100146"), "{out}");
+                assert_eq!(lines.len(), 2, "{out}");
+            }
+            "mediamath" => {
+                assert!(
+                    lines.iter().any(|l| l.starts_with("Cookie: adama_session=")
+                        && l.len() > "Cookie: adama_session=".len()),
+                    "{out}"
+                );
+                assert_eq!(lines.len(), 2, "{out}");
+            }
+            _ => assert_eq!(lines.len(), 1, "{out}"),
+        }
+        // The second run was served from the disk cache.
+        assert_eq!(h.fake(provider).token_requests(), 1, "{provider}");
+    }
+}
+
+// ---- disk cache -------------------------------------------------------------------------
+
+#[test]
+fn a_second_run_is_served_from_the_disk_cache() {
+    let h = Harness::new();
+    let first = h.ok(&["token", "fyber"]);
+    let out = h.run(&["-v", "token", "fyber"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), first);
+    assert!(
+        stderr(&out).contains("served from the disk cache (expires in"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(h.fake("fyber").token_requests(), 1);
+}
+
+#[test]
+fn no_cache_and_force_refresh_each_fetch() {
+    let h = Harness::new();
+    let fyber = h.fake("fyber");
+    let a = h.ok(&["token", "fyber"]);
+    let b = h.ok(&["token", "fyber", "--no-cache"]);
+    assert_eq!(fyber.token_requests(), 2);
+    assert_ne!(a, b);
+    // --no-cache did not write: the file still holds the first token.
+    assert_eq!(h.ok(&["token", "fyber"]), a);
+    assert_eq!(fyber.token_requests(), 2);
+    let c = h.ok(&["token", "fyber", "--force-refresh"]);
+    assert_eq!(fyber.token_requests(), 3);
+    assert_ne!(c, a);
+    // --force-refresh wrote its token.
+    assert_eq!(h.ok(&["token", "fyber"]), c);
+    assert_eq!(fyber.token_requests(), 3);
+    // Both together make no sense.
+    let out = h.run(&["token", "fyber", "--no-cache", "--force-refresh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_corrupt_cache_file_is_ignored_and_replaced() {
+    let h = Harness::new();
+    h.ok(&["token", "fyber"]);
+    let files = h.cache_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    for garbage in ["{not json", "", "{\"v\":1}"] {
+        std::fs::write(&files[0], garbage).unwrap();
+        let before = h.fake("fyber").token_requests();
+        let token = h.ok(&["token", "fyber"]);
+        assert_eq!(h.fake("fyber").token_requests(), before + 1);
+        let stored: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap())
+            .expect("the file was replaced with a readable token");
+        assert_eq!(stored["provider"], "fyber");
+        assert_eq!(stored["access_token"], token.trim());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn cache_files_are_owner_only_and_named_by_identity() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new();
+    h.ok(&["token", "fyber"]);
+    h.ok(&["token", "mediamath"]);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&h.cache_dir()), 0o700);
+    let files = h.cache_files();
+    assert_eq!(
+        files.len(),
+        2,
+        "no temporary file is left behind: {files:?}"
+    );
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{file:?}");
+        let name = file.file_name().unwrap().to_str().unwrap();
+        assert!(
+            (name.starts_with("fyber-") || name.starts_with("mediamath-"))
+                && name.ends_with(".json"),
+            "{name}"
+        );
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(h.secrets().iter().all(|s| !name.contains(s.as_str())));
+        assert!(serde_json::from_str::<Value>(&text).is_ok());
+    }
+}
+
+// ---- request ----------------------------------------------------------------------------
+
+#[test]
+fn request_reaches_every_protected_endpoint() {
+    let h = Harness::new();
+    for fake in h.sandbox.fakes() {
+        let out = h.run(&strs(&request_args(fake)));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(!out.stdout.is_empty(), "{}", fake.provider());
+        assert_eq!(stderr(&out), "HTTP 200\n");
+        assert_eq!(fake.protected_requests(), 1);
+    }
+    let fyber = stdout(&h.run(&strs(&request_args(h.fake("fyber")))));
+    assert!(fyber.starts_with("date,application_id"), "{fyber}");
+}
+
+#[test]
+fn request_recovers_from_a_revoked_token_with_one_token_request() {
+    let h = Harness::new();
+    for fake in h.sandbox.fakes() {
+        let old = h.ok(&["token", fake.provider()]);
+        assert_eq!(fake.token_requests(), 1);
+        fake.revoke_all();
+        let out = h.run(&strs(&request_args(fake)));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stderr(&out), "HTTP 200\n");
+        assert_eq!(fake.token_requests(), 2, "{}", fake.provider());
+        assert_eq!(fake.unauthorized(), 1);
+        // The renewed token went to the disk cache.
+        let new = h.ok(&["token", fake.provider()]);
+        assert_ne!(new, old);
+        assert_eq!(fake.token_requests(), 2);
+    }
+}
+
+#[test]
+fn request_exits_1_on_a_non_2xx_answer() {
+    let h = Harness::new();
+    let fyber = h.fake("fyber");
+    // The report endpoint wants POST.
+    let url = fyber.protected_url();
+    let out = h.run(&["request", "fyber", &url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "HTTP 400\n");
+    assert!(stdout(&out).contains("invalid_request"), "{}", stdout(&out));
+}
+
+#[test]
+fn request_refuses_plain_http_to_other_hosts() {
+    let h = Harness::new();
+    let out = h.run(&["request", "fyber", "http://example.com/api"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("plain http"), "{}", stderr(&out));
+    assert_eq!(h.fake("fyber").token_requests(), 0);
+    let out = h.run(&["request", "fyber", "https://example.com/", "-H", "no colon"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+// ---- providers --------------------------------------------------------------------------
+
+#[test]
+fn providers_lists_all_five_and_marks_set_variables_without_values() {
+    let h = Harness::new();
+    let out = h.ok(&["providers"]);
+    for provider in PROVIDERS {
+        assert!(out.lines().any(|l| l == provider), "{out}");
+    }
+    let state = |var: &str| {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(var))
+            .unwrap_or_else(|| panic!("{var} missing: {out}"));
+        line.split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(state("ADAUTH_FYBER_CLIENT_ID"), "set");
+    assert_eq!(state("ADAUTH_FYBER_BASE_URL"), "set");
+    assert_eq!(state("ADAUTH_ADGEM_REFRESH_TOKEN"), "not set");
+    assert_eq!(state("ADAUTH_MEDIAGO_TOKEN_LEVEL"), "not set");
+    for (_, value) in h.sandbox.env() {
+        assert!(!out.contains(&value), "{value} printed");
+    }
+}
+
+// ---- failures and exit codes --------------------------------------------------------------
+
+#[test]
+fn configuration_and_usage_errors_exit_2() {
+    let h = Harness::new();
+    let out = h.run(&["token", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("adauth: "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown provider"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = h
+        .cmd()
+        .env_remove("ADAUTH_FYBER_CLIENT_SECRET")
+        .args(["token", "fyber"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("ADAUTH_FYBER_CLIENT_SECRET"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1);
+
+    for args in [
+        &["token"][..],
+        &["token", "fyber", "--format", "xml"],
+        &["bogus"],
+        &[],
+    ] {
+        assert_eq!(h.run(args).status.code(), Some(2), "{args:?}");
+    }
+    assert_eq!(h.fake("fyber").token_requests(), 0);
+}
+
+#[test]
+fn rejected_credentials_exit_3_with_the_provider_code() {
+    let h = Harness::new();
+    let out = h
+        .cmd()
+        .env("ADAUTH_FYBER_CLIENT_SECRET", "CANARY-wrong-secret")
+        .args(["-v", "token", "fyber"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(!err.contains("CANARY"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(h.cache_files().is_empty());
+}
+
+#[test]
+fn an_unreachable_or_failing_provider_exits_4() {
+    let h = Harness::new();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let out = h
+        .cmd()
+        .env(
+            "ADAUTH_FYBER_BASE_URL",
+            format!("http://127.0.0.1:{closed}"),
+        )
+        .args(["token", "fyber"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+
+    h.fake("adgem").fail_next(10, 500);
+    let out = h.run(&["token", "adgem"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("HTTP 500"), "{}", stderr(&out));
+}
+
+// ---- demo and sandbox ---------------------------------------------------------------------
+
+#[test]
+fn demo_shows_all_five_providers_working() {
+    let h = Harness::new();
+    // The demo must not need the environment: give it none of the sandbox's variables.
+    let mut cmd = Command::cargo_bin("adauth").unwrap();
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("ADAUTH_") {
+            cmd.env_remove(name);
+        }
+    }
+    let out = cmd
+        .env("ADAUTH_CACHE_DIR", h.cache_dir())
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for provider in PROVIDERS {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("{provider:<10} token "))),
+            "{text}"
+        );
+    }
+    assert_eq!(text.matches("HTTP 200").count(), 5, "{text}");
+    assert_eq!(text.lines().last(), Some("all 5 providers working"));
+    assert!(h.cache_files().is_empty(), "the demo writes no cache");
+}
+
+#[test]
+fn sandbox_prints_working_exports_until_stopped() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let h = Harness::new();
+    let expected = h.sandbox.env().len();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("adauth"))
+        .arg("sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut exports = Vec::new();
+    while exports.len() < expected {
+        let line = lines.next().expect("an export line").unwrap();
+        let rest = line.strip_prefix("export ").expect("export NAME='value'");
+        let (name, value) = rest.split_once('=').unwrap();
+        let value = value
+            .strip_prefix('\'')
+            .unwrap()
+            .strip_suffix('\'')
+            .unwrap();
+        exports.push((name.to_owned(), value.to_owned()));
+    }
+    let names: Vec<&str> = exports.iter().map(|(k, _)| k.as_str()).collect();
+    for (name, _) in h.sandbox.env() {
+        assert!(names.contains(&name.as_str()), "{name} missing");
+    }
+    // The printed variables point at the running fakes.
+    let mut cmd = h.cmd();
+    for (name, _) in h.sandbox.env() {
+        cmd.env_remove(name);
+    }
+    let out = cmd.envs(exports).args(["token", "fyber"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        h.fake("fyber").token_requests(),
+        0,
+        "served by the child's fakes"
+    );
+
+    #[cfg(unix)]
+    {
+        let term = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        assert!(child.wait().unwrap().success(), "SIGTERM stops it cleanly");
+    }
+    #[cfg(not(unix))]
+    {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+// ---- secrets --------------------------------------------------------------------------------
+
+#[test]
+fn stderr_never_carries_a_secret() {
+    let h = Harness::new();
+    let mut secrets = h.secrets();
+    let mut stderrs = Vec::new();
+    for fake in h.sandbox.fakes() {
+        let p = fake.provider();
+        for args in [
+            vec!["-v", "token", p],
+            vec!["-v", "token", p, "--format", "json"],
+            vec!["-v", "token", p, "--format", "header", "--force-refresh"],
+        ] {
+            let out = h.run(&args);
+            assert_eq!(out.status.code(), Some(0));
+            // Everything the token command printed is secret too.
+            secrets.extend(
+                stdout(&out)
+                    .split(|c: char| c.is_whitespace() || "\"{},:=".contains(c))
+                    .filter(|w| w.starts_with("fake-"))
+                    .map(str::to_owned),
+            );
+            stderrs.push(stderr(&out));
+        }
+        fake.revoke_all();
+        let mut args = vec!["-v".to_owned()];
+        args.extend(request_args(fake));
+        let out = h.run(&strs(&args));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stderrs.push(stderr(&out));
+        let out = h.run(&["-v", "token", p]);
+        secrets.push(stdout(&out).trim().to_owned());
+        fake.fail_next(10, 401);
+        let out = h.run(&["-v", "token", p, "--no-cache"]);
+        assert_ne!(out.status.code(), Some(0));
+        stderrs.push(stderr(&out));
+    }
+    assert!(secrets.len() > 20);
+    assert!(stderrs.iter().any(|e| e.contains("fetched a new token")));
+    for err in &stderrs {
+        for secret in &secrets {
+            assert!(!err.contains(secret.as_str()), "{secret} in {err}");
+        }
+    }
+}
