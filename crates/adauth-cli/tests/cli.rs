@@ -272,6 +272,27 @@ fn a_corrupt_cache_file_is_ignored_and_replaced() {
     }
 }
 
+#[test]
+fn a_cached_token_near_expiry_is_renewed_with_its_refresh_token_or_fetched() {
+    let h = Harness::new();
+    for provider in ["mediamath", "fyber"] {
+        let fake = h.fake(provider);
+        // Less than the 60 s a token from disk must have left.
+        fake.set_token_lifetime(std::time::Duration::from_secs(50));
+        let first = h.ok(&["token", provider]);
+        let out = h.run(&["-v", "token", provider]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_ne!(stdout(&out), first);
+        assert_eq!(fake.token_requests(), 2);
+        let note = if provider == "mediamath" {
+            "refreshed the token"
+        } else {
+            "fetched a new token"
+        };
+        assert!(stderr(&out).contains(note), "{}", stderr(&out));
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn cache_files_are_owner_only_and_named_by_identity() {
