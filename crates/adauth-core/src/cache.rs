@@ -8,10 +8,12 @@ use arc_swap::ArcSwapOption;
 use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Shared};
 
+use crate::store::{StoredValue, TokenStore};
 use crate::{
     Clock, Error, ExpiryPolicy, FetchContext, RefreshPolicy, Result, SystemClock, Token,
     TokenSource,
 };
+use secrecy::ExposeSecret;
 
 type FlightFuture = Shared<BoxFuture<'static, Result<Arc<Token>>>>;
 
@@ -75,6 +77,15 @@ struct Inner {
     background: bool,
     current: ArcSwapOption<Entry>,
     slow: Mutex<Slow>,
+    shared: Option<StoreUse>,
+}
+
+/// A token store and how this cache uses it.
+#[derive(Clone)]
+struct StoreUse {
+    store: Arc<dyn TokenStore>,
+    key: String,
+    lease_ttl: Duration,
 }
 
 struct Entry {
@@ -183,6 +194,8 @@ struct Slow {
     failure: Option<Failure>,
     /// The newest token fetched, kept after invalidation for its refresh token.
     latest: Option<Arc<Token>>,
+    /// The token last invalidated: a store still holding it must not hand it out again.
+    invalidated: Option<Arc<Token>>,
     driver: Option<tokio::task::AbortHandle>,
     next_id: u64,
 }
@@ -222,6 +235,9 @@ pub struct TokenCacheBuilder {
     refresh: RefreshPolicy,
     backoff: Backoff,
     background: bool,
+    store: Option<Arc<dyn TokenStore>>,
+    key_prefix: String,
+    lease_ttl: Duration,
 }
 
 impl TokenCacheBuilder {
@@ -262,19 +278,56 @@ impl TokenCacheBuilder {
         self
     }
 
+    /// Shares tokens with other processes through `store` (see [`TokenStore`]): one token
+    /// per credential, fetched by one process and used by all.
+    ///
+    /// ```no_run
+    /// # fn run(source: impl adauth_core::TokenSource + 'static) -> adauth_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use adauth_core::{FileStore, TokenCache};
+    ///
+    /// let cache = TokenCache::builder(source)
+    ///     .store(Arc::new(FileStore::new("/var/cache/my-pipeline/tokens")?))
+    ///     .build();
+    /// # Ok(()) }
+    /// ```
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// A prefix for this cache's key in the store (default none; the key is the source's
+    /// [`identity`](TokenSource::identity)).
+    pub fn store_key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = prefix.into();
+        self
+    }
+
+    /// How long one process may hold a key's refresh lease before another takes over
+    /// (default 15 s). It should cover one token request, retries included.
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.lease_ttl = ttl.max(Duration::from_millis(100));
+        self
+    }
+
     /// Builds the cache.
     pub fn build(self) -> TokenCache {
         TokenCache {
             inner: Arc::new(Inner {
                 generation: AtomicU64::new(0),
                 local_slot: CACHE_IDS.fetch_add(1, Ordering::Relaxed) % LOCAL_SLOTS,
-                source: self.source,
                 cx: FetchContext::new(self.clock, self.expiry),
                 refresh: self.refresh,
                 backoff: self.backoff,
                 background: self.background,
                 current: ArcSwapOption::empty(),
                 slow: Mutex::new(Slow::default()),
+                shared: self.store.map(|store| StoreUse {
+                    store,
+                    key: format!("{}{}", self.key_prefix, self.source.identity()),
+                    lease_ttl: self.lease_ttl,
+                }),
+                source: self.source,
             }),
         }
     }
@@ -289,6 +342,8 @@ impl fmt::Debug for TokenCacheBuilder {
             .field("refresh", &self.refresh)
             .field("backoff", &self.backoff)
             .field("background", &self.background)
+            .field("store", &self.store)
+            .field("lease_ttl", &self.lease_ttl)
             .finish()
     }
 }
@@ -316,6 +371,9 @@ impl TokenCache {
                 max: Duration::from_secs(5 * 60),
             },
             background: true,
+            store: None,
+            key_prefix: String::new(),
+            lease_ttl: Duration::from_secs(15),
         }
     }
 
@@ -385,6 +443,7 @@ impl TokenCache {
                 let previous = self.inner.current.compare_and_swap(&guard, None);
                 let swapped = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, entry));
                 if swapped {
+                    self.inner.lock().invalidated = Some(Arc::clone(&entry.tokens[0]));
                     self.inner.generation.store(
                         GENERATIONS.fetch_add(1, Ordering::Relaxed),
                         Ordering::Release,
@@ -437,8 +496,24 @@ impl TokenCache {
         let source = Arc::clone(&self.inner.source);
         let cx = self.inner.cx.clone();
         let previous = slow.latest.clone();
+        let invalidated = slow.invalidated.clone();
+        let shared = self.inner.shared.clone();
+        let refresh = self.inner.refresh.clone();
         let future = async move {
-            let result = obtain(&*source, &cx, previous.as_deref()).await;
+            let result = match &shared {
+                Some(shared) => {
+                    obtain_shared(
+                        &*source,
+                        &cx,
+                        shared,
+                        &refresh,
+                        previous.as_deref(),
+                        invalidated.as_deref(),
+                    )
+                    .await
+                }
+                None => obtain(&*source, &cx, previous.as_deref()).await,
+            };
             match Weak::upgrade(&inner) {
                 Some(inner) => inner.complete(id, result),
                 None => result.map(Arc::new),
@@ -459,6 +534,128 @@ impl TokenCache {
             future: future.clone(),
         });
         (future, spawned)
+    }
+}
+
+/// Obtains a token through a shared store: the stored token if it is fresh, otherwise one
+/// process (the lease holder) fetches and writes it while the others wait for the write.
+/// Any store failure falls back to a direct fetch.
+async fn obtain_shared(
+    source: &dyn TokenSource,
+    cx: &FetchContext,
+    shared: &StoreUse,
+    refresh: &RefreshPolicy,
+    previous: Option<&Token>,
+    invalidated: Option<&Token>,
+) -> Result<Token> {
+    let provider = source.provider();
+    let StoreUse {
+        store,
+        key,
+        lease_ttl,
+    } = shared;
+    let degrade = |what: &str, e: &Error| {
+        tracing::warn!(provider, error = %e, "token store failed to {what}; using this process's own token");
+    };
+    let read = |stored: Option<StoredValue>| -> (Option<String>, Option<Token>) {
+        match stored {
+            None => (None, None),
+            Some(StoredValue { revision, value }) => {
+                match Token::from_stored(provider, value.expose_secret()) {
+                    Ok(token) => (Some(revision), Some(token)),
+                    Err(e) => {
+                        tracing::warn!(provider, error = %e, "ignoring an unreadable value in the token store; it will be replaced");
+                        (Some(revision), None)
+                    }
+                }
+            }
+        }
+    };
+    let usable = |token: &Token| {
+        let fresh = cx.now()
+            < refresh
+                .schedule(token.issued_at(), token.expires_at(), fastrand::f64())
+                .refresh_at;
+        fresh && !invalidated.is_some_and(|bad| bad.same_access_token(token))
+    };
+    let deadline = tokio::time::Instant::now() + *lease_ttl * 3;
+    loop {
+        let (revision, stored) = match store.load(key).await {
+            Ok(value) => read(value),
+            Err(e) => {
+                degrade("read", &e);
+                return obtain(source, cx, previous).await;
+            }
+        };
+        if let Some(token) = stored.as_ref().filter(|t| usable(t)) {
+            return Ok(token.clone());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(
+                provider,
+                "no token appeared in the store in time; fetching directly"
+            );
+            return obtain(source, cx, stored.as_ref().or(previous)).await;
+        }
+        let lease = match store.try_lease(key, *lease_ttl).await {
+            Ok(lease) => lease,
+            Err(e) => {
+                degrade("lease", &e);
+                return obtain(source, cx, stored.as_ref().or(previous)).await;
+            }
+        };
+        let Some(lease) = lease else {
+            // Another process is refreshing: wait for its write (or for its lease to lapse).
+            if let Err(e) = store
+                .wait_for_change(
+                    key,
+                    revision.as_deref(),
+                    *lease_ttl + Duration::from_secs(1),
+                )
+                .await
+            {
+                degrade("wait", &e);
+                return obtain(source, cx, stored.as_ref().or(previous)).await;
+            }
+            continue;
+        };
+        // The lease is ours. Read once more: the last holder may have written just before.
+        let (revision, stored) = match store.load(key).await {
+            Ok(value) => read(value),
+            Err(_) => (revision, stored),
+        };
+        let result = match stored.as_ref().filter(|t| usable(t)) {
+            Some(token) => Ok(token.clone()),
+            // The newest refresh token is the stored one: it may have been rotated by
+            // another process.
+            None => match obtain(source, cx, stored.as_ref().or(previous)).await {
+                Ok(token) => {
+                    let value = token.to_stored(provider);
+                    match store
+                        .compare_and_set(key, revision.as_deref(), &value)
+                        .await
+                    {
+                        Ok(Some(_)) => Ok(token),
+                        Ok(None) => {
+                            // Someone wrote meanwhile (our lease lapsed). Theirs is newer.
+                            match store.load(key).await.map(read) {
+                                Ok((_, Some(theirs))) if usable(&theirs) => Ok(theirs),
+                                _ => Ok(token),
+                            }
+                        }
+                        Err(e) => {
+                            degrade("write", &e);
+                            Ok(token)
+                        }
+                    }
+                }
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = store.release(key, lease).await {
+            degrade("release its lease", &e);
+        }
+        return result;
     }
 }
 

@@ -7,9 +7,11 @@ mod clock;
 pub mod env;
 mod error;
 mod expiry;
+mod file_store;
 pub mod http;
 mod redact;
 mod source;
+mod store;
 mod token;
 
 pub use cache::{TokenCache, TokenCacheBuilder};
@@ -17,8 +19,10 @@ pub use client::AuthorizedClient;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use expiry::{ExpiresIn, ExpiryPolicy, RefreshPolicy, RefreshSchedule};
+pub use file_store::FileStore;
 pub use redact::redact_excerpt;
 pub use source::{FetchContext, TokenSource, credential_identity};
+pub use store::{Lease, StoredValue, TokenStore, new_revision};
 pub use token::{Extras, Token};
 
 /// Re-exported so token sources can be written without depending on `async-trait` directly.
