@@ -70,7 +70,7 @@ async fn app_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(status) = store.token_request() {
+    if let Some(status) = store.token_request().await {
         return app_failure(status);
     }
     let bad = |why: &str| error(StatusCode::BAD_REQUEST, "invalid_request", why);
@@ -135,7 +135,7 @@ async fn user_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(status) = store.token_request() {
+    if let Some(status) = store.token_request().await {
         return message(status, "Server Error");
     }
     if method != Method::POST {

@@ -55,7 +55,7 @@ async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(status) = store.token_request() {
+    if let Some(status) = store.token_request().await {
         return failure(status);
     }
     let bad = || error(StatusCode::BAD_REQUEST, "invalid_request");

@@ -291,6 +291,15 @@ impl Fake {
         self.store().fail_next(count, status);
     }
 
+    /// Holds every token request received from now on for `delay` before answering it
+    /// ([`Duration::ZERO`], the default, answers at once). The request is counted in
+    /// [`token_requests`](Self::token_requests) on arrival, so a test can see that a client
+    /// is blocked in its token request (and kill it there); changing the delay does not
+    /// shorten requests already held.
+    pub fn delay_tokens(&self, delay: Duration) {
+        self.store().delay_tokens(delay);
+    }
+
     /// Sets the lifetime of tokens issued from now on; [`Duration::ZERO`] issues tokens
     /// that are expired at once.
     pub fn set_token_lifetime(&self, lifetime: Duration) {

@@ -53,7 +53,7 @@ async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(status) = store.token_request() {
+    if let Some(status) = store.token_request().await {
         return error(status, "service unavailable, please retry later");
     }
     if method != Method::POST {

@@ -94,7 +94,7 @@ async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(status) = store.token_request() {
+    if let Some(status) = store.token_request().await {
         return failure(status);
     }
     let bad = |why: &str| error(StatusCode::BAD_REQUEST, "invalid_request", why);

@@ -74,6 +74,7 @@ pub(crate) struct Store {
     tokens: Mutex<Tokens>,
     lifetime: Mutex<Duration>,
     fail: Mutex<(usize, u16)>,
+    delay: Mutex<Duration>,
     pub(crate) token_requests: AtomicUsize,
     pub(crate) protected_requests: AtomicUsize,
     pub(crate) unauthorized: AtomicUsize,
@@ -88,6 +89,7 @@ impl Store {
             tokens: Mutex::default(),
             lifetime: Mutex::new(lifetime),
             fail: Mutex::new((0, 500)),
+            delay: Mutex::new(Duration::ZERO),
             token_requests: AtomicUsize::new(0),
             protected_requests: AtomicUsize::new(0),
             unauthorized: AtomicUsize::new(0),
@@ -117,9 +119,18 @@ impl Store {
         *self.fail.lock().unwrap_or_else(|e| e.into_inner()) = (count, status);
     }
 
-    /// Counts a token request and says whether it must fail, and with which status.
-    pub(crate) fn token_request(&self) -> Option<StatusCode> {
+    pub(crate) fn delay_tokens(&self, delay: Duration) {
+        *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = delay;
+    }
+
+    /// Counts a token request, holds it for the configured delay, and says whether it must
+    /// fail, and with which status.
+    pub(crate) async fn token_request(&self) -> Option<StatusCode> {
         self.token_requests.fetch_add(1, Ordering::SeqCst);
+        let delay = *self.delay.lock().unwrap_or_else(|e| e.into_inner());
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let mut fail = self.fail.lock().unwrap_or_else(|e| e.into_inner());
         if fail.0 == 0 {
             return None;

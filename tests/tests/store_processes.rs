@@ -1,0 +1,264 @@
+//! Token stores across OS processes: `store-worker` processes sharing one store against the
+//! provider fakes, which run in this test process.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use adauth_testkit::{Fake, Sandbox};
+use serde_json::Value;
+
+/// Where the workers share tokens.
+#[derive(Debug, Clone)]
+enum Shared {
+    File(PathBuf),
+}
+
+impl Shared {
+    fn args(&self) -> Vec<String> {
+        match self {
+            Shared::File(dir) => vec!["--file-store".into(), dir.display().to_string()],
+        }
+    }
+}
+
+/// Starts a worker for `fake`'s provider with `fake`'s variables (and no other `ADAUTH_*`
+/// variable from this environment).
+fn spawn(fake: &Fake, shared: &Shared, extra: &[&str]) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_store-worker"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("ADAUTH_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .envs(fake.env())
+        .args(["--provider", fake.provider()])
+        .args(shared.args())
+        .args(["--protected-url", &fake.protected_url()])
+        .args(["--protected-method", fake.protected_method()])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("store-worker starts")
+}
+
+/// Waits (at most `limit`) for a worker to exit and returns its report; panics if it does
+/// not exit in time, fails or prints no report.
+async fn finish(mut child: Child, limit: Duration) -> Value {
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a worker did not finish within {limit:?}");
+        }
+        // A poll interval for the child's exit, bounded by the deadline above.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    let report: Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("a worker printed no report ({e}): {out:?}"));
+    assert!(status.success(), "worker failed: {report}");
+    assert_eq!(report["error"], Value::Null, "{report}");
+    report
+}
+
+/// Polls `done` every 5 ms for at most `limit`.
+async fn wait_until(limit: Duration, what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Runs `count` workers with `args`, released together by a start file.
+async fn run_together(fake: &Fake, shared: &Shared, count: usize, args: &[&str]) -> Vec<Value> {
+    let gate = tempfile::tempdir().unwrap();
+    let start = gate.path().join("start");
+    let start_arg = start.display().to_string();
+    let mut full = vec!["--start-file", start_arg.as_str()];
+    full.extend_from_slice(args);
+    let children: Vec<Child> = (0..count).map(|_| spawn(fake, shared, &full)).collect();
+    std::fs::write(&start, b"").unwrap();
+    let mut reports = Vec::new();
+    for child in children {
+        reports.push(finish(child, Duration::from_secs(60)).await);
+    }
+    reports
+}
+
+fn n(report: &Value, field: &str) -> u64 {
+    report[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{field} in {report}"))
+}
+
+fn warned(report: &Value, text: &str) -> bool {
+    report["warnings"].as_array().is_some_and(|w| {
+        w.iter()
+            .any(|m| m.as_str().is_some_and(|m| m.contains(text)))
+    })
+}
+
+// Item 2: eight processes, one token.
+async fn eight_processes_share_one_mediago_token(shared: Shared) {
+    let sandbox = Sandbox::start().await.unwrap();
+    let fake = sandbox.fake("mediago").unwrap();
+    let reports = run_together(fake, &shared, 8, &["--calls", "200", "--every", "1"]).await;
+    for report in &reports {
+        assert_eq!(n(report, "calls"), 200, "{report}");
+        assert_eq!(n(report, "protected"), 200, "{report}");
+        assert_eq!(n(report, "non_2xx"), 0, "{report}");
+        assert_eq!(n(report, "distinct_tokens"), 1, "{report}");
+    }
+    assert_eq!(
+        fake.token_requests(),
+        1,
+        "one token request for 8 processes"
+    );
+    assert_eq!(fake.protected_requests(), 1600);
+    assert_eq!(
+        fake.unauthorized(),
+        0,
+        "no process was logged out by a reissue"
+    );
+}
+
+// Item 3: the lease holder dies in its token request; another process takes over in time.
+async fn a_killed_lease_holder_is_taken_over(shared: Shared, lease_ttl: Duration) {
+    let sandbox = Sandbox::start().await.unwrap();
+    let fake = sandbox.fake("mediago").unwrap();
+    let ttl = lease_ttl.as_millis().to_string();
+    let args = ["--lease-ttl-ms", ttl.as_str(), "--calls", "3"];
+
+    fake.delay_tokens(Duration::from_secs(120));
+    let mut holder = spawn(fake, &shared, &args);
+    wait_until(
+        Duration::from_secs(20),
+        "the holder's token request",
+        || fake.token_requests() == 1,
+    )
+    .await;
+    holder.kill().unwrap();
+    assert!(!holder.wait().unwrap().success());
+    fake.delay_tokens(Duration::ZERO);
+
+    let report = finish(spawn(fake, &shared, &args), Duration::from_secs(30)).await;
+    let waited = Duration::from_millis(n(&report, "first_token_ms"));
+    assert!(
+        waited <= lease_ttl + Duration::from_secs(1),
+        "took over after {waited:?}: {report}"
+    );
+    assert_eq!(n(&report, "calls"), 3, "{report}");
+    assert_eq!(n(&report, "non_2xx"), 0, "{report}");
+    assert_eq!(
+        fake.token_requests(),
+        2,
+        "the dead holder's, then the new one's"
+    );
+    assert_eq!(fake.unauthorized(), 0);
+}
+
+// Item 4: concurrent forced refreshes never reuse a rotated refresh token.
+async fn concurrent_admitad_refreshes_use_each_refresh_token_once(shared: Shared) {
+    let sandbox = Sandbox::start().await.unwrap();
+    let fake = sandbox.fake("admitad").unwrap();
+    let reports = run_together(
+        fake,
+        &shared,
+        4,
+        &["--mode", "refresh", "--refreshes", "10"],
+    )
+    .await;
+    for report in &reports {
+        assert_eq!(n(report, "renewals"), 10, "{report}");
+        assert_eq!(n(report, "non_2xx"), 0, "{report}");
+    }
+    assert_eq!(
+        fake.refresh_token_reuses(),
+        0,
+        "no refresh token used twice"
+    );
+    // One grant with the credentials, then at most one refresh per forced renewal.
+    let requests = fake.token_requests();
+    assert!((11..=41).contains(&requests), "{requests} token requests");
+    assert_eq!(fake.issued(), requests, "every token request succeeded");
+    assert_eq!(fake.unauthorized(), 0);
+}
+
+fn token_file(dir: &Path) -> PathBuf {
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "token"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.into_iter().next().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_eight_processes_share_one_mediago_token() {
+    let dir = tempfile::tempdir().unwrap();
+    eight_processes_share_one_mediago_token(Shared::File(dir.path().into())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_a_killed_lease_holder_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    // The lock dies with its holder, so the take-over does not wait for the ttl.
+    a_killed_lease_holder_is_taken_over(Shared::File(dir.path().into()), Duration::from_secs(1))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_concurrent_admitad_refreshes_use_each_refresh_token_once() {
+    let dir = tempfile::tempdir().unwrap();
+    concurrent_admitad_refreshes_use_each_refresh_token_once(Shared::File(dir.path().into())).await;
+}
+
+// Item 6, file case end to end: a corrupt file and a foreign value are ignored with a
+// warning and replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_a_corrupt_or_foreign_value_is_replaced() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let fake = sandbox.fake("fyber").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let shared = Shared::File(dir.path().into());
+    let args = ["--calls", "2"];
+
+    let first = finish(spawn(fake, &shared, &args), Duration::from_secs(30)).await;
+    assert!(!warned(&first, "ignoring"), "{first}");
+    let file = token_file(dir.path());
+    assert_eq!(fake.token_requests(), 1);
+
+    for (garbage, warning) in [
+        ("{not json", "ignoring an unreadable token file"),
+        (
+            r#"{"revision":"foreign","value":"not a token"}"#,
+            "ignoring an unreadable value in the token store",
+        ),
+    ] {
+        let before = fake.token_requests();
+        std::fs::write(&file, garbage).unwrap();
+        let report = finish(spawn(fake, &shared, &args), Duration::from_secs(30)).await;
+        assert!(warned(&report, warning), "{garbage}: {report}");
+        assert_eq!(n(&report, "non_2xx"), 0, "{report}");
+        assert_eq!(fake.token_requests(), before + 1, "{garbage}: fetched anew");
+        let stored: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
+            .expect("the file was replaced by a valid record");
+        assert_ne!(stored["revision"], "foreign");
+        assert!(stored["value"].is_string());
+    }
+
+    // The replacement is shared: the next process needs no token request.
+    let last = finish(spawn(fake, &shared, &args), Duration::from_secs(30)).await;
+    assert!(!warned(&last, "ignoring"), "{last}");
+    assert_eq!(fake.token_requests(), 3);
+}
