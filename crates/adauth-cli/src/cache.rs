@@ -1,33 +1,29 @@
-//! The disk cache: one file per provider and credential identity, so that a second run
-//! within a token's life makes no network request.
+//! Where tokens outlive one run: the core [`FileStore`] in the cache directory, shared by
+//! every `adauth` run on the machine (one fetches, the others wait for its token), or a
+//! Redis store shared with other hosts.
 //!
-//! Files hold [`Token::to_stored`] (a secret): the directory is created owner-only (0700),
-//! each file is written owner-only (0600) to a temporary file in the same directory and
-//! renamed into place, so a reader never sees half a file. A file that cannot be read is
-//! ignored and replaced.
+//! The store holds [`Token::to_stored`] values (secrets): the directory is owner-only
+//! (0700) and each file too (0600). An unreadable file is ignored and replaced.
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
-use adauth::secrecy::{ExposeSecret, SecretString};
-use adauth::{ErrorKind, FetchContext, Result, Token, TokenSource, async_trait};
+use adauth::secrecy::SecretString;
+use adauth::{FetchContext, FileStore, Result, Token, TokenCache, TokenSource, TokenStore};
+use adauth::{async_trait, reqwest};
 
 use crate::note;
 
-/// A token read from disk is used only with more than this much of its life left.
-const MIN_REMAINING: Duration = Duration::from_secs(60);
-
-/// Whether the disk cache is read before the first fetch.
+/// Whether the store is read before fetching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// Read the file first; write every new token.
+    /// Use the stored token while it is fresh; store every new token.
     ReadWrite,
-    /// Never read; write every new token (`--force-refresh`).
-    WriteOnly,
+    /// Fetch a new token and store it in place of the stored one (`--force-refresh`).
+    Replace,
 }
 
 /// The cache directory: `ADAUTH_CACHE_DIR`, else `$XDG_CACHE_HOME/adauth`, else
@@ -44,150 +40,79 @@ pub(crate) fn default_dir() -> Option<PathBuf> {
     var("HOME").map(|home| Path::new(&home).join(".cache").join("adauth"))
 }
 
-/// The file for a source's identity: `<identity>.json`, with anything but ASCII letters,
-/// digits, `-` and `_` replaced, so an identity can never name a path elsewhere.
-pub(crate) fn file_for(dir: &Path, identity: &str) -> PathBuf {
-    let name: String = identity
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    dir.join(format!("{name}.json"))
+/// A token store and what to call it in messages.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    /// The store.
+    pub(crate) store: Arc<dyn TokenStore>,
+    /// `disk cache` or `Redis store`.
+    pub(crate) name: &'static str,
 }
 
-/// A source that serves its first fetch from the disk cache when the file holds a usable
-/// token, and writes every token it gets from the provider to the file.
-pub(crate) struct DiskCached {
+/// The file store in the cache directory, or `None` (with a note, or a warning if the
+/// directory cannot be created: the token itself does not need it).
+pub(crate) fn file_store(verbose: bool) -> Option<Shared> {
+    let Some(dir) = default_dir() else {
+        note!(
+            verbose,
+            "no disk cache: none of ADAUTH_CACHE_DIR, XDG_CACHE_HOME, HOME is set"
+        );
+        return None;
+    };
+    match FileStore::new(&dir) {
+        Ok(store) => Some(Shared {
+            store: Arc::new(store),
+            name: "disk cache",
+        }),
+        Err(e) => {
+            eprintln!("adauth: warning: not using the disk cache: {e}");
+            None
+        }
+    }
+}
+
+/// What the wrapped source did during this run.
+#[derive(Debug, Default)]
+pub(crate) struct Activity {
+    network: AtomicBool,
+}
+
+impl Activity {
+    /// Whether a token was fetched or refreshed (rather than read from a store).
+    pub(crate) fn used_network(&self) -> bool {
+        self.network.load(Ordering::SeqCst)
+    }
+}
+
+/// A source that says on stderr (with `-v`) when it fetches or refreshes, and remembers
+/// that it did.
+pub(crate) struct Noting {
     inner: Arc<dyn TokenSource>,
-    dir: PathBuf,
-    path: PathBuf,
-    mode: Mode,
-    consulted: AtomicBool,
+    activity: Arc<Activity>,
     verbose: bool,
 }
 
-impl DiskCached {
-    /// Wraps `inner`, caching in `dir`.
-    pub(crate) fn new(
-        inner: Arc<dyn TokenSource>,
-        dir: PathBuf,
-        mode: Mode,
-        verbose: bool,
-    ) -> Self {
-        let path = file_for(&dir, &inner.identity());
+impl Noting {
+    /// Wraps `inner`.
+    pub(crate) fn new(inner: Arc<dyn TokenSource>, activity: Arc<Activity>, verbose: bool) -> Self {
         Self {
             inner,
-            dir,
-            path,
-            mode,
-            consulted: AtomicBool::new(false),
+            activity,
             verbose,
-        }
-    }
-
-    /// The token in the file, if there is a readable one for this provider.
-    fn read(&self) -> Option<Token> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => SecretString::from(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => {
-                note!(
-                    self.verbose,
-                    "ignoring the disk cache {}: {e}",
-                    self.path.display()
-                );
-                return None;
-            }
-        };
-        match Token::from_stored(self.inner.provider(), text.expose_secret()) {
-            Ok(token) => Some(token),
-            Err(e) => {
-                note!(
-                    self.verbose,
-                    "ignoring the disk cache {} ({e}); it will be replaced",
-                    self.path.display()
-                );
-                None
-            }
-        }
-    }
-
-    /// Writes `token` to the file; a failure is reported and otherwise ignored, since the
-    /// token itself is good.
-    fn write(&self, token: &Token) {
-        match write_file(
-            &self.dir,
-            &self.path,
-            &token.to_stored(self.inner.provider()),
-        ) {
-            Ok(()) => note!(
-                self.verbose,
-                "saved to the disk cache {}",
-                self.path.display()
-            ),
-            Err(e) => eprintln!(
-                "adauth: warning: could not write the disk cache {}: {e}",
-                self.path.display()
-            ),
-        }
-    }
-
-    /// The token on disk, renewed with its refresh token if it is too old to use but has
-    /// one; `None` if there is nothing usable.
-    async fn usable_from_disk(&self, cx: &FetchContext) -> Result<Option<Token>> {
-        let Some(token) = self.read() else {
-            return Ok(None);
-        };
-        let now = cx.now();
-        if token
-            .expires_at()
-            .checked_sub(MIN_REMAINING)
-            .is_some_and(|t| t > now)
-        {
-            note!(
-                self.verbose,
-                "served from the disk cache (expires in {} s)",
-                token.expires_in(now).as_secs()
-            );
-            return Ok(Some(token));
-        }
-        let Some(refresh_token) = token.refresh_token() else {
-            note!(self.verbose, "the token in the disk cache has expired");
-            return Ok(None);
-        };
-        match self.refresh(cx, refresh_token).await {
-            Ok(token) => Ok(Some(token)),
-            // A rejected refresh token (rotated by another process, revoked) means a
-            // full fetch, as the in-memory cache does.
-            Err(e) if e.kind() == ErrorKind::CredentialsRejected => {
-                note!(
-                    self.verbose,
-                    "the refresh token was rejected; fetching anew"
-                );
-                Ok(None)
-            }
-            Err(e) => Err(e),
         }
     }
 }
 
-impl fmt::Debug for DiskCached {
+impl fmt::Debug for Noting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DiskCached")
+        f.debug_struct("Noting")
             .field("inner", &self.inner)
-            .field("path", &self.path)
-            .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }
 
 #[async_trait]
-impl TokenSource for DiskCached {
+impl TokenSource for Noting {
     fn provider(&self) -> &str {
         self.inner.provider()
     }
@@ -197,14 +122,7 @@ impl TokenSource for DiskCached {
     }
 
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
-        // Only the first fetch may use the file: a later one means the token was
-        // invalidated (a 401) or has expired.
-        if self.mode == Mode::ReadWrite
-            && !self.consulted.swap(true, Ordering::SeqCst)
-            && let Some(token) = self.usable_from_disk(cx).await?
-        {
-            return Ok(token);
-        }
+        self.activity.network.store(true, Ordering::SeqCst);
         let started = Instant::now();
         let token = self.inner.fetch(cx).await?;
         note!(
@@ -212,62 +130,81 @@ impl TokenSource for DiskCached {
             "fetched a new token in {} ms",
             started.elapsed().as_millis()
         );
-        self.write(&token);
         Ok(token)
     }
 
     async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
+        self.activity.network.store(true, Ordering::SeqCst);
         let started = Instant::now();
-        let mut token = self.inner.refresh(cx, refresh_token).await?;
+        let token = self.inner.refresh(cx, refresh_token).await?;
         note!(
             self.verbose,
             "refreshed the token in {} ms",
             started.elapsed().as_millis()
         );
-        // Providers that keep the refresh token do not send it again; the file must
-        // keep it for the next run.
-        if token.refresh_token().is_none() {
-            token = token.with_refresh_token(Some(refresh_token.clone()));
-        }
-        self.write(&token);
         Ok(token)
     }
 
     fn authorize(
         &self,
-        request: adauth::reqwest::RequestBuilder,
+        request: reqwest::RequestBuilder,
         token: &Token,
-    ) -> Result<adauth::reqwest::RequestBuilder> {
+    ) -> Result<reqwest::RequestBuilder> {
         self.inner.authorize(request, token)
     }
 }
 
-/// Creates `dir` owner-only if missing and writes `contents` to `path` atomically,
-/// readable by the owner alone.
-fn write_file(dir: &Path, path: &Path, contents: &SecretString) -> std::io::Result<()> {
-    create_private_dir(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    #[cfg(unix)]
+/// Fetches a new token and writes it to the store in place of the one stored now.
+///
+/// The refresh lease is taken when it is free, so a run that is fetching right now is not
+/// raced; if another run writes between our read and our write, its token stays and ours
+/// is still printed (it is valid too, unless the provider revoked it by issuing theirs).
+pub(crate) async fn replace(cache: &TokenCache, shared: &Shared, verbose: bool) -> Result<Token> {
+    let source = cache.source();
+    let provider = source.provider();
+    let key = source.identity();
+    let store = &shared.store;
+    let warn = |what: &str, e: &adauth::Error| {
+        eprintln!("adauth: warning: the {} failed to {what}: {e}", shared.name);
+    };
+    let lease = match store
+        .try_lease(&key, std::time::Duration::from_secs(15))
+        .await
     {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(lease) => lease,
+        Err(e) => {
+            warn("lease", &e);
+            None
+        }
+    };
+    let seen = match store.load(&key).await {
+        Ok(value) => Some(value.map(|v| v.revision)),
+        Err(e) => {
+            warn("read", &e);
+            None
+        }
+    };
+    let result = source.fetch(cache.context()).await;
+    if let (Ok(token), Some(seen)) = (&result, seen) {
+        match store
+            .compare_and_set(&key, seen.as_deref(), &token.to_stored(provider))
+            .await
+        {
+            Ok(Some(_)) => note!(verbose, "saved to the {}", shared.name),
+            Ok(None) => note!(
+                verbose,
+                "another run saved a token meanwhile; the {} keeps it",
+                shared.name
+            ),
+            Err(e) => warn("write", &e),
+        }
     }
-    file.write_all(contents.expose_secret().as_bytes())?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
+    if let Some(lease) = lease
+        && let Err(e) = store.release(&key, lease).await
     {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
+        warn("release its lease", &e);
     }
-    builder.create(dir)
+    result
 }
 
 /// Seconds since the Unix epoch, zero before it.
@@ -275,22 +212,4 @@ pub(crate) fn unix_seconds(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_cannot_escape_the_directory() {
-        let dir = Path::new("/cache");
-        assert_eq!(
-            file_for(dir, "fyber-0123abcd"),
-            PathBuf::from("/cache/fyber-0123abcd.json")
-        );
-        assert_eq!(
-            file_for(dir, "../etc/passwd"),
-            PathBuf::from("/cache/___etc_passwd.json")
-        );
-    }
 }

@@ -27,7 +27,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print an access token for a provider (from the disk cache while it is valid).
+    /// Print an access token for a provider (from the disk cache while it is fresh).
     Token(TokenArgs),
     /// Send an API request with the provider's auth applied; the body goes to stdout.
     Request(RequestArgs),

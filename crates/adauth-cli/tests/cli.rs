@@ -36,8 +36,8 @@ impl Harness {
 
     /// `adauth` with no inherited `ADAUTH_*` variable, the sandbox's variables and the
     /// test's cache directory.
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("adauth").unwrap();
+    fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("adauth"));
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("ADAUTH_") {
                 cmd.env_remove(name);
@@ -46,6 +46,11 @@ impl Harness {
         cmd.envs(self.sandbox.env());
         cmd.env("ADAUTH_CACHE_DIR", self.cache_dir());
         cmd
+    }
+
+    /// [`Self::std_cmd`] for `assert_cmd`.
+    fn cmd(&self) -> Command {
+        Command::from_std(self.std_cmd())
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -59,12 +64,20 @@ impl Harness {
         stdout(&out)
     }
 
-    /// The cache files written so far.
+    /// The files in the cache directory: tokens and their lock files.
     fn cache_files(&self) -> Vec<PathBuf> {
         match std::fs::read_dir(self.cache_dir()) {
             Ok(dir) => dir.map(|e| e.unwrap().path()).collect(),
             Err(_) => Vec::new(),
         }
+    }
+
+    /// The token files (`<identity>.token`) written so far.
+    fn token_files(&self) -> Vec<PathBuf> {
+        self.cache_files()
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "token"))
+            .collect()
     }
 
     /// Every secret the sandbox hands out.
@@ -84,6 +97,31 @@ impl Harness {
             ])
             .collect()
     }
+}
+
+/// The token a store file holds: `{"revision": ..., "value": "<the token as JSON>"}`.
+fn stored_token(path: &std::path::Path) -> Value {
+    let record: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+        .expect("a readable store record");
+    assert!(record["revision"].is_string(), "{record}");
+    serde_json::from_str(record["value"].as_str().unwrap()).unwrap()
+}
+
+/// Rewrites the token in a store file so that it expires in `secs` seconds, an hour after
+/// it was issued: well inside its refresh window.
+fn age_stored_token(path: &std::path::Path, secs: u64) {
+    let mut record: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut token = stored_token(path);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Times are stored as `[seconds, nanoseconds]` since the Unix epoch.
+    assert!(token["expires_at"].is_array(), "{}", token["expires_at"]);
+    token["issued_at"] = serde_json::json!([now + secs - 3600, 0]);
+    token["expires_at"] = serde_json::json!([now + secs, 0]);
+    record["value"] = token.to_string().into();
+    std::fs::write(path, record.to_string()).unwrap();
 }
 
 fn stdout(out: &Output) -> String {
@@ -258,28 +296,44 @@ fn no_cache_and_force_refresh_each_fetch() {
 fn a_corrupt_cache_file_is_ignored_and_replaced() {
     let h = Harness::new();
     h.ok(&["token", "fyber"]);
-    let files = h.cache_files();
+    let files = h.token_files();
     assert_eq!(files.len(), 1, "{files:?}");
-    for garbage in ["{not json", "", "{\"v\":1}"] {
+    for garbage in [
+        "{not json",
+        "",
+        "{\"v\":1}",
+        "{\"revision\":\"x\",\"value\":\"not a token\"}",
+    ] {
         std::fs::write(&files[0], garbage).unwrap();
         let before = h.fake("fyber").token_requests();
         let token = h.ok(&["token", "fyber"]);
         assert_eq!(h.fake("fyber").token_requests(), before + 1);
-        let stored: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap())
-            .expect("the file was replaced with a readable token");
+        let stored = stored_token(&files[0]);
         assert_eq!(stored["provider"], "fyber");
         assert_eq!(stored["access_token"], token.trim());
     }
 }
 
 #[test]
-fn a_cached_token_near_expiry_is_renewed_with_its_refresh_token_or_fetched() {
+fn a_stored_token_in_its_refresh_window_is_renewed_with_its_refresh_token_or_fetched() {
     let h = Harness::new();
     for provider in ["mediamath", "fyber"] {
         let fake = h.fake(provider);
-        // Less than the 60 s a token from disk must have left.
-        fake.set_token_lifetime(std::time::Duration::from_secs(50));
         let first = h.ok(&["token", provider]);
+        let file = h
+            .token_files()
+            .into_iter()
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with(provider)
+            })
+            .unwrap();
+        // Still valid for 20 s, but the store only hands out tokens before their refresh
+        // window (here the last 6 minutes or more of the hour).
+        age_stored_token(&file, 20);
         let out = h.run(&["-v", "token", provider]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert_ne!(stdout(&out), first);
@@ -290,6 +344,10 @@ fn a_cached_token_near_expiry_is_renewed_with_its_refresh_token_or_fetched() {
             "fetched a new token"
         };
         assert!(stderr(&out).contains(note), "{}", stderr(&out));
+        // The renewed token replaced it in the store.
+        assert_eq!(stored_token(&file)["access_token"], stdout(&out).trim());
+        assert_eq!(h.ok(&["token", provider]), stdout(&out));
+        assert_eq!(fake.token_requests(), 2);
     }
 }
 
@@ -302,24 +360,58 @@ fn cache_files_are_owner_only_and_named_by_identity() {
     h.ok(&["token", "mediamath"]);
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&h.cache_dir()), 0o700);
-    let files = h.cache_files();
-    assert_eq!(
-        files.len(),
-        2,
-        "no temporary file is left behind: {files:?}"
-    );
-    for file in &files {
-        assert_eq!(mode(file), 0o600, "{file:?}");
+    let files = h.token_files();
+    assert_eq!(files.len(), 2, "{files:?}");
+    // Besides the tokens, only their lock files: no temporary file is left behind.
+    for file in h.cache_files() {
+        assert_eq!(mode(&file), 0o600, "{file:?}");
         let name = file.file_name().unwrap().to_str().unwrap();
         assert!(
             (name.starts_with("fyber-") || name.starts_with("mediamath-"))
-                && name.ends_with(".json"),
+                && [".token", ".lease", ".write-lock"]
+                    .iter()
+                    .any(|s| name.ends_with(s)),
             "{name}"
         );
-        let text = std::fs::read_to_string(file).unwrap();
         assert!(h.secrets().iter().all(|s| !name.contains(s.as_str())));
-        assert!(serde_json::from_str::<Value>(&text).is_ok());
     }
+    for file in &files {
+        let provider = stored_token(file)["provider"].as_str().unwrap().to_owned();
+        let name = file.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with(&format!("{provider}-")), "{name}");
+    }
+}
+
+#[test]
+fn parallel_runs_share_one_token() {
+    let h = Harness::new();
+    let mediago = h.fake("mediago");
+    // The Mediago fake revokes a token when it issues the next one: two fetches would
+    // leave one run with a dead token.
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            h.std_cmd()
+                .args(["token", "mediago"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for out in &outs {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+        assert_eq!(stdout(out), stdout(&outs[0]));
+    }
+    assert!(stdout(&outs[0]).starts_with("fake-"));
+    assert_eq!(mediago.token_requests(), 1);
+    // And the token works.
+    let out = h.run(&strs(&request_args(mediago)));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(mediago.token_requests(), 1);
 }
 
 // ---- request ----------------------------------------------------------------------------
@@ -461,7 +553,7 @@ fn rejected_credentials_exit_3_with_the_provider_code() {
     assert!(err.contains("invalid_client"), "{err}");
     assert!(!err.contains("CANARY"), "{err}");
     assert!(out.stdout.is_empty());
-    assert!(h.cache_files().is_empty());
+    assert!(h.token_files().is_empty());
 }
 
 #[test]
@@ -516,7 +608,7 @@ fn demo_shows_all_five_providers_working() {
     }
     assert_eq!(text.matches("HTTP 200").count(), 5, "{text}");
     assert_eq!(text.lines().last(), Some("all 5 providers working"));
-    assert!(h.cache_files().is_empty(), "the demo writes no cache");
+    assert!(h.token_files().is_empty(), "the demo writes no cache");
 }
 
 #[test]

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use adauth::{Provider, TokenCache, TokenSource};
 
-use crate::cache::{self, DiskCached, Mode};
-use crate::{Failure, note};
+use crate::Failure;
+use crate::cache::{self, Activity, Noting, Shared};
 
 /// The compiled-in provider called `name`, or the umbrella's error listing them (exit 2).
 pub(crate) fn provider(name: &str) -> Result<&'static Provider, Failure> {
@@ -24,24 +24,39 @@ pub(crate) fn provider(name: &str) -> Result<&'static Provider, Failure> {
     }
 }
 
-/// A token cache for `provider`'s source as the environment describes it, behind the disk
-/// cache in `mode`, or with no disk cache at all for `None`.
-pub(crate) fn open(
+/// A provider's token cache, the store it shares tokens through and what it did.
+pub(crate) struct Opened {
+    /// The cache, its source wrapped in [`Noting`].
+    pub(crate) cache: TokenCache,
+    /// The store, unless `--no-cache` or there is none.
+    pub(crate) shared: Option<Shared>,
+    /// Whether the source went to the provider.
+    pub(crate) activity: Arc<Activity>,
+}
+
+/// A token cache for `provider`'s source as the environment describes it, sharing tokens
+/// through the store when `use_store` (the disk cache in the cache directory).
+pub(crate) async fn open(
     provider: &Provider,
-    mode: Option<Mode>,
+    use_store: bool,
     verbose: bool,
-) -> Result<TokenCache, Failure> {
+) -> Result<Opened, Failure> {
     let source: Arc<dyn TokenSource> = provider.source_from_env()?.into();
-    let source: Arc<dyn TokenSource> = match (mode, cache::default_dir()) {
-        (None, _) => source,
-        (Some(_), None) => {
-            note!(
-                verbose,
-                "no disk cache: none of ADAUTH_CACHE_DIR, XDG_CACHE_HOME, HOME is set"
-            );
-            source
-        }
-        (Some(mode), Some(dir)) => Arc::new(DiskCached::new(source, dir, mode, verbose)),
+    let activity = Arc::new(Activity::default());
+    let source: Arc<dyn TokenSource> =
+        Arc::new(Noting::new(source, Arc::clone(&activity), verbose));
+    let shared = if use_store {
+        cache::file_store(verbose)
+    } else {
+        None
     };
-    Ok(TokenCache::builder_arc(source).build())
+    let mut builder = TokenCache::builder_arc(source);
+    if let Some(shared) = &shared {
+        builder = builder.store(Arc::clone(&shared.store));
+    }
+    Ok(Opened {
+        cache: builder.build(),
+        shared,
+        activity,
+    })
 }

@@ -8,7 +8,6 @@ use adauth::reqwest::header::{HeaderName, HeaderValue};
 use adauth::{AuthorizedClient, ErrorKind};
 use clap::Args;
 
-use crate::cache::Mode;
 use crate::{Failure, note};
 
 /// Arguments of `adauth request`.
@@ -55,7 +54,7 @@ pub(crate) async fn run(args: &RequestArgs, verbose: bool) -> Result<(), Failure
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let cache = super::open(provider, Some(Mode::ReadWrite), verbose)?;
+    let cache = super::open(provider, true, verbose).await?.cache;
     // Redirects are not followed: the answer is shown as it is, and auth headers never
     // travel to wherever a redirect points.
     let client = adauth::reqwest::Client::builder()

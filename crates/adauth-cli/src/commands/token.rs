@@ -1,13 +1,14 @@
 //! `adauth token`: print an access token, as `gcloud auth print-access-token` does.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use adauth::secrecy::ExposeSecret;
 use adauth::{Token, TokenSource};
 use clap::{Args, ValueEnum};
 
-use crate::Failure;
-use crate::cache::{Mode, unix_seconds};
+use crate::cache::{self, Mode, unix_seconds};
+use crate::{Failure, note};
 
 /// Arguments of `adauth token`.
 #[derive(Debug, Args)]
@@ -19,11 +20,11 @@ pub(crate) struct TokenArgs {
     #[arg(long, value_enum, default_value_t = Format::Raw)]
     format: Format,
 
-    /// Neither read nor write the disk cache.
+    /// Neither read nor write the token store (the disk cache).
     #[arg(long, conflicts_with = "force_refresh")]
     no_cache: bool,
 
-    /// Fetch a new token even if the disk cache holds a valid one (and save it).
+    /// Fetch a new token even if the store holds a valid one, and store it in its place.
     #[arg(long)]
     force_refresh: bool,
 }
@@ -42,15 +43,27 @@ enum Format {
 /// Gets a token and prints it in the chosen format.
 pub(crate) async fn run(args: &TokenArgs, verbose: bool) -> Result<(), Failure> {
     let provider = super::provider(&args.provider)?;
-    let mode = if args.no_cache {
-        None
-    } else if args.force_refresh {
-        Some(Mode::WriteOnly)
+    let mode = if args.force_refresh {
+        Mode::Replace
     } else {
-        Some(Mode::ReadWrite)
+        Mode::ReadWrite
     };
-    let cache = super::open(provider, mode, verbose)?;
-    let token = cache.token().await?;
+    let opened = super::open(provider, !args.no_cache, verbose).await?;
+    let cache = &opened.cache;
+    let token = match (&opened.shared, mode) {
+        (Some(shared), Mode::Replace) => Arc::new(cache::replace(cache, shared, verbose).await?),
+        _ => cache.token().await?,
+    };
+    if let Some(shared) = &opened.shared
+        && !opened.activity.used_network()
+    {
+        note!(
+            verbose,
+            "served from the {} (expires in {} s)",
+            shared.name,
+            token.expires_in(SystemTime::now()).as_secs()
+        );
+    }
     let out = match args.format {
         Format::Raw => format!("{}\n", token.access_token().expose_secret()),
         Format::Json => format!("{}\n", json(provider.name(), &token, SystemTime::now())),
