@@ -1,0 +1,427 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+use std::fmt;
+use std::time::Duration;
+
+use adauth_core::{Error, ErrorKind, Lease, Result, StoredValue, TokenStore, new_revision};
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands as _, Script};
+use secrecy::{ExposeSecret, SecretString};
+
+/// The provider name on every error of this crate.
+pub const PROVIDER: &str = "token store";
+
+/// The environment variable [`RedisStore::from_env`] reads: the server's URL
+/// (`redis://`, `rediss://` for TLS, `redis+unix://`).
+pub const ENV_URL: &str = "ADAUTH_REDIS_URL";
+
+/// Every environment variable this crate reads.
+pub const ENV_VARS: &[&str] = &[ENV_URL];
+
+/// The key prefix unless [`RedisStore::with_prefix`] sets another.
+pub const DEFAULT_PREFIX: &str = "adauth:";
+
+/// How long a token key lives after its last write unless
+/// [`RedisStore::with_value_ttl`] says otherwise: 30 days.
+pub const DEFAULT_VALUE_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// How often [`TokenStore::wait_for_change`] reads the key while it waits.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Compare-and-set in one step on the server.
+///
+/// KEYS[1] token key. ARGV[1] "1" if a revision is expected, else "0"; ARGV[2] the
+/// expected revision; ARGV[3] the new record; ARGV[4] the new revision; ARGV[5] the key's
+/// time to live in milliseconds ("0": none). A value that is not a record of ours (not
+/// JSON, another shape, another Redis type) counts as absent and is replaced.
+const CAS_SCRIPT: &str = r#"
+local current = redis.pcall('GET', KEYS[1])
+local foreign_type = type(current) == 'table' and current.err ~= nil
+local revision = nil
+if type(current) == 'string' then
+  local ok, record = pcall(cjson.decode, current)
+  if ok and type(record) == 'table' and type(record.revision) == 'string'
+      and type(record.value) == 'string' then
+    revision = record.revision
+  end
+end
+if ARGV[1] == '1' then
+  if revision ~= ARGV[2] then return false end
+elseif revision ~= nil then
+  return false
+end
+if foreign_type then redis.call('DEL', KEYS[1]) end
+if ARGV[5] == '0' then
+  redis.call('SET', KEYS[1], ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[5])
+end
+return ARGV[4]
+"#;
+
+/// Deletes the lease key only if it still holds this holder's fence.
+const RELEASE_SCRIPT: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"#;
+
+/// A [`TokenStore`] in Redis: processes on any number of machines share one token per
+/// credential.
+///
+/// Keys are `<prefix>token:<key>` (the token, as JSON `{"revision","value"}`) and
+/// `<prefix>lease:<key>` (the refresh lease: `SET NX PX`, released by a fenced
+/// compare-and-delete). Compare-and-set is one Lua script. The connection is a
+/// [`ConnectionManager`]: it reconnects by itself after the server restarts.
+///
+/// The stored value is a bearer token: whoever can read the Redis instance can use it.
+///
+/// ```no_run
+/// # async fn run(source: impl adauth_core::TokenSource + 'static) -> adauth_core::Result<()> {
+/// use std::sync::Arc;
+/// use adauth_core::TokenCache;
+/// use adauth_redis::RedisStore;
+///
+/// let store = Arc::new(RedisStore::connect("redis://:password@redis.internal:6379/").await?);
+/// let cache = TokenCache::builder(source).store(store).build();
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    redacted_url: String,
+    secrets: Vec<String>,
+    prefix: String,
+    value_ttl: Duration,
+    cas: Script,
+    release: Script,
+}
+
+#[derive(serde::Serialize)]
+struct Record {
+    revision: String,
+    value: String,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("url", &self.redacted_url)
+            .field("prefix", &self.prefix)
+            .field("value_ttl", &self.value_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Connects to the server at `url` (`redis://[user:password@]host[:port][/db]`,
+    /// `rediss://` for TLS if the `redis` crate's TLS support is enabled).
+    pub async fn connect(url: &str) -> Result<Self> {
+        let secrets = url_secrets(url);
+        let redacted_url = redact_url(url);
+        let client = redis::Client::open(url)
+            .map_err(|e| store_error(&format!("invalid Redis URL {redacted_url}"), &e, &secrets))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(5)))
+            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_number_of_retries(3);
+        let connection = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(|e| {
+                store_error(
+                    &format!("could not connect to {redacted_url}"),
+                    &e,
+                    &secrets,
+                )
+            })?;
+        Ok(Self {
+            connection,
+            redacted_url,
+            secrets,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            value_ttl: DEFAULT_VALUE_TTL,
+            cas: Script::new(CAS_SCRIPT),
+            release: Script::new(RELEASE_SCRIPT),
+        })
+    }
+
+    /// Connects to the server named by `ADAUTH_REDIS_URL`.
+    pub async fn from_env() -> Result<Self> {
+        Self::from_lookup(&adauth_core::env::process).await
+    }
+
+    /// Connects to the server named by `ADAUTH_REDIS_URL` as `lookup` supplies it.
+    pub async fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let url = adauth_core::env::required(PROVIDER, lookup, ENV_URL)?;
+        Self::connect(&url).await
+    }
+
+    /// Puts every key under `prefix` (default `adauth:`), to share one server between
+    /// applications or environments.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How long a token key lives after its last write (default 30 days), so keys of
+    /// credentials no longer used do not pile up. [`Duration::ZERO`]: forever.
+    pub fn with_value_ttl(mut self, ttl: Duration) -> Self {
+        self.value_ttl = ttl;
+        self
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The Redis key holding the token of `key`.
+    pub fn token_key(&self, key: &str) -> String {
+        format!("{}token:{key}", self.prefix)
+    }
+
+    /// The Redis key holding the refresh lease of `key`.
+    pub fn lease_key(&self, key: &str) -> String {
+        format!("{}lease:{key}", self.prefix)
+    }
+
+    fn error(&self, what: &str, e: &redis::RedisError) -> Error {
+        store_error(
+            &format!("could not {what} on {}", self.redacted_url),
+            e,
+            &self.secrets,
+        )
+    }
+}
+
+#[async_trait]
+impl TokenStore for RedisStore {
+    async fn load(&self, key: &str) -> Result<Option<StoredValue>> {
+        let redis_key = self.token_key(key);
+        let mut connection = self.connection.clone();
+        let bytes: Option<Vec<u8>> = match connection.get(&redis_key).await {
+            Ok(text) => text,
+            Err(e) if e.code() == Some("WRONGTYPE") => {
+                tracing::warn!(key = %redis_key, "ignoring a Redis key of another type; it will be replaced");
+                return Ok(None);
+            }
+            Err(e) => return Err(self.error("read a token", &e)),
+        };
+        let Some(bytes) = bytes else { return Ok(None) };
+        match parse_record(&bytes) {
+            Some(value) => Ok(Some(value)),
+            None => {
+                tracing::warn!(key = %redis_key, "ignoring an unreadable token value; it will be replaced");
+                Ok(None)
+            }
+        }
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&str>,
+        value: &SecretString,
+    ) -> Result<Option<String>> {
+        let revision = new_revision();
+        let record = serde_json::to_string(&Record {
+            revision: revision.clone(),
+            value: value.expose_secret().to_owned(),
+        })
+        .unwrap_or_default();
+        let ttl_ms = if self.value_ttl.is_zero() {
+            0
+        } else {
+            self.value_ttl.as_millis().max(1)
+        };
+        let mut connection = self.connection.clone();
+        let written: Option<String> = self
+            .cas
+            .key(self.token_key(key))
+            .arg(if expected.is_some() { "1" } else { "0" })
+            .arg(expected.unwrap_or(""))
+            .arg(record)
+            .arg(&revision)
+            .arg(ttl_ms.to_string())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| self.error("write a token", &e))?;
+        Ok(written)
+    }
+
+    async fn try_lease(&self, key: &str, ttl: Duration) -> Result<Option<Lease>> {
+        let fence = new_revision();
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut connection = self.connection.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.lease_key(key))
+            .arg(&fence)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_ms)
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| self.error("take a lease", &e))?;
+        Ok(set.map(|_| Lease::new(fence)))
+    }
+
+    async fn release(&self, key: &str, lease: Lease) -> Result<()> {
+        let mut connection = self.connection.clone();
+        let _: i64 = self
+            .release
+            .key(self.lease_key(key))
+            .arg(lease.fence())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| self.error("release a lease", &e))?;
+        Ok(())
+    }
+
+    /// Reads the key every 250 ms until its revision changes or `timeout` passes.
+    async fn wait_for_change(
+        &self,
+        key: &str,
+        seen: Option<&str>,
+        timeout: Duration,
+    ) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let current = self.load(key).await?;
+            if current.as_ref().map(|v| v.revision.as_str()) != seen {
+                return Ok(());
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(());
+            }
+            tokio::time::sleep((deadline - now).min(POLL_INTERVAL)).await;
+        }
+    }
+}
+
+/// A record of ours: a JSON object with string `revision` and `value` (the same test the
+/// compare-and-set script makes, so both agree on what counts as absent).
+fn parse_record(bytes: &[u8]) -> Option<StoredValue> {
+    let mut object =
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(bytes).ok()?;
+    match (object.remove("revision"), object.remove("value")) {
+        (Some(serde_json::Value::String(revision)), Some(serde_json::Value::String(value))) => {
+            Some(StoredValue {
+                revision,
+                value: SecretString::from(value),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A transport error naming what failed, with the Redis error's text minus any secret of
+/// the URL.
+fn store_error(what: &str, e: &redis::RedisError, secrets: &[String]) -> Error {
+    let mut detail = e.to_string();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        detail = detail.replace(secret.as_str(), "[redacted]");
+    }
+    Error::new(PROVIDER, ErrorKind::Transport).with_message(format!("{what}: {detail}"))
+}
+
+/// `url` with its user information and query (which may carry a password) replaced by
+/// `[redacted]`: `redis://:pw@host` becomes `redis://[redacted]@host`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "[redacted]".to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = match authority.rfind('@') {
+        Some(at) => format!("[redacted]@{}", &authority[at + 1..]),
+        None => authority.to_owned(),
+    };
+    let path = match path.find('?') {
+        Some(q) => format!("{}?[redacted]", &path[..q]),
+        None => path.to_owned(),
+    };
+    format!("{scheme}://{host}{path}")
+}
+
+/// The password and query values of `url`, raw and percent-decoded, to scrub
+/// from error text.
+fn url_secrets(url: &str) -> Vec<String> {
+    let mut secrets = Vec::new();
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if let Some(at) = rest[..authority_end].rfind('@') {
+        let userinfo = &rest[..at];
+        // The password; a lone user name may be a password too (`redis://password@host`).
+        secrets.push(
+            userinfo
+                .split_once(':')
+                .map_or(userinfo, |(_, pw)| pw)
+                .to_owned(),
+        );
+    }
+    if let Some(q) = rest.find('?') {
+        for pair in rest[q + 1..].split(['&', '#']) {
+            secrets.push(pair.split_once('=').map_or(pair, |(_, v)| v).to_owned());
+        }
+    }
+    let decoded: Vec<String> = secrets.iter().map(|s| percent_decode(s)).collect();
+    secrets.extend(decoded);
+    secrets.retain(|s| s.len() >= 3);
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    secrets
+}
+
+fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        assert_eq!(redact_url("redis://:pw@host"), "redis://[redacted]@host");
+        assert_eq!(
+            redact_url("rediss://user:p%40ss@host:6380/2"),
+            "rediss://[redacted]@host:6380/2"
+        );
+        assert_eq!(
+            redact_url("redis://127.0.0.1:6379/"),
+            "redis://127.0.0.1:6379/"
+        );
+        assert_eq!(
+            redact_url("redis+unix:///run/redis.sock?db=1&pass=secret"),
+            "redis+unix:///run/redis.sock?[redacted]"
+        );
+        assert_eq!(redact_url("not a url :pw@"), "[redacted]");
+        let secrets = url_secrets("rediss://user:p%40ss@host:6380/2");
+        assert!(secrets.contains(&"p@ss".to_owned()), "{secrets:?}");
+        assert!(secrets.contains(&"p%40ss".to_owned()), "{secrets:?}");
+    }
+}
