@@ -28,6 +28,11 @@ pub use adauth_mediago as mediago;
 #[cfg_attr(docsrs, doc(cfg(feature = "mediamath")))]
 pub use adauth_mediamath as mediamath;
 
+/// A Redis token store: the `adauth-redis` crate.
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use adauth_redis as redis;
+
 /// Builds a provider's source from variables that a lookup function supplies.
 type FromLookup = fn(&dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>>;
 
