@@ -3,7 +3,8 @@
 //! line of results on stdout. Exits 1 on any error (the JSON line then has `"error"`).
 //!
 //! ```text
-//! store-worker --provider NAME (--file-store DIR | --redis URL) [--key-prefix P]
+//! store-worker --provider NAME (--file-store DIR | --redis URL [--redis-prefix P])
+//!              [--key-prefix P]
 //!              [--lease-ttl-ms MS] [--protected-url URL] [--protected-method GET|POST]
 //!              [--mode calls|refresh] [--calls N] [--every K]
 //!              [--refreshes K] [--start-file PATH]
@@ -35,6 +36,7 @@ struct Args {
     provider: String,
     file_store: Option<PathBuf>,
     redis: Option<String>,
+    redis_prefix: Option<String>,
     key_prefix: String,
     lease_ttl: Option<Duration>,
     mode: String,
@@ -66,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
             "--provider" => args.provider = value()?,
             "--file-store" => args.file_store = Some(value()?.into()),
             "--redis" => args.redis = Some(value()?),
+            "--redis-prefix" => args.redis_prefix = Some(value()?),
             "--key-prefix" => args.key_prefix = value()?,
             "--lease-ttl-ms" => args.lease_ttl = Some(Duration::from_millis(number(value()?)?)),
             "--mode" => args.mode = value()?,
@@ -153,13 +156,19 @@ async fn store(args: &Args) -> Result<Arc<dyn TokenStore>, String> {
         return Ok(Arc::new(FileStore::new(dir).map_err(|e| e.to_string())?));
     }
     if let Some(url) = &args.redis {
-        return redis_store(url).await;
+        return redis_store(url, args.redis_prefix.as_deref()).await;
     }
     Err("--file-store or --redis is required".to_owned())
 }
 
-async fn redis_store(_url: &str) -> Result<Arc<dyn TokenStore>, String> {
-    Err("this build has no Redis store".to_owned())
+async fn redis_store(url: &str, prefix: Option<&str>) -> Result<Arc<dyn TokenStore>, String> {
+    let mut store = adauth_redis::RedisStore::connect(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(prefix) = prefix {
+        store = store.with_prefix(prefix);
+    }
+    Ok(Arc::new(store))
 }
 
 async fn protected(args: &Args, api: &AuthorizedClient, counts: &mut Counts) -> Result<(), String> {
