@@ -9,11 +9,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use adauth::secrecy::SecretString;
 use adauth::{FetchContext, FileStore, Result, Token, TokenCache, TokenSource, TokenStore};
 use adauth::{async_trait, reqwest};
+use adauth_redis::RedisStore;
 
 use crate::note;
 
@@ -68,6 +69,54 @@ pub(crate) fn file_store(verbose: bool) -> Option<Shared> {
             eprintln!("adauth: warning: not using the disk cache: {e}");
             None
         }
+    }
+}
+
+/// How long connecting to Redis may take before the command carries on without it.
+const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The store to share tokens through: the Redis store when `ADAUTH_REDIS_URL` is set and
+/// the server answers, otherwise the file store. A Redis that cannot be reached costs one
+/// warning line on stderr (the URL's password redacted), not the command.
+pub(crate) async fn store(verbose: bool) -> Option<Shared> {
+    let url = adauth::env::optional(&adauth::env::process, adauth_redis::ENV_URL);
+    if let Some(url) = url {
+        let redacted = adauth_redis::redact_url(&url);
+        match tokio::time::timeout(REDIS_CONNECT_TIMEOUT, RedisStore::connect(&url)).await {
+            Ok(Ok(store)) => {
+                note!(verbose, "sharing tokens through Redis at {redacted}");
+                return Some(Shared {
+                    store: Arc::new(store),
+                    name: "Redis store",
+                });
+            }
+            Ok(Err(e)) => {
+                let mut secrets = userinfo(&url);
+                secrets.push(&url);
+                let e = e.scrub(&secrets).to_string().replace(['\n', '\r'], " ");
+                eprintln!(
+                    "adauth: warning: not sharing tokens through Redis: {e}; using the disk cache"
+                );
+            }
+            Err(_) => eprintln!(
+                "adauth: warning: not sharing tokens through Redis: {redacted} did not answer within {} s; using the disk cache",
+                REDIS_CONNECT_TIMEOUT.as_secs()
+            ),
+        }
+    }
+    file_store(verbose)
+}
+
+/// The user name and password in a URL's authority, to keep them out of messages.
+fn userinfo(url: &str) -> Vec<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) => authority[..at]
+            .split(':')
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => Vec::new(),
     }
 }
 
@@ -212,4 +261,16 @@ pub(crate) fn unix_seconds(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_finds_the_credentials_in_a_url() {
+        assert_eq!(userinfo("redis://:pw@host:6379/0"), ["pw"]);
+        assert_eq!(userinfo("redis://user:p@ss@host/"), ["user", "p@ss"]);
+        assert!(userinfo("redis://host:6379/?a=b@c").is_empty());
+    }
 }

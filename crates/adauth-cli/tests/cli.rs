@@ -414,6 +414,94 @@ fn parallel_runs_share_one_token() {
     assert_eq!(mediago.token_requests(), 1);
 }
 
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn an_unreachable_redis_costs_one_warning_and_the_disk_cache_carries_on() {
+    let h = Harness::new();
+    let url = format!("redis://:CANARY-redis-pw@127.0.0.1:{}/0", closed_port());
+    let run = || {
+        h.cmd()
+            .env("ADAUTH_REDIS_URL", &url)
+            .args(["token", "fyber"])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(stdout(&first).starts_with("fake-"), "{}", stdout(&first));
+    let err = stderr(&first);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("adauth: warning: ") && err.contains("Redis"),
+        "{err}"
+    );
+    assert!(!err.contains("CANARY"), "{err}");
+    // The disk cache took over: the second run fetches nothing.
+    let second = run();
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert_eq!(stdout(&second), stdout(&first));
+    assert_eq!(h.fake("fyber").token_requests(), 1);
+    assert_eq!(h.token_files().len(), 1);
+}
+
+/// `ADAUTH_TEST_REDIS_URL`: a Redis server for the test to use. Unset, the test is skipped
+/// with a message, except in CI (`CI` set), where it must be there.
+fn test_redis_url() -> Option<String> {
+    match std::env::var("ADAUTH_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "ADAUTH_TEST_REDIS_URL must be set in CI"
+            );
+            // Written to stderr directly, past the test harness's capture.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: set ADAUTH_TEST_REDIS_URL to a Redis server to share tokens through Redis"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn runs_on_different_hosts_share_one_token_through_redis() {
+    let Some(url) = test_redis_url() else {
+        return;
+    };
+    let h = Harness::new();
+    let other_host = tempfile::tempdir().unwrap();
+    let run = |cache_dir: &std::path::Path| {
+        let out = h
+            .cmd()
+            .env("ADAUTH_REDIS_URL", &url)
+            .env("ADAUTH_CACHE_DIR", cache_dir)
+            .args(["-v", "token", "fyber"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+        out
+    };
+    // The fake's token URL (its port) is part of the key: no other run's token is found.
+    let first = run(&h.cache_dir());
+    let second = run(other_host.path());
+    assert_eq!(stdout(&second), stdout(&first));
+    assert!(
+        stderr(&second).contains("served from the Redis store"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(h.fake("fyber").token_requests(), 1);
+    assert!(h.token_files().is_empty(), "Redis replaces the disk cache");
+}
+
 // ---- request ----------------------------------------------------------------------------
 
 #[test]
@@ -495,6 +583,20 @@ fn providers_lists_all_five_and_marks_set_variables_without_values() {
     assert_eq!(state("ADAUTH_FYBER_BASE_URL"), "set");
     assert_eq!(state("ADAUTH_ADGEM_REFRESH_TOKEN"), "not set");
     assert_eq!(state("ADAUTH_MEDIAGO_TOKEN_LEVEL"), "not set");
+    assert_eq!(state("ADAUTH_CACHE_DIR"), "set");
+    assert_eq!(state("ADAUTH_REDIS_URL"), "not set");
+    let with_redis = h
+        .cmd()
+        .env("ADAUTH_REDIS_URL", "redis://:CANARY-pw@127.0.0.1:1/")
+        .arg("providers")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&with_redis)
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["ADAUTH_REDIS_URL", "set"])
+    );
+    assert!(!stdout(&with_redis).contains("CANARY"));
     for (_, value) in h.sandbox.env() {
         assert!(!out.contains(&value), "{value} printed");
     }
@@ -559,10 +661,7 @@ fn rejected_credentials_exit_3_with_the_provider_code() {
 #[test]
 fn an_unreachable_or_failing_provider_exits_4() {
     let h = Harness::new();
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let closed = closed_port();
     let out = h
         .cmd()
         .env(

@@ -35,7 +35,8 @@ pub(crate) struct Opened {
 }
 
 /// A token cache for `provider`'s source as the environment describes it, sharing tokens
-/// through the store when `use_store` (the disk cache in the cache directory).
+/// through a store when `use_store` (Redis if `ADAUTH_REDIS_URL` is set and reachable,
+/// else the disk cache in the cache directory).
 pub(crate) async fn open(
     provider: &Provider,
     use_store: bool,
@@ -46,7 +47,7 @@ pub(crate) async fn open(
     let source: Arc<dyn TokenSource> =
         Arc::new(Noting::new(source, Arc::clone(&activity), verbose));
     let shared = if use_store {
-        cache::file_store(verbose)
+        cache::store(verbose).await
     } else {
         None
     };

@@ -13,18 +13,25 @@ pub(crate) fn run() -> Result<(), Failure> {
     Ok(())
 }
 
+/// The variables that choose where tokens are shared, listed after the providers.
+const STORE_VARS: &[&str] = &[adauth_redis::ENV_URL, "ADAUTH_CACHE_DIR"];
+
 /// The listing, with `is_set` saying whether a variable has a value.
 fn listing(is_set: &dyn Fn(&str) -> bool) -> String {
-    let width = adauth::PROVIDERS
+    let sections = adauth::PROVIDERS
         .iter()
-        .flat_map(|p| p.env_vars())
+        .map(|p| (p.name(), p.env_vars()))
+        .chain([("token store", STORE_VARS)]);
+    let width = sections
+        .clone()
+        .flat_map(|(_, vars)| vars)
         .map(|v| v.len())
         .max()
         .unwrap_or(0);
     let mut out = String::new();
-    for provider in adauth::PROVIDERS {
-        let _ = writeln!(out, "{}", provider.name());
-        for var in provider.env_vars() {
+    for (name, vars) in sections {
+        let _ = writeln!(out, "{name}");
+        for var in vars {
             let state = if is_set(var) { "set" } else { "not set" };
             let _ = writeln!(out, "  {var:<width$}  {state}");
         }
@@ -49,5 +56,8 @@ mod tests {
         };
         assert!(line("ADAUTH_FYBER_CLIENT_ID ").ends_with("  set"), "{out}");
         assert!(line("ADAUTH_FYBER_BASE_URL").ends_with("not set"), "{out}");
+        assert!(out.contains("\ntoken store\n"), "{out}");
+        assert!(line("ADAUTH_REDIS_URL").ends_with("not set"), "{out}");
+        assert!(line("ADAUTH_CACHE_DIR").ends_with("not set"), "{out}");
     }
 }
