@@ -95,6 +95,20 @@ async fn finish(mut child: Child, limit: Duration) -> Value {
     };
     let mut out = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    // Warnings carry error texts: they must name no token (the fakes issue `fake-...`
+    // values) and no credential.
+    for secret in [
+        "fake-",
+        adauth_testkit::MEDIAGO_API_SECRET,
+        &adauth_testkit::mediago_api_token(),
+        adauth_testkit::ADMITAD_CLIENT_SECRET,
+        adauth_testkit::FYBER_CLIENT_SECRET,
+    ] {
+        assert!(
+            !out.contains(secret),
+            "a worker's report shows a secret: {out}"
+        );
+    }
     let report: Value = serde_json::from_str(out.trim())
         .unwrap_or_else(|e| panic!("a worker printed no report ({e}): {out:?}"));
     assert!(status.success(), "worker failed: {report}");
