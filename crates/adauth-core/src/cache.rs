@@ -605,15 +605,10 @@ async fn obtain_shared(
             }
         };
         let Some(lease) = lease else {
-            // Another process is refreshing: wait for its write (or for its lease to lapse).
-            if let Err(e) = store
-                .wait_for_change(
-                    key,
-                    revision.as_deref(),
-                    *lease_ttl + Duration::from_secs(1),
-                )
-                .await
-            {
+            // Another process is refreshing: wait for its write, in slices, so that a lease
+            // left by a holder that died is taken over soon after it lapses.
+            let slice = (*lease_ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
+            if let Err(e) = store.wait_for_change(key, revision.as_deref(), slice).await {
                 degrade("wait", &e);
                 return obtain(source, cx, stored.as_ref().or(previous)).await;
             }
