@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use adauth::secrecy::SecretString;
-use adauth::{FetchContext, FileStore, Result, Token, TokenCache, TokenSource, TokenStore};
+use adauth::{
+    FetchContext, FileStore, Lease, Result, StoredValue, Token, TokenCache, TokenSource, TokenStore,
+};
 use adauth::{async_trait, reqwest};
 use adauth_redis::RedisStore;
 
@@ -62,7 +64,7 @@ pub(crate) fn file_store(verbose: bool) -> Option<Shared> {
     };
     match FileStore::new(&dir) {
         Ok(store) => Some(Shared {
-            store: Arc::new(store),
+            store: Arc::new(LeaseAware(store)),
             name: "disk cache",
         }),
         Err(e) => {
@@ -117,6 +119,65 @@ fn userinfo(url: &str) -> Vec<&str> {
             .filter(|s| !s.is_empty())
             .collect(),
         None => Vec::new(),
+    }
+}
+
+/// The file store, with waiters that also stop waiting when the lease holder gives up.
+///
+/// The core's waiters return only when the stored token changes; a run whose fetch fails
+/// (rejected credentials, a provider down) releases its lease without writing, and every
+/// other run would sit out the whole wait (16 s) one after another. A file lease is a lock
+/// that is free the moment its holder is done, so waiting ends then too.
+#[derive(Debug)]
+struct LeaseAware(FileStore);
+
+#[async_trait]
+impl TokenStore for LeaseAware {
+    async fn load(&self, key: &str) -> Result<Option<StoredValue>> {
+        self.0.load(key).await
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&str>,
+        value: &SecretString,
+    ) -> Result<Option<String>> {
+        self.0.compare_and_set(key, expected, value).await
+    }
+
+    async fn try_lease(&self, key: &str, ttl: Duration) -> Result<Option<Lease>> {
+        self.0.try_lease(key, ttl).await
+    }
+
+    async fn release(&self, key: &str, lease: Lease) -> Result<()> {
+        self.0.release(key, lease).await
+    }
+
+    async fn wait_for_change(
+        &self,
+        key: &str,
+        seen: Option<&str>,
+        timeout: Duration,
+    ) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let current = self.0.load(key).await?;
+            if current.as_ref().map(|v| v.revision.as_str()) != seen {
+                return Ok(());
+            }
+            // Free: the holder finished without writing. Give it back at once; the
+            // caller takes it properly.
+            if let Some(lease) = self.0.try_lease(key, timeout).await? {
+                self.0.release(key, lease).await?;
+                return Ok(());
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(());
+            }
+            tokio::time::sleep((deadline - now).min(Duration::from_millis(100))).await;
+        }
     }
 }
 

@@ -414,6 +414,36 @@ fn parallel_runs_share_one_token() {
     assert_eq!(mediago.token_requests(), 1);
 }
 
+#[test]
+fn parallel_runs_with_rejected_credentials_all_fail_promptly() {
+    let h = Harness::new();
+    let started = std::time::Instant::now();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            h.std_cmd()
+                .env("ADAUTH_FYBER_CLIENT_SECRET", "CANARY-wrong-secret")
+                .args(["token", "fyber"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+        assert!(stderr(&out).contains("invalid_client"), "{}", stderr(&out));
+    }
+    // Each run tries once when the one before it gives its lease back, instead of waiting
+    // for a token that will not come (16 s each).
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(h.token_files().is_empty());
+}
+
 /// A loopback port nothing listens on.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
