@@ -31,6 +31,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
     }
 
     let start = Instant::now();
+    crate::tidy::run()?;
     Cmd::cargo(["fmt", "--all", "--", "--check"]).run_step("fmt")?;
     Cmd::cargo([
         "clippy",
@@ -50,7 +51,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
     Cmd::cargo(["doc", "--workspace", "--all-features", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings")
         .run_step("doc")?;
+    // docs.rs builds with `--cfg docsrs` on nightly, where `feature(doc_cfg)` is allowed;
+    // RUSTC_BOOTSTRAP=1 lets this stable toolchain build the same way.
+    Cmd::cargo(["doc", "--workspace", "--all-features", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings --cfg docsrs")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .run_step("doc (docs.rs)")?;
     features()?;
+    crate::msrv::run()?;
     let deny_ran = deny()?;
     let secs = start.elapsed().as_secs_f64();
     if deny_ran {

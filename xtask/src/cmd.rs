@@ -109,6 +109,43 @@ impl Cmd {
         String::from_utf8(output.stdout).map_err(|_| fail("printed non-UTF-8 output".to_owned()))
     }
 
+    /// Runs the command as part of the step `step` with its output captured, then prints
+    /// that output; returns whether it exited 0 and what it printed on both streams.
+    pub(crate) fn run_captured(&self, step: &'static str) -> Result<(bool, String), Failure> {
+        let line = self.display();
+        say(&format!("{step}: {line}"));
+        let output = self
+            .command()
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|err| Failure::Step {
+                step,
+                command: line.clone(),
+                reason: format!("could not be started: {err}"),
+            })?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        eprint!("{text}");
+        Ok((output.status.success(), text))
+    }
+
+    /// A command other than cargo, such as `git`.
+    pub(crate) fn program<I, S>(program: &str, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            program: program.into(),
+            label: program.to_owned(),
+            args: args.into_iter().map(Into::into).collect(),
+            envs: Vec::new(),
+        }
+    }
+
     /// Runs the command as the step `step`: prints a header naming it, lets
     /// its output through, then prints how long it took.
     pub(crate) fn run_step(&self, step: &'static str) -> Result<(), Failure> {

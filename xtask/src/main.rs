@@ -10,6 +10,10 @@
 
 mod ci;
 mod cmd;
+mod msrv;
+mod release;
+mod tidy;
+mod toml;
 
 use std::fmt;
 use std::process::ExitCode;
@@ -20,8 +24,15 @@ usage: cargo xtask <task> [options]
 
 tasks:
   ci [--skip-tests]  run every check CI runs, stopping at the first failure:
-                     fmt, clippy, test, doc, feature matrix, cargo-deny
+                     tidy, fmt, clippy, test, doc (plain and as docs.rs builds it),
+                     feature matrix, MSRV of the dependencies, cargo-deny
                      (--skip-tests leaves out `cargo test --workspace --all-features`)
+  tidy               check crate metadata, internal dependencies, the umbrella's
+                     features and the README feature tables
+  msrv               check that no dependency needs a newer Rust than our rust-version
+  release <VERSION> [--dry-run]
+                     set the version, date the changelog, run ci, package and verify
+                     every crate; without --dry-run also commit, publish and tag
   features           check the `adauth` crate with each of its features alone,
                      with none and with all of them
   help               print this message
@@ -68,6 +79,9 @@ fn main() -> ExitCode {
     let outcome = match task {
         "ci" => ci::run(rest),
         "features" => no_options(task, rest).and_then(|()| ci::features()),
+        "tidy" => no_options(task, rest).and_then(|()| tidy::run()),
+        "msrv" => no_options(task, rest).and_then(|()| msrv::run()),
+        "release" => release::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
