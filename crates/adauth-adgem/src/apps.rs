@@ -4,6 +4,7 @@
 use std::fmt;
 
 use adauth_core::http::{self, HttpClient};
+use adauth_core::required::{missing, required_secret, required_text};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{ExpiresIn, FetchContext, Result, Token, TokenSource, async_trait, env};
 use serde::{Deserialize, Serialize};
@@ -155,18 +156,10 @@ impl CredentialsBuilder {
 
     /// Checks and builds the credentials.
     pub fn build(self) -> Result<Credentials> {
-        let missing =
-            |what: &str| adauth_core::Error::configuration(PROVIDER, format!("{what} is required"));
-        let pub_id = self.pub_id.ok_or_else(|| missing("pub_id"))?;
-        let app_id = self.app_id.ok_or_else(|| missing("app_id"))?;
-        let client_id = self
-            .client_id
-            .filter(|id| !id.trim().is_empty())
-            .ok_or_else(|| missing("client_id"))?;
-        let client_secret = self
-            .client_secret
-            .filter(|s| !s.expose_secret().is_empty())
-            .ok_or_else(|| missing("client_secret"))?;
+        let pub_id = self.pub_id.ok_or_else(|| missing(PROVIDER, "pub_id"))?;
+        let app_id = self.app_id.ok_or_else(|| missing(PROVIDER, "app_id"))?;
+        let client_id = required_text(PROVIDER, self.client_id, "client_id")?;
+        let client_secret = required_secret(PROVIDER, self.client_secret, "client_secret")?;
         let base_url = crate::resolve_base_url(self.api, self.base_url.as_deref())?;
         Ok(Credentials {
             pub_id,

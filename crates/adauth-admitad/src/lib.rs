@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use adauth_core::http::{self, HttpClient, HttpResponse};
+use adauth_core::required::{missing, required_secret, required_text};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{ExpiresIn, FetchContext, Result, Token, TokenSource, async_trait, env};
 use reqwest::header::CONTENT_TYPE;
@@ -203,18 +204,10 @@ impl CredentialsBuilder {
 
     /// Checks and builds the credentials.
     pub fn build(self) -> Result<Credentials> {
-        let missing =
-            |what: &str| adauth_core::Error::configuration(PROVIDER, format!("{what} is required"));
-        let client_id = self
-            .client_id
-            .filter(|id| !id.trim().is_empty())
-            .ok_or_else(|| missing("client_id"))?;
-        let client_secret = self
-            .client_secret
-            .filter(|s| !s.expose_secret().is_empty())
-            .ok_or_else(|| missing("client_secret"))?;
+        let client_id = required_text(PROVIDER, self.client_id, "client_id")?;
+        let client_secret = required_secret(PROVIDER, self.client_secret, "client_secret")?;
         if self.scopes.is_empty() {
-            return Err(missing("at least one scope"));
+            return Err(missing(PROVIDER, "at least one scope"));
         }
         // `Scope::Other` can be built by hand: check that every name survives the trip
         // through a space-separated list.

@@ -10,6 +10,7 @@ mod expiry;
 mod file_store;
 pub mod http;
 mod redact;
+pub mod required;
 mod source;
 mod store;
 mod token;

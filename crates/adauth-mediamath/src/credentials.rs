@@ -1,7 +1,7 @@
 use std::fmt;
 
 use adauth_core::http;
-use adauth_core::secrecy::{ExposeSecret, SecretString};
+use adauth_core::secrecy::SecretString;
 use adauth_core::{Error, Result, env};
 use url::Url;
 
@@ -313,20 +313,15 @@ impl fmt::Debug for CredentialsBuilder {
 }
 
 pub(crate) fn missing(what: &str) -> Error {
-    Error::configuration(PROVIDER, format!("{what} is required"))
+    adauth_core::required::missing(PROVIDER, what)
 }
 
 pub(crate) fn required_text(value: Option<String>, what: &str) -> Result<String> {
-    value
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| missing(what))
+    adauth_core::required::required_text(PROVIDER, value, what)
 }
 
 pub(crate) fn required_secret(value: Option<SecretString>, what: &str) -> Result<SecretString> {
-    value
-        .filter(|s| !s.expose_secret().is_empty())
-        .ok_or_else(|| missing(what))
+    adauth_core::required::required_secret(PROVIDER, value, what)
 }
 
 /// The auth and API hosts, defaulted and checked.
