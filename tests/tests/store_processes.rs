@@ -1,14 +1,14 @@
 //! Token stores across OS processes: `store-worker` processes sharing one store against the
 //! provider fakes, which run in this test process.
 //!
-//! The Redis tests use the server named by `ADAUTH_TEST_REDIS_URL` (each test under its own
-//! key prefix), except the one that stops Redis, which starts its own `redis-server`.
+//! The Redis tests start a `redis-server` of their own each.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use adauth_testkit::{Fake, Sandbox};
+use adauth_tests::RedisServer;
 use serde_json::Value;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -31,22 +31,6 @@ impl Shared {
                 prefix.clone(),
             ],
         }
-    }
-
-    /// A store on the test Redis server under a fresh prefix; `None` (after a loud note)
-    /// when no server is configured outside CI.
-    fn redis() -> Option<Shared> {
-        let url = match std::env::var("ADAUTH_TEST_REDIS_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ if std::env::var_os("CI").is_some() => {
-                panic!("ADAUTH_TEST_REDIS_URL is not set; CI must run these tests against Redis")
-            }
-            _ => {
-                eprintln!("SKIPPED: ADAUTH_TEST_REDIS_URL is not set");
-                return None;
-            }
-        };
-        Some(Self::redis_at(url))
     }
 
     fn redis_at(url: String) -> Shared {
@@ -309,37 +293,37 @@ async fn file_store_a_corrupt_or_foreign_value_is_replaced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn redis_eight_processes_share_one_mediago_token() {
-    let Some(shared) = Shared::redis() else {
-        return;
-    };
+    let server = RedisServer::start();
+    let shared = Shared::redis_at(server.url());
     eight_processes_share_one_mediago_token(shared).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn redis_a_killed_lease_holder_is_taken_over_within_the_lease_time_plus_one_second() {
-    let Some(shared) = Shared::redis() else {
-        return;
-    };
+    let server = RedisServer::start();
+    let shared = Shared::redis_at(server.url());
     let ttl = Duration::from_secs(1);
     a_killed_lease_holder_is_taken_over(shared, ttl, ttl + SECOND).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn redis_concurrent_admitad_refreshes_use_each_refresh_token_once() {
-    let Some(shared) = Shared::redis() else {
-        return;
-    };
+    let server = RedisServer::start();
+    let shared = Shared::redis_at(server.url());
     concurrent_admitad_refreshes_use_each_refresh_token_once(shared).await;
 }
 
 // Item 6, Redis case: a value that is not JSON and a key of another Redis type are ignored
 // with a warning and replaced.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn redis_a_corrupt_or_foreign_value_is_replaced() {
-    let Some(shared) = Shared::redis() else {
-        return;
-    };
+    let server = RedisServer::start();
+    let shared = Shared::redis_at(server.url());
     let Shared::Redis { url, prefix } = &shared else {
         unreachable!()
     };
@@ -351,7 +335,8 @@ async fn redis_a_corrupt_or_foreign_value_is_replaced() {
         .unwrap()
         .source_from_lookup(&lookup)
         .unwrap()
-        .identity();
+        .identity()
+        .unwrap();
     let key = format!("{prefix}token:{identity}");
     let mut redis = redis::Client::open(url.as_str())
         .unwrap()
@@ -417,68 +402,15 @@ async fn redis_a_corrupt_or_foreign_value_is_replaced() {
         .unwrap();
 }
 
-/// A `redis-server` of this test's own on a free loopback port, killed on drop.
-struct OwnRedis {
-    child: Child,
-    url: String,
-}
-
-impl OwnRedis {
-    /// `None` (after a loud note) when `redis-server` is not installed, outside CI.
-    async fn start() -> Option<OwnRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let spawned = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
-            Err(e) if std::env::var_os("CI").is_some() => {
-                panic!("CI must have redis-server on PATH: {e}")
-            }
-            Err(e) => {
-                eprintln!("SKIPPED: redis-server could not be started: {e}");
-                return None;
-            }
-        };
-        let redis = OwnRedis {
-            child,
-            url: format!("redis://127.0.0.1:{port}/"),
-        };
-        wait_until(Duration::from_secs(10), "redis-server listening", || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        })
-        .await;
-        Some(redis)
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 // Item 5: Redis stopped mid-run. Calls keep succeeding from the process's own cache and
 // direct fetches, and nothing panics.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn redis_stopped_mid_run_costs_no_call() {
-    let Some(mut server) = OwnRedis::start().await else {
-        return;
-    };
+    let mut server = RedisServer::start();
     let sandbox = Sandbox::start().await.unwrap();
     let fake = sandbox.fake("fyber").unwrap();
-    let shared = Shared::redis_at(server.url.clone());
+    let shared = Shared::redis_at(server.url());
     let gate = tempfile::tempdir().unwrap();
     let paused = gate.path().join("paused").display().to_string();
     let resume = gate.path().join("resume");

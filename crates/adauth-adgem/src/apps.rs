@@ -254,8 +254,8 @@ impl TokenSource for AdGemSource {
         PROVIDER
     }
 
-    fn identity(&self) -> String {
-        adauth_core::credential_identity(
+    fn identity(&self) -> Option<String> {
+        Some(adauth_core::credential_identity(
             PROVIDER,
             &[
                 self.token_url.as_str(),
@@ -264,7 +264,7 @@ impl TokenSource for AdGemSource {
                 &self.credentials.client_id,
                 self.credentials.client_secret.expose_secret(),
             ],
-        )
+        ))
     }
 
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
@@ -281,7 +281,7 @@ impl TokenSource for AdGemSource {
             .post_json(PROVIDER, cx, &self.token_url, &request)
             .await
             .map_err(scrub)?;
-        if !response.status().is_success() {
+        if response.reports_error() {
             return Err(scrub(response.into_error(PROVIDER)));
         }
         let wire: TokenResponse = response.json(PROVIDER).map_err(scrub)?;

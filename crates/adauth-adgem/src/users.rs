@@ -187,14 +187,14 @@ impl TokenSource for UserTokenSource {
         PROVIDER
     }
 
-    fn identity(&self) -> String {
-        adauth_core::credential_identity(
+    fn identity(&self) -> Option<String> {
+        Some(adauth_core::credential_identity(
             PROVIDER,
             &[
                 self.token_url.as_str(),
                 self.credentials.refresh_token.expose_secret(),
             ],
-        )
+        ))
     }
 
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
@@ -213,7 +213,7 @@ impl TokenSource for UserTokenSource {
             .post_form(PROVIDER, cx, &self.token_url, &form)
             .await
             .map_err(scrub)?;
-        if !response.status().is_success() {
+        if response.reports_error() {
             return Err(scrub(error(&response)));
         }
         let wire: TokenResponse = response.json(PROVIDER).map_err(scrub)?;

@@ -417,7 +417,7 @@ impl AdmitadSource {
             })
             .await
             .map_err(scrub)?;
-        if !response.status().is_success() {
+        if response.reports_error() {
             return Err(token_error(&response, grant, secrets));
         }
         read_token(cx, &response).map_err(scrub)
@@ -537,8 +537,8 @@ impl TokenSource for AdmitadSource {
         PROVIDER
     }
 
-    fn identity(&self) -> String {
-        adauth_core::credential_identity(
+    fn identity(&self) -> Option<String> {
+        Some(adauth_core::credential_identity(
             PROVIDER,
             &[
                 self.token_url.as_str(),
@@ -546,7 +546,7 @@ impl TokenSource for AdmitadSource {
                 self.credentials.client_secret.expose_secret(),
                 &self.credentials.scopes.to_string(),
             ],
-        )
+        ))
     }
 
     /// Client credentials; or, once after [`resume_from`](AdmitadSource::resume_from), the

@@ -12,9 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use adauth::secrecy::SecretString;
-use adauth::{
-    FetchContext, FileStore, Lease, Result, StoredValue, Token, TokenCache, TokenSource, TokenStore,
-};
+use adauth::{FetchContext, FileStore, Result, Token, TokenCache, TokenSource, TokenStore};
 use adauth::{async_trait, reqwest};
 use adauth_redis::RedisStore;
 
@@ -64,7 +62,7 @@ pub(crate) fn file_store(verbose: bool) -> Option<Shared> {
     };
     match FileStore::new(&dir) {
         Ok(store) => Some(Shared {
-            store: Arc::new(LeaseAware(store)),
+            store: Arc::new(store),
             name: "disk cache",
         }),
         Err(e) => {
@@ -122,65 +120,6 @@ fn userinfo(url: &str) -> Vec<&str> {
     }
 }
 
-/// The file store, with waiters that also stop waiting when the lease holder gives up.
-///
-/// The core's waiters return only when the stored token changes; a run whose fetch fails
-/// (rejected credentials, a provider down) releases its lease without writing, and every
-/// other run would sit out the whole wait (16 s) one after another. A file lease is a lock
-/// that is free the moment its holder is done, so waiting ends then too.
-#[derive(Debug)]
-struct LeaseAware(FileStore);
-
-#[async_trait]
-impl TokenStore for LeaseAware {
-    async fn load(&self, key: &str) -> Result<Option<StoredValue>> {
-        self.0.load(key).await
-    }
-
-    async fn compare_and_set(
-        &self,
-        key: &str,
-        expected: Option<&str>,
-        value: &SecretString,
-    ) -> Result<Option<String>> {
-        self.0.compare_and_set(key, expected, value).await
-    }
-
-    async fn try_lease(&self, key: &str, ttl: Duration) -> Result<Option<Lease>> {
-        self.0.try_lease(key, ttl).await
-    }
-
-    async fn release(&self, key: &str, lease: Lease) -> Result<()> {
-        self.0.release(key, lease).await
-    }
-
-    async fn wait_for_change(
-        &self,
-        key: &str,
-        seen: Option<&str>,
-        timeout: Duration,
-    ) -> Result<()> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let current = self.0.load(key).await?;
-            if current.as_ref().map(|v| v.revision.as_str()) != seen {
-                return Ok(());
-            }
-            // Free: the holder finished without writing. Give it back at once; the
-            // caller takes it properly.
-            if let Some(lease) = self.0.try_lease(key, timeout).await? {
-                self.0.release(key, lease).await?;
-                return Ok(());
-            }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return Ok(());
-            }
-            tokio::time::sleep((deadline - now).min(Duration::from_millis(100))).await;
-        }
-    }
-}
-
 /// What the wrapped source did during this run.
 #[derive(Debug, Default)]
 pub(crate) struct Activity {
@@ -227,7 +166,7 @@ impl TokenSource for Noting {
         self.inner.provider()
     }
 
-    fn identity(&self) -> String {
+    fn identity(&self) -> Option<String> {
         self.inner.identity()
     }
 
@@ -266,55 +205,13 @@ impl TokenSource for Noting {
 
 /// Fetches a new token and writes it to the store in place of the one stored now.
 ///
-/// The refresh lease is taken when it is free, so a run that is fetching right now is not
-/// raced; if another run writes between our read and our write, its token stays and ours
-/// is still printed (it is valid too, unless the provider revoked it by issuing theirs).
+/// The stored token is treated as invalidated: the refresh lease is taken as for any
+/// renewal (so a run that is renewing right now is not raced), the token renewed (with its
+/// refresh token, where it has one) and written for every later run.
 pub(crate) async fn replace(cache: &TokenCache, shared: &Shared, verbose: bool) -> Result<Token> {
-    let source = cache.source();
-    let provider = source.provider();
-    let key = source.identity();
-    let store = &shared.store;
-    let warn = |what: &str, e: &adauth::Error| {
-        eprintln!("adauth: warning: the {} failed to {what}: {e}", shared.name);
-    };
-    let lease = match store
-        .try_lease(&key, std::time::Duration::from_secs(15))
-        .await
-    {
-        Ok(lease) => lease,
-        Err(e) => {
-            warn("lease", &e);
-            None
-        }
-    };
-    let seen = match store.load(&key).await {
-        Ok(value) => Some(value.map(|v| v.revision)),
-        Err(e) => {
-            warn("read", &e);
-            None
-        }
-    };
-    let result = source.fetch(cache.context()).await;
-    if let (Ok(token), Some(seen)) = (&result, seen) {
-        match store
-            .compare_and_set(&key, seen.as_deref(), &token.to_stored(provider))
-            .await
-        {
-            Ok(Some(_)) => note!(verbose, "saved to the {}", shared.name),
-            Ok(None) => note!(
-                verbose,
-                "another run saved a token meanwhile; the {} keeps it",
-                shared.name
-            ),
-            Err(e) => warn("write", &e),
-        }
-    }
-    if let Some(lease) = lease
-        && let Err(e) = store.release(&key, lease).await
-    {
-        warn("release its lease", &e);
-    }
-    result
+    let token = cache.renew_now().await?;
+    note!(verbose, "renewed; the {} holds the new token", shared.name);
+    Ok(Token::clone(&token))
 }
 
 /// Seconds since the Unix epoch, zero before it.

@@ -99,18 +99,29 @@ impl Harness {
     }
 }
 
-/// The token a store file holds: `{"revision": ..., "value": "<the token as JSON>"}`.
+/// The cache's record in a store file: `{"revision": ..., "value": "<the record as JSON>"}`,
+/// the record being `{"v": 2, "token": {...}, "failure": {...}}`.
+fn stored_record(path: &std::path::Path) -> Value {
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+        .expect("a readable store file");
+    assert!(file["revision"].is_string(), "{file}");
+    let record: Value = serde_json::from_str(file["value"].as_str().unwrap()).unwrap();
+    assert_eq!(record["v"], 2, "{record}");
+    record
+}
+
+/// The token a store file holds.
 fn stored_token(path: &std::path::Path) -> Value {
-    let record: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
-        .expect("a readable store record");
-    assert!(record["revision"].is_string(), "{record}");
-    serde_json::from_str(record["value"].as_str().unwrap()).unwrap()
+    let token = stored_record(path)["token"].clone();
+    assert!(token.is_object(), "no token in {}", path.display());
+    token
 }
 
 /// Rewrites the token in a store file so that it expires in `secs` seconds, an hour after
 /// it was issued: well inside its refresh window.
 fn age_stored_token(path: &std::path::Path, secs: u64) {
-    let mut record: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut record = stored_record(path);
     let mut token = stored_token(path);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -120,8 +131,9 @@ fn age_stored_token(path: &std::path::Path, secs: u64) {
     assert!(token["expires_at"].is_array(), "{}", token["expires_at"]);
     token["issued_at"] = serde_json::json!([now + secs - 3600, 0]);
     token["expires_at"] = serde_json::json!([now + secs, 0]);
-    record["value"] = token.to_string().into();
-    std::fs::write(path, record.to_string()).unwrap();
+    record["token"] = token;
+    file["value"] = record.to_string().into();
+    std::fs::write(path, file.to_string()).unwrap();
 }
 
 fn stdout(out: &Output) -> String {
@@ -441,7 +453,15 @@ fn parallel_runs_with_rejected_credentials_all_fail_promptly() {
         "{:?}",
         started.elapsed()
     );
-    assert!(h.token_files().is_empty());
+    // The failure is recorded for the other runs to share; no token is.
+    for file in h.token_files() {
+        assert!(
+            stored_record(&file)["token"].is_null(),
+            "{}",
+            file.display()
+        );
+        assert_eq!(stored_record(&file)["failure"]["code"], "invalid_client");
+    }
 }
 
 /// A loopback port nothing listens on.
@@ -685,7 +705,15 @@ fn rejected_credentials_exit_3_with_the_provider_code() {
     assert!(err.contains("invalid_client"), "{err}");
     assert!(!err.contains("CANARY"), "{err}");
     assert!(out.stdout.is_empty());
-    assert!(h.token_files().is_empty());
+    // The failure is recorded for the other runs to share; no token is.
+    for file in h.token_files() {
+        assert!(
+            stored_record(&file)["token"].is_null(),
+            "{}",
+            file.display()
+        );
+        assert_eq!(stored_record(&file)["failure"]["code"], "invalid_client");
+    }
 }
 
 #[test]

@@ -1,21 +1,35 @@
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
 use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Shared};
+use tokio::sync::watch;
+use tokio::time::Instant;
 
-use crate::store::{StoredValue, TokenStore};
+use crate::fetcher::{Backoff, Fetcher, Obtained, StoreUse};
+use crate::store::TokenStore;
 use crate::{
-    Clock, Error, ExpiryPolicy, FetchContext, RefreshPolicy, Result, SystemClock, Token,
+    Clock, Error, ErrorKind, ExpiryPolicy, FetchContext, RefreshPolicy, Result, SystemClock, Token,
     TokenSource,
 };
-use secrecy::ExposeSecret;
 
-type FlightFuture = Shared<BoxFuture<'static, Result<Arc<Token>>>>;
+/// How long one fetch may take, store waits included, unless
+/// [`TokenCacheBuilder::load_timeout`] says otherwise: 3 minutes, longer than the built-in
+/// HTTP client's worst case for one token request (3 attempts of up to 30 s, and up to 30 s
+/// of `Retry-After` between them).
+pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// How long one token store call may take unless [`TokenCacheBuilder::store_timeout`] says
+/// otherwise: 2 s.
+pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A refresh lease's time to live unless [`TokenCacheBuilder::lease_ttl`] says otherwise:
+/// 15 s. The holder renews it every third of that for as long as its fetch runs.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(15);
 
 /// A token cache around any [`TokenSource`]: fetched once, shared by every caller, renewed
 /// ahead of expiry.
@@ -34,10 +48,18 @@ type FlightFuture = Shared<BoxFuture<'static, Result<Arc<Token>>>>;
 ///   served: callers wait for the fetch.
 /// - **Cancellation safe.** The fetch runs on a tokio task owned by the cache (or, outside
 ///   a tokio runtime, is driven by whichever waiter polls it), so a caller that gives up
-///   neither cancels nor wedges it. Dropping the last clone of the cache aborts the task.
+///   neither cancels nor wedges it. Dropping the last clone of the cache aborts the task. A
+///   fetch whose task vanished (its runtime shut down) is replaced by the next call.
+/// - **Bounded.** A fetch that takes longer than the load timeout (3 minutes by default)
+///   is dropped and its waiters get a [`Timeout`](ErrorKind::Timeout) error; a source that
+///   panics gives its waiters an [`Internal`](ErrorKind::Internal) error. Either way the
+///   next call after the back-off fetches again.
 /// - **No stampede on failure.** After a failed fetch, callers share that failure until a
 ///   back-off interval has passed (1 s, doubling up to 5 minutes, or the provider's
-///   `Retry-After` if longer): one attempt per interval, however many callers.
+///   `Retry-After` if longer), measured on the monotonic clock: one attempt per interval,
+///   however many callers, whatever the wall clock does.
+/// - **No dead tokens.** A token that has already expired when it arrives (a skewed clock)
+///   is an [`UnexpectedResponse`](ErrorKind::UnexpectedResponse) error, never served.
 /// - **Refresh tokens.** A token with a refresh token is renewed with
 ///   [`TokenSource::refresh`]; if the provider rejects the refresh token, a full
 ///   [`TokenSource::fetch`] follows.
@@ -70,22 +92,10 @@ struct Inner {
     generation: AtomicU64,
     /// Which thread-local slot this cache uses.
     local_slot: usize,
-    source: Arc<dyn TokenSource>,
-    cx: FetchContext,
-    refresh: RefreshPolicy,
-    backoff: Backoff,
     background: bool,
     current: ArcSwapOption<Entry>,
     slow: Mutex<Slow>,
-    shared: Option<StoreUse>,
-}
-
-/// A token store and how this cache uses it.
-#[derive(Clone)]
-struct StoreUse {
-    store: Arc<dyn TokenStore>,
-    key: String,
-    lease_ttl: Duration,
+    fetcher: Arc<Fetcher>,
 }
 
 struct Entry {
@@ -194,37 +204,63 @@ struct Slow {
     failure: Option<Failure>,
     /// The newest token fetched, kept after invalidation for its refresh token.
     latest: Option<Arc<Token>>,
-    /// The token last invalidated: a store still holding it must not hand it out again.
-    invalidated: Option<Arc<Token>>,
-    driver: Option<tokio::task::AbortHandle>,
     next_id: u64,
+}
+
+/// How a fetch in progress ends for its waiters.
+#[derive(Clone)]
+enum State {
+    Running,
+    Done(Result<Arc<Token>>),
+    /// The result was dropped (it was invalidated while it was fetched): fetch again.
+    Discarded,
 }
 
 struct Flight {
     id: u64,
-    future: FlightFuture,
+    join: Join,
+    /// The task driving the fetch, when one does.
+    task: Option<tokio::task::AbortHandle>,
+}
+
+/// What a caller needs to wait for a fetch.
+#[derive(Clone)]
+struct Join {
+    state: watch::Receiver<State>,
+    /// Without a task, the callers drive the fetch: whichever polls this.
+    drive: Option<Shared<BoxFuture<'static, ()>>>,
+}
+
+impl Join {
+    /// The fetch's result; `None` if it was discarded or its task vanished without one.
+    async fn wait(&self) -> Option<Result<Arc<Token>>> {
+        if let Some(drive) = &self.drive {
+            drive.clone().await;
+        }
+        let mut state = self.state.clone();
+        let done = state
+            .wait_for(|s| !matches!(s, State::Running))
+            .await
+            .ok()?
+            .clone();
+        match done {
+            State::Done(result) => Some(result),
+            _ => None,
+        }
+    }
+
+    /// Whether the fetch ended without a result: its task was dropped (its runtime shut
+    /// down, say) before it finished.
+    fn abandoned(&self) -> bool {
+        matches!(*self.state.borrow(), State::Running) && self.state.has_changed().is_err()
+    }
 }
 
 struct Failure {
     error: Error,
-    retry_at: SystemTime,
+    /// On the monotonic clock, so that a wall clock stepped back cannot stall retries.
+    retry_at: Instant,
     count: u32,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Backoff {
-    initial: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    fn interval(&self, failures: u32) -> Duration {
-        let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(31));
-        self.initial
-            .checked_mul(factor)
-            .unwrap_or(self.max)
-            .min(self.max)
-    }
 }
 
 /// Settings for a [`TokenCache`]; from [`TokenCache::builder`].
@@ -235,13 +271,17 @@ pub struct TokenCacheBuilder {
     refresh: RefreshPolicy,
     backoff: Backoff,
     background: bool,
+    load_timeout: Duration,
     store: Option<Arc<dyn TokenStore>>,
     key_prefix: String,
     lease_ttl: Duration,
+    store_timeout: Duration,
 }
 
 impl TokenCacheBuilder {
     /// The clock the cache reads and stamps tokens with (default: the system clock).
+    ///
+    /// It decides expiry only: back-off and deadlines run on tokio's monotonic clock.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -278,8 +318,21 @@ impl TokenCacheBuilder {
         self
     }
 
+    /// The longest one fetch may take, waiting for another process's lease included
+    /// (default [`DEFAULT_LOAD_TIMEOUT`], 3 minutes; at least 1 ms). At the deadline the
+    /// fetch is dropped, its waiters get a [`Timeout`](ErrorKind::Timeout) error and the
+    /// next call after the back-off starts anew. Applies within a tokio runtime.
+    pub fn load_timeout(mut self, timeout: Duration) -> Self {
+        self.load_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
     /// Shares tokens with other processes through `store` (see [`TokenStore`]): one token
     /// per credential, fetched by one process and used by all.
+    ///
+    /// The source must have an [`identity`](TokenSource::identity): without one, every
+    /// call answers with a [`Configuration`](ErrorKind::Configuration) error rather than
+    /// risk serving one credential's token to another.
     ///
     /// ```no_run
     /// # fn run(source: impl adauth_core::TokenSource + 'static) -> adauth_core::Result<()> {
@@ -303,31 +356,57 @@ impl TokenCacheBuilder {
         self
     }
 
-    /// How long one process may hold a key's refresh lease before another takes over
-    /// (default 15 s). It should cover one token request, retries included.
+    /// The refresh lease's time to live (default [`DEFAULT_LEASE_TTL`], 15 s; at least
+    /// 100 ms). The holder renews it every third of that while its fetch runs, so it only
+    /// bounds how long a holder that died blocks the others.
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
         self.lease_ttl = ttl.max(Duration::from_millis(100));
         self
     }
 
+    /// The longest one store call may take (default [`DEFAULT_STORE_TIMEOUT`], 2 s; at
+    /// least 1 ms). A store that does not answer in time is treated as failed: the cache
+    /// warns once and fetches on its own.
+    pub fn store_timeout(mut self, timeout: Duration) -> Self {
+        self.store_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
     /// Builds the cache.
     pub fn build(self) -> TokenCache {
+        let provider = self.source.provider().to_owned();
+        let store = self.store.map(|store| StoreUse {
+            store,
+            key: match self.source.identity() {
+                Some(identity) => Ok(format!("{}{identity}", self.key_prefix)),
+                None => Err(Error::configuration(
+                    provider,
+                    "a token store needs a source with an identity (TokenSource::identity): \
+                     without one, two credentials could share a token",
+                )),
+            },
+            lease_ttl: self.lease_ttl,
+            timeout: self.store_timeout,
+            degraded: AtomicBool::new(false),
+        });
         TokenCache {
             inner: Arc::new(Inner {
                 generation: AtomicU64::new(0),
                 local_slot: CACHE_IDS.fetch_add(1, Ordering::Relaxed) % LOCAL_SLOTS,
-                cx: FetchContext::new(self.clock, self.expiry),
-                refresh: self.refresh,
-                backoff: self.backoff,
                 background: self.background,
                 current: ArcSwapOption::empty(),
                 slow: Mutex::new(Slow::default()),
-                shared: self.store.map(|store| StoreUse {
+                fetcher: Arc::new(Fetcher {
+                    cx: FetchContext::new(self.clock, self.expiry),
+                    refresh: self.refresh,
+                    backoff: self.backoff,
+                    load_timeout: self.load_timeout,
                     store,
-                    key: format!("{}{}", self.key_prefix, self.source.identity()),
-                    lease_ttl: self.lease_ttl,
+                    source: self.source,
+                    invalidated: Mutex::new(None),
+                    invalidations: AtomicU64::new(0),
+                    force: AtomicBool::new(false),
                 }),
-                source: self.source,
             }),
         }
     }
@@ -342,8 +421,10 @@ impl fmt::Debug for TokenCacheBuilder {
             .field("refresh", &self.refresh)
             .field("backoff", &self.backoff)
             .field("background", &self.background)
+            .field("load_timeout", &self.load_timeout)
             .field("store", &self.store)
             .field("lease_ttl", &self.lease_ttl)
+            .field("store_timeout", &self.store_timeout)
             .finish()
     }
 }
@@ -371,26 +452,28 @@ impl TokenCache {
                 max: Duration::from_secs(5 * 60),
             },
             background: true,
+            load_timeout: DEFAULT_LOAD_TIMEOUT,
             store: None,
             key_prefix: String::new(),
-            lease_ttl: Duration::from_secs(15),
+            lease_ttl: DEFAULT_LEASE_TTL,
+            store_timeout: DEFAULT_STORE_TIMEOUT,
         }
     }
 
     /// The source's provider name.
     pub fn provider(&self) -> &str {
-        self.inner.source.provider()
+        self.inner.fetcher.source.provider()
     }
 
     /// The wrapped source.
     pub fn source(&self) -> &Arc<dyn TokenSource> {
-        &self.inner.source
+        &self.inner.fetcher.source
     }
 
     /// The context the cache fetches with: its clock and expiry policy. Use it for calls a
     /// source makes outside [`TokenSource::fetch`], so they read the same clock.
     pub fn context(&self) -> &FetchContext {
-        &self.inner.cx
+        &self.inner.fetcher.cx
     }
 
     /// A valid token: the cached one while it is fresh, otherwise a new one.
@@ -410,7 +493,7 @@ impl TokenCache {
     #[inline]
     fn fresh(&self) -> Option<Arc<Token>> {
         let inner = &*self.inner;
-        let now = inner.cx.now();
+        let now = inner.fetcher.cx.now();
         let generation = inner.generation.load(Ordering::Acquire);
         if let Some(token) = local_get(inner.local_slot, generation, now) {
             return Some(token);
@@ -424,7 +507,7 @@ impl TokenCache {
 
     /// The cached token if it can still be served, without fetching.
     pub fn cached(&self) -> Option<Arc<Token>> {
-        let now = self.inner.cx.now();
+        let now = self.inner.fetcher.cx.now();
         let guard = self.inner.current.load();
         let entry = guard.as_ref()?;
         (now < entry.usable_until).then(|| entry.token())
@@ -435,7 +518,10 @@ impl TokenCache {
     /// [`token`](Self::token) fetches anew (with the refresh token, where there is one).
     ///
     /// Invalidating a token that has already been replaced does nothing, so a slow request
-    /// that fails with an old token cannot throw away a newer one.
+    /// that fails with an old token cannot throw away a newer one. An invalidated token is
+    /// never served again by this cache, even by a fetch that was running when it was
+    /// invalidated; with a token store, the next fetch marks it in the store so that no
+    /// other process adopts it either.
     pub fn invalidate(&self, token: &Token) -> bool {
         let guard = self.inner.current.load();
         match &*guard {
@@ -443,7 +529,7 @@ impl TokenCache {
                 let previous = self.inner.current.compare_and_swap(&guard, None);
                 let swapped = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, entry));
                 if swapped {
-                    self.inner.lock().invalidated = Some(Arc::clone(&entry.tokens[0]));
+                    self.inner.fetcher.invalidate(Arc::clone(&entry.tokens[0]));
                     self.inner.generation.store(
                         GENERATIONS.fetch_add(1, Ordering::Relaxed),
                         Ordering::Release,
@@ -456,230 +542,115 @@ impl TokenCache {
         }
     }
 
-    async fn slow_path(&self) -> Result<Arc<Token>> {
-        let (valid, future, drive) = {
-            let mut slow = self.inner.lock();
-            // Checked again under the lock: a flight that just finished stored its token
-            // before clearing itself.
-            let now = self.inner.cx.now();
-            let current = self.inner.current.load_full();
-            if let Some(entry) = &current
-                && now < entry.refresh_at
-            {
-                return Ok(entry.token());
-            }
-            let valid = current.filter(|e| now < e.usable_until).map(|e| e.token());
-            if let Some(flight) = &slow.flight {
-                (valid, flight.future.clone(), false)
-            } else if let Some(failure) = slow.failure.as_ref().filter(|f| now < f.retry_at) {
-                return match valid {
-                    Some(token) => Ok(token),
-                    None => Err(failure.error.clone()),
-                };
-            } else {
-                let (future, spawned) = self.start_flight(&mut slow);
-                (valid, future, !spawned)
-            }
-        };
-        match valid {
-            Some(token) if drive => Ok(future.await.unwrap_or(token)),
-            Some(token) => Ok(token),
-            None => future.await,
+    /// Renews the token now, whatever its state, and returns the new one: the current
+    /// token (in memory, or in the store for a cache that has none yet) is treated as
+    /// invalidated.
+    pub async fn renew_now(&self) -> Result<Arc<Token>> {
+        if let Some(entry) = self.inner.current.load_full() {
+            self.invalidate(&entry.tokens[0]);
         }
+        self.inner.fetcher.force.store(true, Ordering::SeqCst);
+        self.inner.lock().failure = None;
+        let result = self.token().await;
+        self.inner.fetcher.force.store(false, Ordering::SeqCst);
+        result
     }
 
-    /// Starts a fetch; returns it and whether a task now drives it.
-    fn start_flight(&self, slow: &mut MutexGuard<'_, Slow>) -> (FlightFuture, bool) {
+    async fn slow_path(&self) -> Result<Arc<Token>> {
+        // A fetch can end without a result (discarded, or its task gone with its runtime):
+        // then another one is started, a bounded number of times.
+        for _ in 0..4 {
+            let (valid, join, drive) = {
+                let mut slow = self.inner.lock();
+                // Checked again under the lock: a flight that just finished stored its token
+                // before clearing itself.
+                let now = self.inner.fetcher.cx.now();
+                let current = self.inner.current.load_full();
+                if let Some(entry) = &current
+                    && now < entry.refresh_at
+                {
+                    return Ok(entry.token());
+                }
+                let valid = current.filter(|e| now < e.usable_until).map(|e| e.token());
+                if slow.flight.as_ref().is_some_and(|f| f.join.abandoned()) {
+                    tracing::debug!(
+                        provider = self.provider(),
+                        "a fetch ended without a result; starting another"
+                    );
+                    slow.flight = None;
+                }
+                if let Some(flight) = &slow.flight {
+                    (valid, flight.join.clone(), false)
+                } else if let Some(failure) = slow
+                    .failure
+                    .as_ref()
+                    .filter(|f| Instant::now() < f.retry_at)
+                {
+                    return match valid {
+                        Some(token) => Ok(token),
+                        None => Err(failure.error.clone()),
+                    };
+                } else {
+                    let (join, spawned) = self.start_flight(&mut slow);
+                    (valid, join, !spawned)
+                }
+            };
+            match valid {
+                Some(token) if drive => {
+                    return Ok(match join.wait().await {
+                        Some(Ok(new)) => new,
+                        _ => token,
+                    });
+                }
+                Some(token) => return Ok(token),
+                None => {
+                    if let Some(result) = join.wait().await {
+                        return result;
+                    }
+                }
+            }
+        }
+        Err(Error::new(self.provider().to_owned(), ErrorKind::Internal)
+            .with_message("fetches kept ending without a result"))
+    }
+
+    /// Starts a fetch; returns how to wait for it and whether a task now drives it.
+    fn start_flight(&self, slow: &mut MutexGuard<'_, Slow>) -> (Join, bool) {
         let id = slow.next_id;
         slow.next_id += 1;
         let inner = Arc::downgrade(&self.inner);
-        let source = Arc::clone(&self.inner.source);
-        let cx = self.inner.cx.clone();
+        let fetcher = Arc::clone(&self.inner.fetcher);
         let previous = slow.latest.clone();
-        let invalidated = slow.invalidated.clone();
-        let shared = self.inner.shared.clone();
-        let refresh = self.inner.refresh.clone();
+        let epoch = fetcher.invalidations.load(Ordering::SeqCst);
+        let (tx, rx) = watch::channel(State::Running);
         let future = async move {
-            let result = match &shared {
-                Some(shared) => {
-                    obtain_shared(
-                        &*source,
-                        &cx,
-                        shared,
-                        &refresh,
-                        previous.as_deref(),
-                        invalidated.as_deref(),
-                    )
-                    .await
-                }
-                None => obtain(&*source, &cx, previous.as_deref()).await,
+            let obtained = fetcher.run(previous.as_deref()).await;
+            let state = match Weak::upgrade(&inner) {
+                Some(inner) => inner.complete(id, epoch, obtained),
+                None => State::Done(obtained.result.map(Arc::new)),
             };
-            match Weak::upgrade(&inner) {
-                Some(inner) => inner.complete(id, result),
-                None => result.map(Arc::new),
-            }
-        }
-        .boxed()
-        .shared();
-        let mut spawned = false;
+            tx.send_replace(state);
+        };
+        let mut join = Join {
+            state: rx,
+            drive: None,
+        };
+        let mut task = None;
         if self.inner.background
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            let task = runtime.spawn(future.clone().map(drop));
-            slow.driver = Some(task.abort_handle());
-            spawned = true;
+            task = Some(runtime.spawn(future).abort_handle());
+        } else {
+            join.drive = Some(future.boxed().shared());
         }
+        let spawned = task.is_some();
         slow.flight = Some(Flight {
             id,
-            future: future.clone(),
+            join: join.clone(),
+            task,
         });
-        (future, spawned)
+        (join, spawned)
     }
-}
-
-/// Obtains a token through a shared store: the stored token if it is fresh, otherwise one
-/// process (the lease holder) fetches and writes it while the others wait for the write.
-/// Any store failure falls back to a direct fetch.
-async fn obtain_shared(
-    source: &dyn TokenSource,
-    cx: &FetchContext,
-    shared: &StoreUse,
-    refresh: &RefreshPolicy,
-    previous: Option<&Token>,
-    invalidated: Option<&Token>,
-) -> Result<Token> {
-    let provider = source.provider();
-    let StoreUse {
-        store,
-        key,
-        lease_ttl,
-    } = shared;
-    let degrade = |what: &str, e: &Error| {
-        tracing::warn!(provider, error = %e, "token store failed to {what}; using this process's own token");
-    };
-    let read = |stored: Option<StoredValue>| -> (Option<String>, Option<Token>) {
-        match stored {
-            None => (None, None),
-            Some(StoredValue { revision, value }) => {
-                match Token::from_stored(provider, value.expose_secret()) {
-                    Ok(token) => (Some(revision), Some(token)),
-                    Err(e) => {
-                        tracing::warn!(provider, error = %e, "ignoring an unreadable value in the token store; it will be replaced");
-                        (Some(revision), None)
-                    }
-                }
-            }
-        }
-    };
-    let usable = |token: &Token| {
-        let fresh = cx.now()
-            < refresh
-                .schedule(token.issued_at(), token.expires_at(), fastrand::f64())
-                .refresh_at;
-        fresh && !invalidated.is_some_and(|bad| bad.same_access_token(token))
-    };
-    let deadline = tokio::time::Instant::now() + *lease_ttl * 3;
-    loop {
-        let (revision, stored) = match store.load(key).await {
-            Ok(value) => read(value),
-            Err(e) => {
-                degrade("read", &e);
-                return obtain(source, cx, previous).await;
-            }
-        };
-        if let Some(token) = stored.as_ref().filter(|t| usable(t)) {
-            return Ok(token.clone());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            tracing::warn!(
-                provider,
-                "no token appeared in the store in time; fetching directly"
-            );
-            return obtain(source, cx, stored.as_ref().or(previous)).await;
-        }
-        let lease = match store.try_lease(key, *lease_ttl).await {
-            Ok(lease) => lease,
-            Err(e) => {
-                degrade("lease", &e);
-                return obtain(source, cx, stored.as_ref().or(previous)).await;
-            }
-        };
-        let Some(lease) = lease else {
-            // Another process is refreshing: wait for its write, in slices, so that a lease
-            // left by a holder that died is taken over soon after it lapses.
-            let slice = (*lease_ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
-            if let Err(e) = store.wait_for_change(key, revision.as_deref(), slice).await {
-                degrade("wait", &e);
-                return obtain(source, cx, stored.as_ref().or(previous)).await;
-            }
-            continue;
-        };
-        // The lease is ours. Read once more: the last holder may have written just before.
-        let (revision, stored) = match store.load(key).await {
-            Ok(value) => read(value),
-            Err(_) => (revision, stored),
-        };
-        let result = match stored.as_ref().filter(|t| usable(t)) {
-            Some(token) => Ok(token.clone()),
-            // The newest refresh token is the stored one: it may have been rotated by
-            // another process.
-            None => match obtain(source, cx, stored.as_ref().or(previous)).await {
-                Ok(token) => {
-                    let value = token.to_stored(provider);
-                    match store
-                        .compare_and_set(key, revision.as_deref(), &value)
-                        .await
-                    {
-                        Ok(Some(_)) => Ok(token),
-                        Ok(None) => {
-                            // Someone wrote meanwhile (our lease lapsed). Theirs is newer.
-                            match store.load(key).await.map(read) {
-                                Ok((_, Some(theirs))) if usable(&theirs) => Ok(theirs),
-                                _ => Ok(token),
-                            }
-                        }
-                        Err(e) => {
-                            degrade("write", &e);
-                            Ok(token)
-                        }
-                    }
-                }
-                Err(e) => Err(e),
-            },
-        };
-        if let Err(e) = store.release(key, lease).await {
-            degrade("release its lease", &e);
-        }
-        return result;
-    }
-}
-
-/// Renews with the refresh token when there is one, falling back to a full fetch if the
-/// provider rejects it.
-async fn obtain(
-    source: &dyn TokenSource,
-    cx: &FetchContext,
-    previous: Option<&Token>,
-) -> Result<Token> {
-    if let Some(previous) = previous
-        && let Some(refresh_token) = previous.refresh_token()
-    {
-        match source.refresh(cx, refresh_token).await {
-            Ok(mut token) => {
-                token.inherit_refresh_token(previous);
-                return Ok(token);
-            }
-            Err(e) if e.is_credentials_rejected() => {
-                tracing::info!(
-                    provider = source.provider(),
-                    error = %e,
-                    "refresh token rejected; fetching a new token"
-                );
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    source.fetch(cx).await
 }
 
 impl Inner {
@@ -689,59 +660,83 @@ impl Inner {
         self.slow.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn complete(&self, id: u64, result: Result<Token>) -> Result<Arc<Token>> {
+    fn install(&self, slow: &mut Slow, token: Token) -> Arc<Token> {
+        let token = Arc::new(token);
+        let schedule =
+            self.fetcher
+                .refresh
+                .schedule(token.issued_at(), token.expires_at(), fastrand::f64());
+        let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed);
+        self.current.store(Some(Arc::new(Entry::new(
+            generation,
+            &token,
+            schedule.refresh_at,
+            schedule.usable_until,
+        ))));
+        self.generation.store(generation, Ordering::Release);
+        slow.latest = Some(Arc::clone(&token));
+        token
+    }
+
+    fn complete(&self, id: u64, epoch: u64, obtained: Obtained) -> State {
         let mut slow = self.lock();
         if slow.flight.as_ref().is_some_and(|f| f.id == id) {
             slow.flight = None;
-            slow.driver = None;
         }
-        match result {
+        let fetcher = &*self.fetcher;
+        let provider = fetcher.source.provider();
+        match obtained.result {
             Ok(token) => {
-                let token = Arc::new(token);
-                let schedule =
-                    self.refresh
-                        .schedule(token.issued_at(), token.expires_at(), fastrand::f64());
-                let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed);
-                self.current.store(Some(Arc::new(Entry::new(
-                    generation,
-                    &token,
-                    schedule.refresh_at,
-                    schedule.usable_until,
-                ))));
-                self.generation.store(generation, Ordering::Release);
-                slow.latest = Some(Arc::clone(&token));
+                if fetcher.invalidations.load(Ordering::SeqCst) != epoch
+                    && fetcher.is_invalidated(&token)
+                {
+                    tracing::debug!(
+                        provider,
+                        "dropping a token invalidated while it was fetched"
+                    );
+                    return State::Discarded;
+                }
+                let token = self.install(&mut slow, token);
                 slow.failure = None;
                 tracing::debug!(
-                    provider = self.source.provider(),
-                    expires_in_s = token.expires_in(self.cx.now()).as_secs(),
+                    provider,
+                    expires_in_s = token.expires_in(fetcher.cx.now()).as_secs(),
                     "new token cached"
                 );
-                Ok(token)
+                State::Done(Ok(token))
             }
             Err(error) => {
-                let count = slow
-                    .failure
-                    .as_ref()
-                    .map_or(0, |f| f.count)
-                    .saturating_add(1);
-                let wait = self
-                    .backoff
-                    .interval(count)
-                    .max(error.retry_after().unwrap_or_default());
-                let now = self.cx.now();
+                let (wait, count) = obtained.retry.unwrap_or_else(|| {
+                    let count = slow
+                        .failure
+                        .as_ref()
+                        .map_or(0, |f| f.count)
+                        .saturating_add(1);
+                    let wait = fetcher
+                        .backoff
+                        .interval(count)
+                        .max(error.retry_after().unwrap_or_default());
+                    (wait, count)
+                });
                 tracing::warn!(
-                    provider = self.source.provider(),
+                    provider,
                     error = %error,
                     failures = count,
                     retry_in_ms = wait.as_millis() as u64,
                     "token fetch failed"
                 );
+                let now = Instant::now();
                 slow.failure = Some(Failure {
                     error: error.clone(),
                     retry_at: now.checked_add(wait).unwrap_or(now),
                     count,
                 });
-                Err(error)
+                match obtained.fallback {
+                    // A still-valid token from the store: served until it expires or a
+                    // renewal succeeds.
+                    Some(token) => State::Done(Ok(self.install(&mut slow, token))),
+                    None => State::Done(Err(error)),
+                }
             }
         }
     }
@@ -750,8 +745,8 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         let slow = self.slow.get_mut().unwrap_or_else(|e| e.into_inner());
-        if let Some(driver) = slow.driver.take() {
-            driver.abort();
+        if let Some(task) = slow.flight.take().and_then(|f| f.task) {
+            task.abort();
         }
     }
 }
@@ -760,7 +755,7 @@ impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let current = self.inner.current.load();
         f.debug_struct("TokenCache")
-            .field("source", &self.inner.source)
+            .field("source", &self.inner.fetcher.source)
             .field("token", &current.as_ref().map(|e| &e.tokens[0]))
             .finish_non_exhaustive()
     }

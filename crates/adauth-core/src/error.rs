@@ -36,6 +36,9 @@ pub enum ErrorKind {
     UnexpectedResponse,
     /// The credentials or settings given to adauth are missing or invalid.
     Configuration,
+    /// A token source broke its contract: it panicked, or its fetch was abandoned. A bug
+    /// to report, not a provider's answer.
+    Internal,
 }
 
 impl ErrorKind {
@@ -49,7 +52,40 @@ impl ErrorKind {
             Self::Transport => "transport error",
             Self::UnexpectedResponse => "unexpected response",
             Self::Configuration => "configuration error",
+            Self::Internal => "internal error",
         }
+    }
+
+    /// A stable machine name for the kind (`"rate_limited"`), as token stores record it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::CredentialsRejected => "credentials_rejected",
+            Self::RequestRejected => "request_rejected",
+            Self::ProviderUnavailable => "provider_unavailable",
+            Self::RateLimited => "rate_limited",
+            Self::Timeout => "timeout",
+            Self::Transport => "transport",
+            Self::UnexpectedResponse => "unexpected_response",
+            Self::Configuration => "configuration",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The kind named by [`name`](Self::name); unknown names read as `UnexpectedResponse`.
+    pub(crate) fn from_name(name: &str) -> Self {
+        [
+            Self::CredentialsRejected,
+            Self::RequestRejected,
+            Self::ProviderUnavailable,
+            Self::RateLimited,
+            Self::Timeout,
+            Self::Transport,
+            Self::Configuration,
+            Self::Internal,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+        .unwrap_or(Self::UnexpectedResponse)
     }
 
     /// Whether an error of this kind may go away if the same request is tried again later.
@@ -239,6 +275,11 @@ impl Error {
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
+    }
+
+    /// adauth's own explanation, if it added one.
+    pub fn message(&self) -> Option<&str> {
+        self.inner.message.as_deref()
     }
 
     /// The HTTP status the provider answered with, if it answered.
@@ -470,5 +511,24 @@ mod tests {
         assert!(!Error::new("x", ErrorKind::UnexpectedResponse).is_retryable());
         assert!(!Error::new("x", ErrorKind::Configuration).is_retryable());
         assert!(!Error::new("x", ErrorKind::RequestRejected).is_retryable());
+        assert!(!Error::new("x", ErrorKind::Internal).is_retryable());
+    }
+
+    #[test]
+    fn kind_names_round_trip() {
+        for kind in [
+            ErrorKind::CredentialsRejected,
+            ErrorKind::RequestRejected,
+            ErrorKind::ProviderUnavailable,
+            ErrorKind::RateLimited,
+            ErrorKind::Timeout,
+            ErrorKind::Transport,
+            ErrorKind::UnexpectedResponse,
+            ErrorKind::Configuration,
+            ErrorKind::Internal,
+        ] {
+            assert_eq!(ErrorKind::from_name(kind.name()), kind);
+        }
+        assert_eq!(ErrorKind::from_name("??"), ErrorKind::UnexpectedResponse);
     }
 }

@@ -1,5 +1,5 @@
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{ErrorKind as IoKind, Write};
+use std::io::{ErrorKind as IoKind, Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,8 +17,11 @@ use crate::{Error, ErrorKind, Result};
 /// second file: the operating system releases it when its holder exits or dies, so another
 /// process takes over at once. Compare-and-set runs under a third, short-lived lock.
 ///
-/// Keys are file names: characters other than ASCII letters, digits, `-`, `_` and `.` are
-/// escaped.
+/// Keys are file names: every byte other than a lower-case ASCII letter, a digit, `-`, `_`
+/// or a `.` that does not start the name is written `%xx`, so that two keys never share a
+/// file, even on a case-insensitive file system; a name that would be longer than 200 bytes
+/// is a digest of the key instead. Files that are not regular files (a named pipe planted
+/// where a token file should be) are never read: they count as absent and are replaced.
 ///
 /// ```no_run
 /// # fn run(source: impl adauth_core::TokenSource + 'static) -> adauth_core::Result<()> {
@@ -38,6 +41,52 @@ pub struct FileStore {
 struct Record {
     revision: String,
     value: String,
+}
+
+/// The largest token file read; a record is a few kilobytes.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// How often a waiter looks at the token file and the lease.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The file name of `key`; see [`FileStore`].
+fn file_name(key: &str) -> String {
+    let mut name = String::with_capacity(key.len());
+    for b in key.bytes() {
+        let plain = b.is_ascii_lowercase()
+            || b.is_ascii_digit()
+            || b == b'-'
+            || b == b'_'
+            || (b == b'.' && !name.is_empty());
+        if plain {
+            name.push(char::from(b));
+        } else {
+            name.push_str(&format!("%{b:02x}"));
+        }
+    }
+    if name.len() > 200 {
+        // `%%` never appears in an escaped name (`%` itself is `%25`).
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(key.as_bytes());
+        name = digest.iter().fold(String::from("%%"), |mut hex, b| {
+            hex.push_str(&format!("{b:02x}"));
+            hex
+        });
+    }
+    name
+}
+
+/// Whether opening failed because the path is a symbolic link (`O_NOFOLLOW`).
+fn is_link_refusal(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
@@ -66,35 +115,48 @@ impl FileStore {
     }
 
     fn file(&self, key: &str, suffix: &str) -> PathBuf {
-        let mut name = String::with_capacity(key.len() + suffix.len());
-        for c in key.chars() {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') || (c == '.' && !name.is_empty())
-            {
-                name.push(c);
-            } else {
-                name.push_str(&format!("%{:02x}", u32::from(c)));
-            }
-        }
+        let mut name = file_name(key);
         name.push_str(suffix);
         self.dir.join(name)
     }
 
     fn read(path: &Path) -> Result<Option<StoredValue>> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
+        let mut options = OpenOptions::new();
+        options.read(true);
+        // Never block on a named pipe, never follow a link planted in the directory.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(
+            &mut options,
+            (rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32,
+        );
+        let mut file = match options.open(path) {
+            Ok(file) => file,
             Err(e) if e.kind() == IoKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == IoKind::InvalidData => {
-                tracing::warn!(path = %path.display(), "ignoring a token file that is not text");
+            Err(e) if is_link_refusal(&e) => {
+                tracing::warn!(path = %path.display(), "ignoring a token file that is a symbolic link; it will be replaced");
                 return Ok(None);
             }
             Err(e) => return Err(io_error("read", path, e)),
         };
-        match serde_json::from_str::<Record>(&text) {
-            Ok(record) => Ok(Some(StoredValue {
+        let metadata = file.metadata().map_err(|e| io_error("read", path, e))?;
+        if !metadata.is_file() {
+            tracing::warn!(path = %path.display(), "ignoring a token file that is not a regular file; it will be replaced");
+            return Ok(None);
+        }
+        let mut bytes = Vec::new();
+        (&mut file)
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error("read", path, e))?;
+        let record = (bytes.len() as u64 <= MAX_FILE_BYTES)
+            .then(|| serde_json::from_slice::<Record>(&bytes).ok())
+            .flatten();
+        match record {
+            Some(record) => Ok(Some(StoredValue {
                 revision: record.revision,
                 value: SecretString::from(record.value),
             })),
-            Err(_) => {
+            None => {
                 tracing::warn!(path = %path.display(), "ignoring an unreadable token file; it will be replaced");
                 Ok(None)
             }
@@ -198,16 +260,101 @@ impl TokenStore for FileStore {
         .await
     }
 
+    /// The lock lasts as long as its holder, so there is nothing to extend; the lease is
+    /// lost only if its lock file was replaced meanwhile (another holder then locks the new
+    /// file).
+    async fn renew(&self, key: &str, lease: &Lease, _ttl: Duration) -> Result<bool> {
+        #[cfg(unix)]
+        if let Some(file) = lease.guard::<File>() {
+            use std::os::unix::fs::MetadataExt;
+            let path = self.file(key, ".lease");
+            let held = file.metadata().map_err(|e| io_error("read", &path, e))?;
+            return Ok(match fs::symlink_metadata(&path) {
+                Ok(now) => now.dev() == held.dev() && now.ino() == held.ino(),
+                Err(e) if e.kind() == IoKind::NotFound => false,
+                Err(e) => return Err(io_error("read", &path, e)),
+            });
+        }
+        let _ = (key, lease);
+        Ok(true)
+    }
+
     async fn release(&self, _key: &str, lease: Lease) -> Result<()> {
         // Closing the file releases the lock.
         drop(lease);
         Ok(())
+    }
+
+    /// Looks every 100 ms at the token file, and at the lease: a free lease means its
+    /// holder finished (or died) without writing, so waiting ends then too.
+    async fn wait_for_change(
+        &self,
+        key: &str,
+        seen: Option<&str>,
+        timeout: Duration,
+    ) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let current = self.load(key).await?;
+            if current.as_ref().map(|v| v.revision.as_str()) != seen {
+                return Ok(());
+            }
+            if let Some(lease) = self.try_lease(key, timeout).await? {
+                self.release(key, lease).await?;
+                return Ok(());
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(());
+            }
+            tokio::time::sleep((deadline - now).min(POLL_INTERVAL)).await;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_are_injective() {
+        // Once both `%100`.
+        assert_ne!(file_name("\u{100}"), file_name("\u{10}0"));
+        // Once the same file on a case-insensitive file system.
+        assert_ne!(
+            file_name("A").to_ascii_lowercase(),
+            file_name("a").to_ascii_lowercase()
+        );
+        let keys = [
+            "",
+            ".",
+            "..",
+            "%",
+            "%25",
+            "a",
+            "A",
+            "a.b",
+            ".a",
+            "a/b",
+            "a%2fb",
+            "\u{100}",
+            "\u{10}0",
+            "fyber-0123abcd",
+            "x".repeat(300).leak(),
+            "x".repeat(301).leak(),
+        ];
+        let names: std::collections::HashSet<String> = keys
+            .iter()
+            .map(|k| file_name(k).to_ascii_lowercase())
+            .collect();
+        assert_eq!(names.len(), keys.len());
+        for name in &names {
+            assert!(name.len() <= 200, "{name}");
+            assert!(!name.starts_with('.') && !name.contains('/'), "{name}");
+        }
+        // Identities keep readable names.
+        assert_eq!(file_name("fyber-0123abcd"), "fyber-0123abcd");
+    }
 
     fn value(s: &str) -> SecretString {
         SecretString::from(s.to_owned())
@@ -263,6 +410,7 @@ mod tests {
 
         // Keys cannot escape the directory.
         assert_eq!(store.file("../x/y", ".token").parent(), Some(dir.as_path()));
+        assert_eq!(store.file("", ".token").parent(), Some(dir.as_path()));
 
         // A corrupt file reads as empty and is replaced.
         fs::write(store.file("bad", ".token"), "{not json").unwrap();

@@ -516,11 +516,33 @@ impl HttpResponse {
         provider: &str,
         classify: impl Fn(StatusCode, Option<&str>) -> ErrorKind,
     ) -> Result<T> {
-        if self.status.is_success() {
-            self.json(provider)
-        } else {
+        if self.reports_error() {
             Err(self.error_with(provider, classify))
+        } else {
+            self.json(provider)
         }
+    }
+
+    /// Whether this answer reports an error: any status other than 2xx, or a 2xx whose
+    /// JSON body is an OAuth error (`{"error": "invalid_grant", ...}` with no access token),
+    /// as some servers send. Token endpoints check this before parsing a token.
+    pub fn reports_error(&self) -> bool {
+        if !self.status.is_success() {
+            return true;
+        }
+        // Cheap first: most token answers never mention an error.
+        if !self.body.windows(7).any(|w| w == b"\"error\"") {
+            return false;
+        }
+        let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(&self.body) else {
+            return false;
+        };
+        let error = object.get("error").is_some_and(|e| match e {
+            serde_json::Value::String(code) => !code.is_empty(),
+            serde_json::Value::Object(_) => true,
+            _ => false,
+        });
+        error && !object.contains_key("access_token") && !object.contains_key("accessToken")
     }
 
     /// Reads an OAuth-style error body: `{"error": "...", "error_description": "..."}` and
@@ -812,6 +834,44 @@ mod tests {
             .json::<W>("p")
             .is_ok()
         );
+    }
+
+    #[test]
+    fn an_oauth_error_in_a_2xx_answer_is_that_error() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct W {
+            access_token: String,
+        }
+        let r = response(
+            200,
+            Some("application/json"),
+            r#"{"error":"invalid_grant","error_description":"Wrong email or password."}"#,
+        );
+        assert!(r.reports_error());
+        let e = r.success_json::<W>("p").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::CredentialsRejected);
+        assert_eq!(e.status(), Some(StatusCode::OK));
+        assert_eq!(e.code(), Some("invalid_grant"));
+        assert_eq!(e.description(), Some("Wrong email or password."));
+        assert!(!e.to_string().contains("missing field"), "{e}");
+        let r = response(200, Some("application/json"), r#"{"error":"slow_down"}"#);
+        assert_eq!(
+            r.success_json::<W>("p").unwrap_err().kind(),
+            ErrorKind::UnexpectedResponse
+        );
+        // A token that happens to carry an `error` member, and empty or null errors, are
+        // tokens.
+        for ok in [
+            r#"{"access_token":"t","error":"none"}"#,
+            r#"{"access_token":"t","error":""}"#,
+            r#"{"access_token":"t","error":null}"#,
+        ] {
+            let r = response(200, Some("application/json"), ok);
+            assert!(!r.reports_error(), "{ok}");
+            assert!(r.success_json::<W>("p").is_ok(), "{ok}");
+        }
+        assert!(!response(200, Some("text/html"), "<p>\"error\"</p>").reports_error());
     }
 
     #[test]

@@ -7,15 +7,19 @@ mod clock;
 pub mod env;
 mod error;
 mod expiry;
+mod fetcher;
 mod file_store;
 pub mod http;
+mod record;
 mod redact;
 pub mod required;
 mod source;
 mod store;
 mod token;
 
-pub use cache::{TokenCache, TokenCacheBuilder};
+pub use cache::{
+    DEFAULT_LEASE_TTL, DEFAULT_LOAD_TIMEOUT, DEFAULT_STORE_TIMEOUT, TokenCache, TokenCacheBuilder,
+};
 pub use client::AuthorizedClient;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};

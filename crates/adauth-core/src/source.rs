@@ -104,12 +104,14 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
 
     /// A non-secret name for the credentials this source uses, unique to them: two sources
     /// with the same identity share tokens (in a token store or a cache file), two with
-    /// different credentials never do.
+    /// different credentials never do. Build it with [`credential_identity`].
     ///
-    /// The default is the provider name alone; sources with credentials override it with
-    /// [`credential_identity`].
-    fn identity(&self) -> String {
-        self.provider().to_owned()
+    /// The default is `None`: such a source cannot be used with a token store (a cache
+    /// built with one answers every call with a
+    /// [`Configuration`](crate::ErrorKind::Configuration) error), because nothing would
+    /// keep two tenants' tokens apart in it.
+    fn identity(&self) -> Option<String> {
+        None
     }
 
     /// Fetches a new token with the source's credentials.
@@ -178,7 +180,7 @@ macro_rules! forward_source {
             fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
                 (**self).authorize(request, token)
             }
-            fn identity(&self) -> String {
+            fn identity(&self) -> Option<String> {
                 (**self).identity()
             }
         }

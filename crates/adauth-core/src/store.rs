@@ -32,7 +32,7 @@ impl fmt::Debug for StoredValue {
 /// that tie the lease to a handle, such as a file lock), or by its expiry.
 pub struct Lease {
     fence: String,
-    _guard: Option<Box<dyn Any + Send + Sync>>,
+    guard: Option<Box<dyn Any + Send + Sync>>,
 }
 
 impl Lease {
@@ -41,14 +41,19 @@ impl Lease {
     pub fn new(fence: impl Into<String>) -> Self {
         Self {
             fence: fence.into(),
-            _guard: None,
+            guard: None,
         }
     }
 
     /// Keeps `guard` (a lock handle, say) alive for as long as the lease.
     pub fn with_guard(mut self, guard: impl Any + Send + Sync) -> Self {
-        self._guard = Some(Box::new(guard));
+        self.guard = Some(Box::new(guard));
         self
+    }
+
+    /// The guard given to [`with_guard`](Self::with_guard), if it is a `T`.
+    pub fn guard<T: Any>(&self) -> Option<&T> {
+        self.guard.as_deref()?.downcast_ref::<T>()
     }
 
     /// The holder's fencing value.
@@ -72,12 +77,22 @@ impl fmt::Debug for Lease {
 /// and providers that revoke the previous token on reissue (Mediago) or cap the number of
 /// tokens (Admitad) see one token per credential.
 ///
-/// Keys are [`TokenSource::identity`](crate::TokenSource::identity) values: they name the
-/// credentials without revealing them. Values are tokens, secrets included: keep a store
-/// where only the processes that may use the credentials can read it.
+/// The holder keeps its lease alive with [`renew`](Self::renew) for as long as its fetch
+/// runs, and writes nothing once a renewal finds the lease taken by another holder. Other
+/// processes never fetch while a live lease exists: they wait for the write, woken by
+/// [`wait_for_change`](Self::wait_for_change). A failed fetch is written too, with its
+/// retry time, so that every process honours one back-off; an invalidated token is marked
+/// in the store so that no process adopts it again.
 ///
-/// A store that fails (a server down, a full disk) never costs a token: the cache logs a
-/// warning through `tracing` and carries on with its own memory and a direct fetch.
+/// Keys are [`TokenSource::identity`](crate::TokenSource::identity) values: they name the
+/// credentials without revealing them. Values are the cache's records (the token, secrets
+/// included, and the last failure): keep a store where only the processes that may use the
+/// credentials can read it.
+///
+/// A store that fails or does not answer within the cache's
+/// [`store_timeout`](crate::TokenCacheBuilder::store_timeout) (a server down, a full disk, a
+/// hung connection) never costs a token: the cache logs one warning through `tracing` and
+/// carries on with its own memory and a direct fetch.
 #[async_trait]
 pub trait TokenStore: Send + Sync + fmt::Debug {
     /// The value stored for `key`, if any.
@@ -94,6 +109,11 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 
     /// Tries to take the refresh lease of `key` for `ttl`; `None` if another holder has it.
     async fn try_lease(&self, key: &str, ttl: Duration) -> Result<Option<Lease>>;
+
+    /// Extends the lease of `key` held by `lease` to `ttl` from now. Returns `false` if the
+    /// lease is held by another holder: this one must then write nothing. A lease that has
+    /// lapsed with no other holder may be taken back.
+    async fn renew(&self, key: &str, lease: &Lease, ttl: Duration) -> Result<bool>;
 
     /// Gives the lease back, if it is still held by `lease`'s holder.
     async fn release(&self, key: &str, lease: Lease) -> Result<()>;

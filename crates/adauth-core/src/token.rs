@@ -228,7 +228,17 @@ impl Token {
     /// The result is a secret: whoever reads it can use the token. Store it where only its
     /// owner can read it. [`Token::from_stored`] reads it back.
     pub fn to_stored(&self, provider: &str) -> SecretString {
-        let stored = Stored {
+        // Serializing plain strings and numbers cannot fail.
+        SecretString::from(serde_json::to_string(&self.stored_form(provider)).unwrap_or_default())
+    }
+
+    /// The stored form as a JSON value, to nest in a token store's record.
+    pub(crate) fn to_stored_value(&self, provider: &str) -> serde_json::Value {
+        serde_json::to_value(self.stored_form(provider)).unwrap_or_default()
+    }
+
+    fn stored_form(&self, provider: &str) -> Stored {
+        Stored {
             v: STORED_VERSION,
             provider: provider.to_owned(),
             access_token: self.access_token.expose_secret().to_owned(),
@@ -246,9 +256,7 @@ impl Token {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
                 .collect(),
-        };
-        // Serializing plain strings and numbers cannot fail.
-        SecretString::from(serde_json::to_string(&stored).unwrap_or_default())
+        }
     }
 
     /// Reads a token written by [`Token::to_stored`] for `provider`.
@@ -257,9 +265,27 @@ impl Token {
     /// an [`UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse) error that never
     /// quotes the input.
     pub fn from_stored(provider: &str, stored: &str) -> crate::Result<Token> {
+        let s: Stored = serde_json::from_str(stored).map_err(|_| {
+            crate::Error::unexpected(provider.to_owned(), "the stored token is not readable")
+        })?;
+        Self::from_stored_form(provider, s)
+    }
+
+    /// Reads a token nested in a token store's record as [`to_stored_value`] wrote it.
+    ///
+    /// [`to_stored_value`]: Self::to_stored_value
+    pub(crate) fn from_stored_value(
+        provider: &str,
+        stored: serde_json::Value,
+    ) -> crate::Result<Token> {
+        let s: Stored = serde_json::from_value(stored).map_err(|_| {
+            crate::Error::unexpected(provider.to_owned(), "the stored token is not readable")
+        })?;
+        Self::from_stored_form(provider, s)
+    }
+
+    fn from_stored_form(provider: &str, s: Stored) -> crate::Result<Token> {
         let bad = |why: &'static str| crate::Error::unexpected(provider.to_owned(), why);
-        let s: Stored =
-            serde_json::from_str(stored).map_err(|_| bad("the stored token is not readable"))?;
         if s.v != STORED_VERSION {
             return Err(bad("the stored token has an unknown format version"));
         }

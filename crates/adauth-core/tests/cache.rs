@@ -126,6 +126,12 @@ fn setup(background: bool) -> Setup {
     setup_with(Fake::default(), background)
 }
 
+/// Moves the wall clock and tokio's (paused) monotonic clock together, as real time does.
+async fn advance(s: &Setup, by: Duration) {
+    s.clock.advance(by);
+    tokio::time::advance(by).await;
+}
+
 fn secret(token: &Token) -> &str {
     token.access_token().expose_secret()
 }
@@ -197,7 +203,7 @@ async fn a_failed_refresh_inside_the_window_keeps_serving_the_valid_token() {
     let s = setup(false);
     let first = s.cache.token().await.unwrap();
     // 1 h token, 6 min window (10%), no jitter: the window opens at 54 min.
-    s.clock.advance(Duration::from_secs(54 * 60 + 1));
+    advance(&s, Duration::from_secs(54 * 60 + 1)).await;
     s.fake.fail.store(true, Ordering::SeqCst);
     let served = s.cache.token().await.unwrap();
     assert_eq!(secret(&served), "fetched-1");
@@ -213,7 +219,7 @@ async fn a_failed_refresh_inside_the_window_keeps_serving_the_valid_token() {
     assert!(Arc::ptr_eq(&first, &s.cache.cached().unwrap()));
 
     // Once expired, callers wait for the fetch and share its error.
-    s.clock.advance(Duration::from_secs(6 * 60));
+    advance(&s, Duration::from_secs(6 * 60)).await;
     let results = many_callers(&s.cache, 1000).await;
     assert_eq!(s.fake.attempts(), 3);
     for r in results {
@@ -228,7 +234,7 @@ async fn a_failed_refresh_inside_the_window_keeps_serving_the_valid_token() {
 async fn background_refresh_inside_the_window_serves_the_old_token_meanwhile() {
     let s = setup(true);
     s.cache.token().await.unwrap();
-    s.clock.advance(Duration::from_secs(55 * 60));
+    advance(&s, Duration::from_secs(55 * 60)).await;
     let attempted = s.fake.attempted.notified();
     // Callers are answered at once with the valid token while the refresh runs.
     for _ in 0..100 {
@@ -241,7 +247,7 @@ async fn background_refresh_inside_the_window_serves_the_old_token_meanwhile() {
     assert_eq!(s.fake.attempts(), 2);
 
     // A failing background refresh keeps the valid token too.
-    s.clock.advance(Duration::from_secs(55 * 60));
+    advance(&s, Duration::from_secs(55 * 60)).await;
     s.fake.fail.store(true, Ordering::SeqCst);
     let attempted = s.fake.attempted.notified();
     assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-2");
@@ -264,26 +270,26 @@ async fn a_failing_source_gets_one_request_per_backoff_interval() {
     );
 
     // Still inside the first interval (1 s): the shared error, no request.
-    s.clock.advance(Duration::from_millis(900));
+    advance(&s, Duration::from_millis(900)).await;
     many_callers(&s.cache, 1000).await;
     assert_eq!(s.fake.attempts(), 1);
 
     // After it: one more attempt for 1000 callers.
-    s.clock.advance(Duration::from_millis(200));
+    advance(&s, Duration::from_millis(200)).await;
     many_callers(&s.cache, 1000).await;
     assert_eq!(s.fake.attempts(), 2);
 
     // The interval doubles: 2 s now.
-    s.clock.advance(Duration::from_millis(1500));
+    advance(&s, Duration::from_millis(1500)).await;
     many_callers(&s.cache, 1000).await;
     assert_eq!(s.fake.attempts(), 2);
-    s.clock.advance(Duration::from_millis(600));
+    advance(&s, Duration::from_millis(600)).await;
     many_callers(&s.cache, 1000).await;
     assert_eq!(s.fake.attempts(), 3);
 
     // Recovery resets the back-off.
     s.fake.fail.store(false, Ordering::SeqCst);
-    s.clock.advance(Duration::from_secs(5));
+    advance(&s, Duration::from_secs(5)).await;
     let results = many_callers(&s.cache, 1000).await;
     assert_eq!(s.fake.attempts(), 4);
     assert!(results.iter().all(|r| r.is_ok()));
@@ -295,11 +301,11 @@ async fn retry_after_longer_than_the_backoff_is_honoured() {
     s.fake.fail.store(true, Ordering::SeqCst);
     *s.fake.fail_retry_after.lock().unwrap() = Some(Duration::from_secs(30));
     assert!(s.cache.token().await.is_err());
-    s.clock.advance(Duration::from_secs(29));
+    advance(&s, Duration::from_secs(29)).await;
     let err = s.cache.token().await.unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
     assert_eq!(s.fake.attempts(), 1);
-    s.clock.advance(Duration::from_secs(2));
+    advance(&s, Duration::from_secs(2)).await;
     assert!(s.cache.token().await.is_err());
     assert_eq!(s.fake.attempts(), 2);
 }
@@ -333,7 +339,7 @@ async fn refresh_tokens_are_used_and_a_rejected_one_falls_back_to_a_fetch() {
     assert_eq!(secret(&first), "fetched-1");
 
     // Expired: renewed with the refresh token, not a new fetch.
-    s.clock.advance(LIFETIME);
+    advance(&s, LIFETIME).await;
     let second = s.cache.token().await.unwrap();
     assert_eq!(secret(&second), "refreshed-1");
     assert_eq!(s.fake.fetches.load(Ordering::SeqCst), 1);
@@ -349,7 +355,7 @@ async fn refresh_tokens_are_used_and_a_rejected_one_falls_back_to_a_fetch() {
 
     // A rejected refresh token: one full fetch follows at once.
     s.fake.reject_refresh.store(true, Ordering::SeqCst);
-    s.clock.advance(LIFETIME);
+    advance(&s, LIFETIME).await;
     let fourth = s.cache.token().await.unwrap();
     assert_eq!(secret(&fourth), "fetched-2");
     assert_eq!(s.fake.fetches.load(Ordering::SeqCst), 2);
@@ -386,27 +392,195 @@ async fn no_task_outlives_the_cache() {
     );
 }
 
+/// Issues tokens that expire at a fixed instant; counts its fetches.
+#[derive(Debug)]
+struct Absurd(SystemTime, AtomicUsize);
+
+#[async_trait]
+impl TokenSource for Absurd {
+    fn provider(&self) -> &str {
+        "absurd"
+    }
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        Ok(Token::new(SecretString::from("t"), cx.now(), self.0))
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn absurd_expiries_are_cached_without_panicking() {
-    #[derive(Debug)]
-    struct Absurd(SystemTime);
-    #[async_trait]
-    impl TokenSource for Absurd {
-        fn provider(&self) -> &str {
-            "absurd"
-        }
-        async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
-            Ok(Token::new(SecretString::from("t"), cx.now(), self.0))
-        }
-    }
     let far = UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
-    for expires_at in [far, UNIX_EPOCH, t0()] {
-        let clock = ManualClock::new(t0());
-        let cache = TokenCache::builder(Absurd(expires_at))
-            .clock(Arc::new(clock))
+    let cache = TokenCache::builder(Absurd(far, AtomicUsize::new(0)))
+        .clock(Arc::new(ManualClock::new(t0())))
+        .build();
+    assert!(cache.token().await.is_ok());
+}
+
+// Issue 9, item 5.
+#[tokio::test(start_paused = true)]
+async fn a_token_that_arrives_already_expired_is_an_error_under_the_backoff() {
+    for expires_at in [UNIX_EPOCH, t0() - Duration::from_secs(1), t0()] {
+        let source = Arc::new(Absurd(expires_at, AtomicUsize::new(0)));
+        let cache = TokenCache::builder(Arc::clone(&source))
+            .clock(Arc::new(ManualClock::new(t0())))
             .build();
-        assert!(cache.token().await.is_ok());
+        let results = many_callers(&cache, 100).await;
+        for r in results {
+            let err = r.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::UnexpectedResponse, "{err}");
+            assert_eq!(err.provider(), "absurd");
+            assert!(err.to_string().contains("already expired"), "{err}");
+        }
+        assert!(cache.cached().is_none());
+        // Within the back-off: the same error, no new request.
+        assert!(cache.token().await.is_err());
+        assert_eq!(source.1.load(Ordering::SeqCst), 1);
+        tokio::time::advance(Duration::from_millis(1100)).await;
+        assert!(cache.token().await.is_err());
+        assert_eq!(source.1.load(Ordering::SeqCst), 2);
     }
+}
+
+/// Panics in its first `fetch` (after a delay, so that callers pile up), then issues tokens.
+#[derive(Debug, Default)]
+struct PanicsOnce {
+    fetches: AtomicUsize,
+}
+
+#[async_trait]
+impl TokenSource for PanicsOnce {
+    fn provider(&self) -> &str {
+        "panicky"
+    }
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        let n = self.fetches.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(LATENCY).await;
+        if n == 0 {
+            panic!("a bug in the source");
+        }
+        let now = cx.now();
+        Ok(Token::new(
+            SecretString::from("after-the-panic"),
+            now,
+            now + LIFETIME,
+        ))
+    }
+}
+
+// Issue 9, item 1.
+#[tokio::test(start_paused = true)]
+async fn a_panicking_source_fails_its_waiters_and_the_next_call_after_the_backoff_fetches() {
+    for background in [true, false] {
+        let source = Arc::new(PanicsOnce::default());
+        let cache = TokenCache::builder(Arc::clone(&source))
+            .clock(Arc::new(ManualClock::new(t0())))
+            .background_refresh(background)
+            .build();
+        let results = many_callers(&cache, 100).await;
+        for r in results {
+            let err = r.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Internal, "{err}");
+            assert_eq!(err.provider(), "panicky");
+            assert!(err.to_string().contains("panicked"), "{err}");
+        }
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+        // The failure is under the back-off like any other...
+        assert_eq!(cache.token().await.unwrap_err().kind(), ErrorKind::Internal);
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+        // ...and after it the cache fetches again.
+        tokio::time::advance(Duration::from_millis(1100)).await;
+        assert_eq!(secret(&cache.token().await.unwrap()), "after-the-panic");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+    }
+}
+
+// Issue 9, item 2.
+#[tokio::test(start_paused = true)]
+async fn a_fetch_that_never_returns_times_out_and_the_next_call_starts_anew() {
+    for background in [true, false] {
+        let fake = Arc::new(Fake {
+            hang: AtomicBool::new(true),
+            ..Fake::default()
+        });
+        let (tx, rx) = oneshot::channel();
+        *fake.on_drop.lock().unwrap() = Some(tx);
+        let cache = TokenCache::builder(Arc::clone(&fake))
+            .clock(Arc::new(ManualClock::new(t0())))
+            .background_refresh(background)
+            .load_timeout(Duration::from_secs(10))
+            .build();
+        let started = tokio::time::Instant::now();
+        let results = many_callers(&cache, 50).await;
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+        for r in results {
+            let err = r.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+            assert!(err.to_string().contains("load timeout of 10 s"), "{err}");
+        }
+        // The stuck future was dropped.
+        rx.await.unwrap();
+        fake.hang.store(false, Ordering::SeqCst);
+        tokio::time::advance(Duration::from_millis(1100)).await;
+        assert_eq!(secret(&cache.token().await.unwrap()), "fetched-2");
+        assert_eq!(fake.attempts(), 2, "background={background}");
+    }
+}
+
+// Issue 9, item 3.
+#[test]
+fn a_cache_outlives_the_runtime_its_fetch_started_on() {
+    let fake = Arc::new(Fake {
+        hang: AtomicBool::new(true),
+        ..Fake::default()
+    });
+    let cache = TokenCache::new(Arc::clone(&fake));
+    let first = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    first.block_on(async {
+        let cache = cache.clone();
+        tokio::spawn(async move { cache.token().await });
+        while fake.attempts() == 0 {
+            tokio::task::yield_now().await;
+        }
+    });
+    // The first runtime shuts down with the fetch in flight.
+    drop(first);
+    fake.hang.store(false, Ordering::SeqCst);
+    let second = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    second.block_on(async {
+        assert_eq!(secret(&cache.token().await.unwrap()), "fetched-2");
+        assert_eq!(secret(&cache.token().await.unwrap()), "fetched-2");
+    });
+    assert_eq!(fake.attempts(), 2);
+}
+
+// Issue 9, item 4.
+#[tokio::test(start_paused = true)]
+async fn the_backoff_runs_on_the_monotonic_clock() {
+    let s = setup(true);
+    s.fake.fail.store(true, Ordering::SeqCst);
+    assert!(s.cache.token().await.is_err());
+    assert_eq!(s.fake.attempts(), 1);
+    // The wall clock is stepped back an hour; real time goes on past the back-off.
+    s.clock.set(t0() - Duration::from_secs(3600));
+    s.fake.fail.store(false, Ordering::SeqCst);
+    tokio::time::advance(Duration::from_millis(1100)).await;
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-2");
+    assert_eq!(s.fake.attempts(), 2);
+
+    // And a wall clock stepped forward does not cut a back-off short.
+    let s = setup(true);
+    s.fake.fail.store(true, Ordering::SeqCst);
+    assert!(s.cache.token().await.is_err());
+    s.clock.advance(Duration::from_secs(3600));
+    assert!(s.cache.token().await.is_err());
+    assert_eq!(s.fake.attempts(), 1);
 }
 
 #[test]

@@ -230,15 +230,15 @@ impl TokenSource for FyberSource {
         PROVIDER
     }
 
-    fn identity(&self) -> String {
-        adauth_core::credential_identity(
+    fn identity(&self) -> Option<String> {
+        Some(adauth_core::credential_identity(
             PROVIDER,
             &[
                 self.token_url.as_str(),
                 &self.credentials.client_id,
                 self.credentials.client_secret.expose_secret(),
             ],
-        )
+        ))
     }
 
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
@@ -254,7 +254,7 @@ impl TokenSource for FyberSource {
             .post_json(PROVIDER, cx, &self.token_url, &request)
             .await
             .map_err(scrub)?;
-        if !response.status().is_success() {
+        if response.reports_error() {
             return Err(scrub(response.error_with(PROVIDER, classify)));
         }
         let wire: TokenResponse = response.json(PROVIDER).map_err(scrub)?;

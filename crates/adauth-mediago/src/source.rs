@@ -130,14 +130,14 @@ impl TokenSource for MediagoSource {
 
     /// The account is not part of the identity: Mediago issues one token per API token,
     /// whichever account it is used for.
-    fn identity(&self) -> String {
-        adauth_core::credential_identity(
+    fn identity(&self) -> Option<String> {
+        Some(adauth_core::credential_identity(
             PROVIDER,
             &[
                 self.token_url.as_str(),
                 self.credentials.api_token.encoded.expose_secret(),
             ],
-        )
+        ))
     }
 
     /// Requests a new access token. **This invalidates the previous access token**, in this

@@ -134,7 +134,7 @@ impl BodyError {
 /// reports an error. `request` names the request in the message of the latter.
 pub(crate) fn answer_error(response: &HttpResponse, request: &str) -> Option<Error> {
     let body_error = BodyError::read(response.body());
-    if !response.status().is_success() {
+    if response.reports_error() {
         let mut err = response.error_with(PROVIDER, http::classify);
         if let Some(found) = body_error {
             err = err.with_code(found.code);

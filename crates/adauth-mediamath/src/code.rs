@@ -581,9 +581,9 @@ impl TokenSource for AuthorizedSource {
 
     /// The application and its redirect URI: tokens of different users authorized through
     /// the same application are not told apart, so do not share a token store between them.
-    fn identity(&self) -> String {
+    fn identity(&self) -> Option<String> {
         let app = self.flow.app();
-        adauth_core::credential_identity(
+        Some(adauth_core::credential_identity(
             PROVIDER,
             &[
                 app.auth_url().as_str(),
@@ -591,7 +591,7 @@ impl TokenSource for AuthorizedSource {
                 app.redirect_uri(),
                 "authorization_code",
             ],
-        )
+        ))
     }
 
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {

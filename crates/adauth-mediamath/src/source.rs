@@ -67,9 +67,9 @@ impl TokenSource for MediaMathSource {
         PROVIDER
     }
 
-    fn identity(&self) -> String {
+    fn identity(&self) -> Option<String> {
         let c = &self.credentials;
-        adauth_core::credential_identity(
+        Some(adauth_core::credential_identity(
             PROVIDER,
             &[
                 c.auth_url.as_str(),
@@ -83,7 +83,7 @@ impl TokenSource for MediaMathSource {
                 c.realm.as_deref().unwrap_or(""),
                 if c.session { "session" } else { "" },
             ],
-        )
+        ))
     }
 
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {

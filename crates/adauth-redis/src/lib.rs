@@ -2,13 +2,16 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use adauth_core::{Error, ErrorKind, Lease, Result, StoredValue, TokenStore, new_revision};
 use async_trait::async_trait;
+use futures_util::StreamExt as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands as _, Script};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{broadcast, watch};
 
 /// The provider name on every error of this crate.
 pub const PROVIDER: &str = "token store";
@@ -27,15 +30,21 @@ pub const DEFAULT_PREFIX: &str = "adauth:";
 /// [`RedisStore::with_value_ttl`] says otherwise: 30 days.
 pub const DEFAULT_VALUE_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// How often [`TokenStore::wait_for_change`] reads the key while it waits.
+/// How often [`TokenStore::wait_for_change`] reads the key while it waits, when the store
+/// is not subscribed to its change notifications (they are the normal way to wake up).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How long the store waits before subscribing again after its notification connection
+/// failed; waiters poll meanwhile.
+pub const RESUBSCRIBE_DELAY: Duration = Duration::from_secs(5);
 
 /// Compare-and-set in one step on the server.
 ///
 /// KEYS[1] token key. ARGV[1] "1" if a revision is expected, else "0"; ARGV[2] the
 /// expected revision; ARGV[3] the new record; ARGV[4] the new revision; ARGV[5] the key's
-/// time to live in milliseconds ("0": none). A value that is not a record of ours (not
-/// JSON, another shape, another Redis type) counts as absent and is replaced.
+/// time to live in milliseconds ("0": none); ARGV[6] the channel that announces writes. A
+/// value that is not a record of ours (not JSON, another shape, another Redis type) counts
+/// as absent and is replaced.
 const CAS_SCRIPT: &str = r#"
 local current = redis.pcall('GET', KEYS[1])
 local foreign_type = type(current) == 'table' and current.err ~= nil
@@ -58,13 +67,35 @@ if ARGV[5] == '0' then
 else
   redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[5])
 end
+redis.call('PUBLISH', ARGV[6], KEYS[1])
 return ARGV[4]
 "#;
 
-/// Deletes the lease key only if it still holds this holder's fence.
+/// Deletes the lease key only if it still holds this holder's fence, and announces it.
+///
+/// KEYS[1] lease key. ARGV[1] fence; ARGV[2] channel; ARGV[3] the token key waiters watch.
 const RELEASE_SCRIPT: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  return 1
+end
+return 0
+"#;
+
+/// Extends the lease if it still holds this holder's fence, or takes it back if it lapsed
+/// (or was lost with the server's data) and nobody else took it.
+///
+/// KEYS[1] lease key. ARGV[1] fence; ARGV[2] time to live in milliseconds.
+const RENEW_SCRIPT: &str = r#"
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if current == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
 end
 return 0
 "#;
@@ -72,10 +103,16 @@ return 0
 /// A [`TokenStore`] in Redis: processes on any number of machines share one token per
 /// credential.
 ///
-/// Keys are `<prefix>token:<key>` (the token, as JSON `{"revision","value"}`) and
-/// `<prefix>lease:<key>` (the refresh lease: `SET NX PX`, released by a fenced
-/// compare-and-delete). Compare-and-set is one Lua script. The connection is a
-/// [`ConnectionManager`]: it reconnects by itself after the server restarts.
+/// Keys are `<prefix>token:<key>` (the record, as JSON `{"revision","value"}`) and
+/// `<prefix>lease:<key>` (the refresh lease: `SET NX PX`, renewed and released by fenced
+/// scripts). Compare-and-set is one Lua script. The connection is a [`ConnectionManager`]:
+/// it reconnects by itself after the server restarts.
+///
+/// Every write and lease release is announced on the channel `<prefix>changes`. A waiting
+/// store subscribes to it once (one extra connection per store, opened on the first wait)
+/// and wakes on the announcement instead of polling, so a refresh costs each waiting
+/// process a handful of commands however long it takes. Without the subscription (before
+/// it is confirmed, or while it reconnects) waiters poll every [`POLL_INTERVAL`].
 ///
 /// The stored value is a bearer token: whoever can read the Redis instance can use it.
 ///
@@ -98,7 +135,102 @@ pub struct RedisStore {
     value_ttl: Duration,
     cas: Script,
     release: Script,
+    renew: Script,
+    notifier: Arc<Notifier>,
 }
+
+/// The subscription to the change channel, shared by a store's clones.
+struct Notifier {
+    client: redis::Client,
+    /// Token keys announced on the channel; an empty string means "the subscription was
+    /// lost: look again".
+    changes: broadcast::Sender<String>,
+    state: Mutex<Subscription>,
+}
+
+#[derive(Default)]
+struct Subscription {
+    /// The channel the running subscription listens to.
+    channel: String,
+    task: Option<tokio::task::JoinHandle<()>>,
+    /// Whether the subscription is confirmed and running.
+    listening: Option<watch::Receiver<bool>>,
+    /// After a failed subscription, none is tried again before this.
+    retry_at: Option<tokio::time::Instant>,
+}
+
+impl Notifier {
+    /// Whether announcements on `channel` are received, waiting until `deadline` for a
+    /// subscription being set up; starts the subscription if it is not running.
+    async fn listening(&self, channel: &str, deadline: tokio::time::Instant) -> bool {
+        let Some(mut listening) = self.ensure(channel) else {
+            return false;
+        };
+        matches!(
+            tokio::time::timeout_at(deadline, listening.wait_for(|yes| *yes)).await,
+            Ok(Ok(_))
+        )
+    }
+
+    fn ensure(&self, channel: &str) -> Option<watch::Receiver<bool>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let running = state.task.as_ref().is_some_and(|t| !t.is_finished());
+        if running && state.channel == channel {
+            return state.listening.clone();
+        }
+        if state
+            .retry_at
+            .is_some_and(|at| tokio::time::Instant::now() < at)
+        {
+            return None;
+        }
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        if let Some(task) = state.task.take() {
+            task.abort();
+        }
+        let (listening, receiver) = watch::channel(false);
+        state.listening = Some(receiver.clone());
+        state.channel = channel.to_owned();
+        state.retry_at = Some(tokio::time::Instant::now() + RESUBSCRIBE_DELAY);
+        let client = self.client.clone();
+        let changes = self.changes.clone();
+        let channel = channel.to_owned();
+        state.task = Some(runtime.spawn(async move {
+            let subscribed = tokio::time::timeout(CONNECT_TIMEOUT, async {
+                let mut pubsub = client.get_async_pubsub().await?;
+                pubsub.subscribe(&channel).await?;
+                Ok::<_, redis::RedisError>(pubsub)
+            })
+            .await;
+            let Ok(Ok(pubsub)) = subscribed else {
+                tracing::debug!("could not subscribe to token store changes; polling instead");
+                return;
+            };
+            listening.send_replace(true);
+            let mut messages = pubsub.into_on_message();
+            while let Some(message) = messages.next().await {
+                if let Ok(key) = message.get_payload::<String>() {
+                    let _ = changes.send(key);
+                }
+            }
+            listening.send_replace(false);
+            let _ = changes.send(String::new());
+        }));
+        Some(receiver)
+    }
+}
+
+impl Drop for Notifier {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(task) = state.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// The limit on connecting and on each command's answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(serde::Serialize)]
 struct Record {
@@ -125,10 +257,10 @@ impl RedisStore {
         let client = redis::Client::open(url)
             .map_err(|e| store_error(&format!("invalid Redis URL {redacted_url}"), &e, &secrets))?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(5)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(CONNECT_TIMEOUT))
             .set_number_of_retries(3);
-        let connection = ConnectionManager::new_with_config(client, config)
+        let connection = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(|e| {
                 store_error(
@@ -145,6 +277,12 @@ impl RedisStore {
             value_ttl: DEFAULT_VALUE_TTL,
             cas: Script::new(CAS_SCRIPT),
             release: Script::new(RELEASE_SCRIPT),
+            renew: Script::new(RENEW_SCRIPT),
+            notifier: Arc::new(Notifier {
+                client,
+                changes: broadcast::channel(256).0,
+                state: Mutex::new(Subscription::default()),
+            }),
         })
     }
 
@@ -186,6 +324,11 @@ impl RedisStore {
     /// The Redis key holding the refresh lease of `key`.
     pub fn lease_key(&self, key: &str) -> String {
         format!("{}lease:{key}", self.prefix)
+    }
+
+    /// The channel on which writes and lease releases are announced.
+    pub fn channel(&self) -> String {
+        format!("{}changes", self.prefix)
     }
 
     fn error(&self, what: &str, e: &redis::RedisError) -> Error {
@@ -246,6 +389,7 @@ impl TokenStore for RedisStore {
             .arg(record)
             .arg(&revision)
             .arg(ttl_ms.to_string())
+            .arg(self.channel())
             .invoke_async(&mut connection)
             .await
             .map_err(|e| self.error("write a token", &e))?;
@@ -268,19 +412,36 @@ impl TokenStore for RedisStore {
         Ok(set.map(|_| Lease::new(fence)))
     }
 
+    async fn renew(&self, key: &str, lease: &Lease, ttl: Duration) -> Result<bool> {
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut connection = self.connection.clone();
+        let renewed: i64 = self
+            .renew
+            .key(self.lease_key(key))
+            .arg(lease.fence())
+            .arg(ttl_ms)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| self.error("renew a lease", &e))?;
+        Ok(renewed == 1)
+    }
+
     async fn release(&self, key: &str, lease: Lease) -> Result<()> {
         let mut connection = self.connection.clone();
         let _: i64 = self
             .release
             .key(self.lease_key(key))
             .arg(lease.fence())
+            .arg(self.channel())
+            .arg(self.token_key(key))
             .invoke_async(&mut connection)
             .await
             .map_err(|e| self.error("release a lease", &e))?;
         Ok(())
     }
 
-    /// Reads the key every 250 ms until its revision changes or `timeout` passes.
+    /// Waits for the announcement of a write or a lease release for `key` (or `timeout`);
+    /// reads the key every 250 ms instead while the store is not subscribed.
     async fn wait_for_change(
         &self,
         key: &str,
@@ -288,16 +449,37 @@ impl TokenStore for RedisStore {
         timeout: Duration,
     ) -> Result<()> {
         let deadline = tokio::time::Instant::now() + timeout;
+        // Listening before reading, so that a write between the two is not missed.
+        let mut changes = self.notifier.changes.subscribe();
+        let setup = deadline.min(tokio::time::Instant::now() + Duration::from_secs(1));
+        let listening = self.notifier.listening(&self.channel(), setup).await;
+        let current = self.load(key).await?;
+        if current.as_ref().map(|v| v.revision.as_str()) != seen {
+            return Ok(());
+        }
+        if listening {
+            let token_key = self.token_key(key);
+            let announced = async {
+                loop {
+                    match changes.recv().await {
+                        Ok(changed) if changed != token_key && !changed.is_empty() => continue,
+                        _ => return,
+                    }
+                }
+            };
+            let _ = tokio::time::timeout_at(deadline, announced).await;
+            return Ok(());
+        }
         loop {
-            let current = self.load(key).await?;
-            if current.as_ref().map(|v| v.revision.as_str()) != seen {
-                return Ok(());
-            }
             let now = tokio::time::Instant::now();
             if now >= deadline {
                 return Ok(());
             }
             tokio::time::sleep((deadline - now).min(POLL_INTERVAL)).await;
+            let current = self.load(key).await?;
+            if current.as_ref().map(|v| v.revision.as_str()) != seen {
+                return Ok(());
+            }
         }
     }
 }

@@ -192,6 +192,10 @@ impl Fake {
             "fyber" => fyber::router(store.clone()),
             _ => adgem::router(store.clone()),
         };
+        let router = router.layer(axum::middleware::map_response_with_state(
+            store.clone(),
+            store::add_retry_after,
+        ));
         let server = Server::start(router).await?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -289,6 +293,12 @@ impl Fake {
     /// as 500) and the provider's error shape, without issuing tokens.
     pub fn fail_next(&self, count: usize, status: u16) {
         self.store().fail_next(count, status);
+    }
+
+    /// Sends `Retry-After: <seconds>` with every 429 and 5xx answer while set (`None`, the
+    /// default: without it), as a provider that throttles does.
+    pub fn set_retry_after(&self, after: Option<Duration>) {
+        self.store().set_retry_after(after);
     }
 
     /// Holds every token request received from now on for `delay` before answering it

@@ -74,6 +74,7 @@ pub(crate) struct Store {
     tokens: Mutex<Tokens>,
     lifetime: Mutex<Duration>,
     fail: Mutex<(usize, u16)>,
+    retry_after: Mutex<Option<Duration>>,
     delay: Mutex<Duration>,
     pub(crate) token_requests: AtomicUsize,
     pub(crate) protected_requests: AtomicUsize,
@@ -89,6 +90,7 @@ impl Store {
             tokens: Mutex::default(),
             lifetime: Mutex::new(lifetime),
             fail: Mutex::new((0, 500)),
+            retry_after: Mutex::new(None),
             delay: Mutex::new(Duration::ZERO),
             token_requests: AtomicUsize::new(0),
             protected_requests: AtomicUsize::new(0),
@@ -117,6 +119,10 @@ impl Store {
 
     pub(crate) fn fail_next(&self, count: usize, status: u16) {
         *self.fail.lock().unwrap_or_else(|e| e.into_inner()) = (count, status);
+    }
+
+    pub(crate) fn set_retry_after(&self, after: Option<Duration>) {
+        *self.retry_after.lock().unwrap_or_else(|e| e.into_inner()) = after;
     }
 
     pub(crate) fn delay_tokens(&self, delay: Duration) {
@@ -353,4 +359,21 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
             let (n, v) = pair.split_once('=')?;
             (n.trim() == name).then(|| v.trim())
         })
+}
+
+/// Adds the configured `Retry-After` to 429 and 5xx answers.
+pub(crate) async fn add_retry_after(
+    axum::extract::State(store): axum::extract::State<std::sync::Arc<Store>>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    let after = *store.retry_after.lock().unwrap_or_else(|e| e.into_inner());
+    let status = response.status();
+    if let Some(after) = after
+        && (status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error())
+    {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, after.as_secs().into());
+    }
+    response
 }

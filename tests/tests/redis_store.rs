@@ -1,4 +1,4 @@
-//! `RedisStore` against a real server: `ADAUTH_TEST_REDIS_URL` (`.ci/run` starts one).
+//! `RedisStore` against real servers: each test starts a `redis-server` of its own.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,25 +10,14 @@ use adauth_core::{
     async_trait, new_revision,
 };
 use adauth_redis::RedisStore;
+use adauth_tests::RedisServer;
 use redis::AsyncCommands as _;
 
-/// The test server's URL; `None` (after a loud note) outside CI when none is configured.
-fn redis_url() -> Option<String> {
-    match std::env::var("ADAUTH_TEST_REDIS_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("ADAUTH_TEST_REDIS_URL is not set; CI must run these tests against a real Redis")
-        }
-        _ => {
-            eprintln!("SKIPPED: ADAUTH_TEST_REDIS_URL is not set");
-            None
-        }
-    }
-}
-
-/// A store under a prefix of its own, and a plain connection to poke at its keys.
-async fn setup() -> Option<(RedisStore, redis::aio::MultiplexedConnection)> {
-    let url = redis_url()?;
+/// A server of this test's own, a store on it under a prefix of its own, and a plain
+/// connection to poke at its keys.
+async fn setup() -> (RedisServer, RedisStore, redis::aio::MultiplexedConnection) {
+    let server = RedisServer::start();
+    let url = server.url();
     let prefix = format!("adauth-test:{}:", new_revision());
     let store = RedisStore::connect(&url).await.unwrap().with_prefix(prefix);
     let raw = redis::Client::open(url.as_str())
@@ -36,7 +25,7 @@ async fn setup() -> Option<(RedisStore, redis::aio::MultiplexedConnection)> {
         .get_multiplexed_async_connection()
         .await
         .unwrap();
-    Some((store, raw))
+    (server, store, raw)
 }
 
 fn secret(s: &str) -> SecretString {
@@ -44,10 +33,9 @@ fn secret(s: &str) -> SecretString {
 }
 
 #[tokio::test]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn compare_and_set_writes_only_over_the_expected_revision() {
-    let Some((store, mut raw)) = setup().await else {
-        return;
-    };
+    let (_server, store, mut raw) = setup().await;
     assert!(store.load("k").await.unwrap().is_none());
     let r1 = store
         .compare_and_set("k", None, &secret("a"))
@@ -116,10 +104,9 @@ async fn compare_and_set_writes_only_over_the_expected_revision() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn a_lease_is_exclusive_and_only_its_holder_releases_it() {
-    let Some((store, mut raw)) = setup().await else {
-        return;
-    };
+    let (_server, store, mut raw) = setup().await;
     let ttl = Duration::from_secs(30);
     let lease = store.try_lease("k", ttl).await.unwrap().unwrap();
     assert!(store.try_lease("k", ttl).await.unwrap().is_none());
@@ -145,10 +132,9 @@ async fn a_lease_is_exclusive_and_only_its_holder_releases_it() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn a_lease_lapses_after_its_ttl() {
-    let Some((store, _raw)) = setup().await else {
-        return;
-    };
+    let (_server, store, _raw) = setup().await;
     let ttl = Duration::from_millis(300);
     let first = store.try_lease("k", ttl).await.unwrap().unwrap();
     assert!(store.try_lease("k", ttl).await.unwrap().is_none());
@@ -178,10 +164,9 @@ async fn a_lease_lapses_after_its_ttl() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn wait_for_change_returns_when_another_process_writes() {
-    let Some((store, _raw)) = setup().await else {
-        return;
-    };
+    let (_server, store, _raw) = setup().await;
     let other = store.clone();
     let waiter = tokio::spawn(async move {
         let started = tokio::time::Instant::now();
@@ -211,10 +196,9 @@ async fn wait_for_change_returns_when_another_process_writes() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn corrupt_or_foreign_values_are_ignored_and_replaced() {
-    let Some((store, mut raw)) = setup().await else {
-        return;
-    };
+    let (_server, store, mut raw) = setup().await;
     let key = store.token_key("k");
     let garbage: [&[u8]; 5] = [
         b"{not json",
@@ -279,8 +263,8 @@ impl TokenSource for Counting {
     fn provider(&self) -> &str {
         "counting"
     }
-    fn identity(&self) -> String {
-        self.identity.clone()
+    fn identity(&self) -> Option<String> {
+        Some(self.identity.clone())
     }
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
         let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
@@ -294,15 +278,14 @@ impl TokenSource for Counting {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn caches_in_several_processes_make_one_fetch() {
-    let Some((store, mut raw)) = setup().await else {
-        return;
-    };
+    let (server, store, mut raw) = setup().await;
     let source = Arc::new(Counting {
         identity: "counting-key".to_owned(),
         fetches: AtomicUsize::new(0),
     });
-    let url = redis_url().unwrap();
+    let url = server.url();
     let mut caches = Vec::new();
     for _ in 0..6 {
         // A connection of its own per cache, as separate processes would have.
@@ -350,8 +333,10 @@ async fn caches_in_several_processes_make_one_fetch() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn the_url_password_never_shows() {
-    let Some(url) = redis_url() else { return };
+    let server = RedisServer::start();
+    let url = server.url();
     let (scheme, rest) = url.split_once("://").unwrap();
     let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
     let user = format!("adauth-test-{}", new_revision());
@@ -408,12 +393,14 @@ async fn the_url_password_never_shows() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn from_lookup_reads_adauth_redis_url() {
     let err = RedisStore::from_lookup(&|_| None).await.unwrap_err();
     assert!(err.is_configuration());
     assert!(err.to_string().contains("ADAUTH_REDIS_URL"), "{err}");
     assert_eq!(adauth_redis::ENV_VARS, ["ADAUTH_REDIS_URL"]);
-    let Some(url) = redis_url() else { return };
+    let server = RedisServer::start();
+    let url = server.url();
     let store = RedisStore::from_lookup(&|name| (name == "ADAUTH_REDIS_URL").then(|| url.clone()))
         .await
         .unwrap();
