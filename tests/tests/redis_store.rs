@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{
-    ErrorKind, FetchContext, Lease, Result, Token, TokenCache, TokenSource, TokenStore,
-    async_trait, new_revision,
+    ErrorKind, FetchContext, Lease, ManualClock, RefreshPolicy, Result, Token, TokenCache,
+    TokenSource, TokenStore, async_trait, new_revision,
 };
 use adauth_redis::RedisStore;
 use adauth_tests::RedisServer;
@@ -167,6 +167,12 @@ async fn a_lease_lapses_after_its_ttl() {
 #[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn wait_for_change_returns_when_another_process_writes() {
     let (_server, store, _raw) = setup().await;
+    // A live lease: waiting is for its holder's write.
+    let _lease = store
+        .try_lease("k", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
     let other = store.clone();
     let waiter = tokio::spawn(async move {
         let started = tokio::time::Instant::now();
@@ -312,9 +318,18 @@ async fn caches_in_several_processes_make_one_fetch() {
     }
     assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
     let stored = store.load("counting-key").await.unwrap().unwrap();
-    let token = Token::from_stored("counting", stored.value.expose_secret()).unwrap();
-    assert_eq!(token.access_token().expose_secret(), "CANARY-token-1");
-    assert!(token.expires_at() > SystemTime::now());
+    // The cache's record: `{"v": 2, "token": {...}}`.
+    let record: serde_json::Value = serde_json::from_str(stored.value.expose_secret()).unwrap();
+    assert_eq!(record["v"], 2, "{record:?}");
+    let token = &record["token"];
+    assert_eq!(token["provider"], "counting");
+    assert_eq!(token["access_token"], "CANARY-token-1");
+    let expires_at = token["expires_at"][0].as_u64().unwrap();
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(expires_at > now);
     assert!(
         !raw.exists::<_, bool>(store.lease_key("counting-key"))
             .await
@@ -405,4 +420,213 @@ async fn from_lookup_reads_adauth_redis_url() {
         .await
         .unwrap();
     assert_eq!(store.prefix(), "adauth:");
+}
+
+/// Issues `CANARY-token-N` with refresh token `rN`; every request takes `delay` (real
+/// time); records the refresh tokens it is sent.
+#[derive(Debug, Default)]
+struct Slow {
+    requests: AtomicUsize,
+    delay: std::sync::Mutex<Duration>,
+    refreshes: std::sync::Mutex<Vec<String>>,
+}
+
+impl Slow {
+    async fn issue(&self, cx: &FetchContext) -> Result<Token> {
+        let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let now = cx.now();
+        let delay = *self.delay.lock().unwrap();
+        tokio::time::sleep(delay).await;
+        Ok(Token::new(
+            secret(&format!("CANARY-token-{n}")),
+            now,
+            now + Duration::from_secs(3600),
+        )
+        .with_refresh_token(Some(secret(&format!("r{n}")))))
+    }
+}
+
+#[async_trait]
+impl TokenSource for Slow {
+    fn provider(&self) -> &str {
+        "slow"
+    }
+    fn identity(&self) -> Option<String> {
+        Some("slow-key".to_owned())
+    }
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        self.issue(cx).await
+    }
+    async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
+        self.refreshes
+            .lock()
+            .unwrap()
+            .push(refresh_token.expose_secret().to_owned());
+        self.issue(cx).await
+    }
+}
+
+/// `n` caches of `source`, each with a connection of its own (as processes would have), on
+/// a shared manual wall clock.
+async fn caches(
+    server: &RedisServer,
+    prefix: &str,
+    source: &Arc<Slow>,
+    clock: &ManualClock,
+    lease_ttl: Duration,
+    n: usize,
+) -> Vec<TokenCache> {
+    let mut caches = Vec::new();
+    for _ in 0..n {
+        let store = RedisStore::connect(&server.url())
+            .await
+            .unwrap()
+            .with_prefix(prefix);
+        caches.push(
+            TokenCache::builder(Arc::clone(source))
+                .store(Arc::new(store))
+                .clock(Arc::new(clock.clone()))
+                .refresh_policy(RefreshPolicy::default().jitter(0.0))
+                .lease_ttl(lease_ttl)
+                .build(),
+        );
+    }
+    caches
+}
+
+async fn all_tokens(caches: &[TokenCache]) -> Vec<String> {
+    let tasks: Vec<_> = caches
+        .iter()
+        .cloned()
+        .map(|c| tokio::spawn(async move { c.token().await }))
+        .collect();
+    let mut tokens = Vec::new();
+    for task in tasks {
+        let token = task.await.unwrap().unwrap();
+        tokens.push(token.access_token().expose_secret().to_owned());
+    }
+    tokens
+}
+
+// Issue 9, item 7, against Redis: a lease that lapses without renewal lets others in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+async fn a_fetch_of_ten_lease_times_keeps_its_redis_lease_and_uses_the_refresh_token_once() {
+    let server = RedisServer::start();
+    let prefix = format!("adauth-test:{}:", new_revision());
+    let source = Arc::new(Slow::default());
+    let clock = ManualClock::default();
+    let ttl = Duration::from_millis(200);
+    let caches = caches(&server, &prefix, &source, &clock, ttl, 4).await;
+    assert_eq!(all_tokens(&caches[..1]).await, ["CANARY-token-1"]);
+    // The token expires; the provider now takes ten lease times to answer.
+    clock.advance(Duration::from_secs(2 * 3600));
+    *source.delay.lock().unwrap() = ttl * 10;
+    let tokens = all_tokens(&caches).await;
+    assert!(tokens.iter().all(|t| t == "CANARY-token-2"), "{tokens:?}");
+    assert_eq!(*source.refreshes.lock().unwrap(), ["r1"], "r1 sent once");
+    assert_eq!(source.requests.load(Ordering::SeqCst), 2);
+}
+
+// Issue 9, item 8: Redis loses its data during a fetch; the processes still end up on one
+// token, and the store holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+async fn processes_converge_on_one_token_when_redis_is_flushed_during_a_fetch() {
+    let server = RedisServer::start();
+    let prefix = format!("adauth-test:{}:", new_revision());
+    let mut raw = redis::Client::open(server.url().as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let source = Arc::new(Slow::default());
+    let clock = ManualClock::default();
+    let ttl = Duration::from_millis(600);
+    let caches = caches(&server, &prefix, &source, &clock, ttl, 4).await;
+    assert_eq!(all_tokens(&caches[..1]).await, ["CANARY-token-1"]);
+    clock.advance(Duration::from_secs(2 * 3600));
+    *source.delay.lock().unwrap() = Duration::from_millis(1500);
+    let renewing = tokio::spawn({
+        let caches = caches[..3].to_vec();
+        async move { all_tokens(&caches).await }
+    });
+    while source.requests.load(Ordering::SeqCst) < 2 {
+        tokio::task::yield_now().await;
+    }
+    let _: () = redis::cmd("FLUSHALL").query_async(&mut raw).await.unwrap();
+    let tokens = renewing.await.unwrap();
+    let finished = tokio::time::Instant::now();
+    assert!(tokens.iter().all(|t| *t == tokens[0]), "{tokens:?}");
+    // A process that starts now gets the same token from the store, within a lease time.
+    let late = tokio::time::timeout(ttl, caches[3].token())
+        .await
+        .expect("within one lease time")
+        .unwrap();
+    assert_eq!(late.access_token().expose_secret(), tokens[0]);
+    assert!(finished.elapsed() <= ttl);
+    assert!(source.requests.load(Ordering::SeqCst) <= 3);
+}
+
+/// The number of commands the server has run since its statistics were reset.
+async fn commands_run(raw: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(raw)
+        .await
+        .unwrap();
+    info.lines()
+        .filter_map(|line| {
+            line.split_once("calls=")?
+                .1
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+// Issue 9, item 14: waiting costs Redis little.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+async fn two_hundred_waiting_caches_cost_a_few_commands_each() {
+    const WAITERS: usize = 200;
+    let server = RedisServer::start();
+    let prefix = format!("adauth-test:{}:", new_revision());
+    let mut raw = redis::Client::open(server.url().as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let source = Arc::new(Slow::default());
+    *source.delay.lock().unwrap() = Duration::from_secs(3);
+    let clock = ManualClock::default();
+    let mut caches = caches(
+        &server,
+        &prefix,
+        &source,
+        &clock,
+        adauth_core::DEFAULT_LEASE_TTL,
+        WAITERS + 1,
+    )
+    .await;
+    let holder = caches.remove(0);
+    let fetching = tokio::spawn(async move { holder.token().await });
+    while source.requests.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let tokens = all_tokens(&caches).await;
+    fetching.await.unwrap().unwrap();
+    assert!(tokens.iter().all(|t| t == "CANARY-token-1"));
+    assert_eq!(source.requests.load(Ordering::SeqCst), 1);
+    // Less the INFO call itself and the holder's few.
+    let per_waiter = commands_run(&mut raw).await as f64 / WAITERS as f64;
+    println!("{per_waiter:.1} Redis commands per waiting cache during a 3 s refresh");
+    assert!(per_waiter <= 10.0, "{per_waiter} commands per waiter");
 }

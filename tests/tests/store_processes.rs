@@ -195,19 +195,21 @@ async fn a_killed_lease_holder_is_taken_over(shared: Shared, lease_ttl: Duration
     assert_eq!(fake.unauthorized(), 0);
 }
 
-// Item 4: concurrent forced refreshes never reuse a rotated refresh token.
-async fn concurrent_admitad_refreshes_use_each_refresh_token_once(shared: Shared) {
+// Item 4: concurrent forced refreshes never reuse a rotated refresh token, also when every
+// token request takes longer than three lease times (`slow`).
+async fn concurrent_admitad_refreshes_use_each_refresh_token_once(shared: Shared, slow: bool) {
     let sandbox = Sandbox::start().await.unwrap();
     let fake = sandbox.fake("admitad").unwrap();
-    let reports = run_together(
-        fake,
-        &shared,
-        4,
-        &["--mode", "refresh", "--refreshes", "10"],
-    )
-    .await;
+    let refreshes: u64 = if slow { 3 } else { 10 };
+    let count = refreshes.to_string();
+    let mut args = vec!["--mode", "refresh", "--refreshes", count.as_str()];
+    if slow {
+        fake.delay_tokens(SLOW_TOKEN_REQUEST);
+        args.extend(["--lease-ttl-ms", SHORT_LEASE_MS]);
+    }
+    let reports = run_together(fake, &shared, 4, &args).await;
     for report in &reports {
-        assert_eq!(n(report, "renewals"), 10, "{report}");
+        assert_eq!(n(report, "renewals"), refreshes, "{report}");
         assert_eq!(n(report, "non_2xx"), 0, "{report}");
     }
     assert_eq!(
@@ -217,9 +219,59 @@ async fn concurrent_admitad_refreshes_use_each_refresh_token_once(shared: Shared
     );
     // One grant with the credentials, then at most one refresh per forced renewal.
     let requests = fake.token_requests();
-    assert!((11..=41).contains(&requests), "{requests} token requests");
+    let most = 1 + 4 * refreshes as usize;
+    assert!((2..=most).contains(&requests), "{requests} token requests");
     assert_eq!(fake.issued(), requests, "every token request succeeded");
     assert_eq!(fake.unauthorized(), 0);
+}
+
+/// A lease time short enough that a slow token request outlasts three of them.
+const SHORT_LEASE_MS: &str = "300";
+/// A token request of four short lease times.
+const SLOW_TOKEN_REQUEST: Duration = Duration::from_millis(1200);
+
+// Issue 9, item 7: eight processes and a token request longer than three lease times: the
+// holder keeps its lease, nobody else asks.
+async fn a_token_request_longer_than_three_lease_times_is_made_once(shared: Shared) {
+    let sandbox = Sandbox::start().await.unwrap();
+    let fake = sandbox.fake("mediago").unwrap();
+    fake.delay_tokens(SLOW_TOKEN_REQUEST);
+    let args = ["--lease-ttl-ms", SHORT_LEASE_MS, "--calls", "20"];
+    let reports = run_together(fake, &shared, 8, &args).await;
+    for report in &reports {
+        assert_eq!(n(report, "calls"), 20, "{report}");
+        assert_eq!(n(report, "non_2xx"), 0, "{report}");
+        assert_eq!(n(report, "distinct_tokens"), 1, "{report}");
+    }
+    assert_eq!(
+        fake.token_requests(),
+        1,
+        "one token request for 8 processes"
+    );
+    assert_eq!(
+        fake.unauthorized(),
+        0,
+        "no process was logged out by a reissue"
+    );
+}
+
+// Issue 9, item 10: eight processes against a provider that answers 429 with
+// `Retry-After: 60` make one request between them.
+async fn a_rate_limited_answer_is_shared_by_every_process(shared: Shared) {
+    let sandbox = Sandbox::start().await.unwrap();
+    let fake = sandbox.fake("fyber").unwrap();
+    fake.fail_next(100, 429);
+    fake.set_retry_after(Some(Duration::from_secs(60)));
+    let reports = run_together(fake, &shared, 8, &["--calls", "3", "--allow-errors"]).await;
+    for report in &reports {
+        assert_eq!(n(report, "errors"), 3, "{report}");
+        let error = report["first_error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("rate limited") && error.contains("HTTP 429"),
+            "{report}"
+        );
+    }
+    assert_eq!(fake.token_requests(), 1, "one request for 8 processes");
 }
 
 fn token_file(dir: &Path) -> PathBuf {
@@ -249,7 +301,31 @@ async fn file_store_a_killed_lease_holder_is_taken_over() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_store_concurrent_admitad_refreshes_use_each_refresh_token_once() {
     let dir = tempfile::tempdir().unwrap();
-    concurrent_admitad_refreshes_use_each_refresh_token_once(Shared::File(dir.path().into())).await;
+    concurrent_admitad_refreshes_use_each_refresh_token_once(
+        Shared::File(dir.path().into()),
+        false,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_slow_admitad_refreshes_use_each_refresh_token_once() {
+    let dir = tempfile::tempdir().unwrap();
+    concurrent_admitad_refreshes_use_each_refresh_token_once(Shared::File(dir.path().into()), true)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_a_token_request_longer_than_three_lease_times_is_made_once() {
+    let dir = tempfile::tempdir().unwrap();
+    a_token_request_longer_than_three_lease_times_is_made_once(Shared::File(dir.path().into()))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_a_rate_limited_answer_is_shared_by_every_process() {
+    let dir = tempfile::tempdir().unwrap();
+    a_rate_limited_answer_is_shared_by_every_process(Shared::File(dir.path().into())).await;
 }
 
 // Item 6, file case end to end: a corrupt file and a foreign value are ignored with a
@@ -314,7 +390,31 @@ async fn redis_a_killed_lease_holder_is_taken_over_within_the_lease_time_plus_on
 async fn redis_concurrent_admitad_refreshes_use_each_refresh_token_once() {
     let server = RedisServer::start();
     let shared = Shared::redis_at(server.url());
-    concurrent_admitad_refreshes_use_each_refresh_token_once(shared).await;
+    concurrent_admitad_refreshes_use_each_refresh_token_once(shared, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+async fn redis_slow_admitad_refreshes_use_each_refresh_token_once() {
+    let server = RedisServer::start();
+    let shared = Shared::redis_at(server.url());
+    concurrent_admitad_refreshes_use_each_refresh_token_once(shared, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+async fn redis_a_token_request_longer_than_three_lease_times_is_made_once() {
+    let server = RedisServer::start();
+    let shared = Shared::redis_at(server.url());
+    a_token_request_longer_than_three_lease_times_is_made_once(shared).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+async fn redis_a_rate_limited_answer_is_shared_by_every_process() {
+    let server = RedisServer::start();
+    let shared = Shared::redis_at(server.url());
+    a_rate_limited_answer_is_shared_by_every_process(shared).await;
 }
 
 // Item 6, Redis case: a value that is not JSON and a key of another Redis type are ignored

@@ -226,10 +226,10 @@ impl Fetcher {
                 None => return self.alone(own, base).await,
                 Some(Some(lease)) => lease,
                 Some(None) => {
-                    // Another process holds a live lease: wait for its write. In slices, so
-                    // that a lease whose holder died is taken over soon after it lapses.
-                    let slice = (su.lease_ttl / 4)
-                        .clamp(Duration::from_millis(100), Duration::from_secs(1));
+                    // Another process holds a live lease: wait for its write, its release,
+                    // or (stores that can tell) the lease lapsing; at most one lease time,
+                    // after which the lease is tried again.
+                    let slice = su.lease_ttl;
                     let wait = store.wait_for_change(key, revision.as_deref(), slice);
                     if self
                         .call(su, "wait", slice + su.timeout, wait)

@@ -118,7 +118,9 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     /// Gives the lease back, if it is still held by `lease`'s holder.
     async fn release(&self, key: &str, lease: Lease) -> Result<()>;
 
-    /// Returns once the revision stored for `key` differs from `seen`, or after `timeout`.
+    /// Returns once the revision stored for `key` differs from `seen`, or the key's lease
+    /// was released or lapsed (stores that can tell), or after `timeout`. Returning early
+    /// is always allowed: the caller looks again.
     ///
     /// The default reads the key every 200 ms; stores with notifications do better.
     async fn wait_for_change(

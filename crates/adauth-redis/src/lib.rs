@@ -67,7 +67,8 @@ if ARGV[5] == '0' then
 else
   redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[5])
 end
-redis.call('PUBLISH', ARGV[6], KEYS[1])
+-- A user without the channel's permission still writes; waiters then poll.
+redis.pcall('PUBLISH', ARGV[6], KEYS[1])
 return ARGV[4]
 "#;
 
@@ -77,7 +78,7 @@ return ARGV[4]
 const RELEASE_SCRIPT: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  redis.pcall('PUBLISH', ARGV[2], ARGV[3])
   return 1
 end
 return 0
@@ -440,8 +441,9 @@ impl TokenStore for RedisStore {
         Ok(())
     }
 
-    /// Waits for the announcement of a write or a lease release for `key` (or `timeout`);
-    /// reads the key every 250 ms instead while the store is not subscribed.
+    /// Waits for the announcement of a write or a lease release for `key`, for the lease to
+    /// lapse, or for `timeout`; reads the key every 250 ms instead of waiting for the
+    /// announcement while the store is not subscribed.
     async fn wait_for_change(
         &self,
         key: &str,
@@ -457,6 +459,18 @@ impl TokenStore for RedisStore {
         if current.as_ref().map(|v| v.revision.as_str()) != seen {
             return Ok(());
         }
+        // A lease lapses silently: wake when it would, to take it over.
+        let mut connection = self.connection.clone();
+        let lease_left: i64 = connection
+            .pttl(self.lease_key(key))
+            .await
+            .map_err(|e| self.error("read a lease", &e))?;
+        let deadline = match u64::try_from(lease_left) {
+            Ok(ms) => deadline.min(tokio::time::Instant::now() + Duration::from_millis(ms)),
+            // -2: no lease (released meanwhile); -1: a lease without expiry is not ours.
+            Err(_) if lease_left == -2 => return Ok(()),
+            Err(_) => deadline,
+        };
         if listening {
             let token_key = self.token_key(key);
             let announced = async {

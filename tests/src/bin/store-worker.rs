@@ -7,7 +7,7 @@
 //!              [--key-prefix P]
 //!              [--lease-ttl-ms MS] [--protected-url URL] [--protected-method GET|POST]
 //!              [--mode calls|refresh] [--calls N] [--every K]
-//!              [--refreshes K] [--start-file PATH]
+//!              [--refreshes K] [--start-file PATH] [--allow-errors]
 //!              [--pause-after N --paused-file PATH --resume-file PATH]
 //! ```
 //!
@@ -15,6 +15,8 @@
 //!   calls (0: none), counting answers other than 2xx.
 //! - `refresh`: `K` times, invalidates the current token and asks for a new one (which must
 //!   differ), then sends one protected request with it.
+//! - `--allow-errors`: in `calls` mode, a failed `token()` is counted (`errors`, and the
+//!   first one's text in `first_error`) instead of ending the run.
 //! - `--start-file`: waits (polling every 5 ms, for at most 30 s) until the file exists, so
 //!   that workers started one after another make their first call together.
 //! - `--pause-after`: after that many calls (or renewals), creates `--paused-file` and waits
@@ -49,6 +51,7 @@ struct Args {
     pause_after: Option<u64>,
     paused_file: Option<PathBuf>,
     resume_file: Option<PathBuf>,
+    allow_errors: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -81,6 +84,7 @@ fn parse_args() -> Result<Args, String> {
             "--pause-after" => args.pause_after = Some(number(value()?)?),
             "--paused-file" => args.paused_file = Some(value()?.into()),
             "--resume-file" => args.resume_file = Some(value()?.into()),
+            "--allow-errors" => args.allow_errors = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -137,6 +141,8 @@ struct Counts {
     renewals: u64,
     first_token_ms: Option<u128>,
     tokens: HashSet<String>,
+    errors: u64,
+    first_error: Option<String>,
 }
 
 async fn wait_for_file(path: &Path) -> Result<(), String> {
@@ -231,7 +237,15 @@ async fn run(args: &Args, started: Instant, counts: &mut Counts) -> Result<(), S
     match args.mode.as_str() {
         "calls" => {
             for i in 0..args.calls {
-                token(counts).await?;
+                match token(counts).await {
+                    Ok(_) => {}
+                    Err(e) if args.allow_errors => {
+                        counts.errors += 1;
+                        counts.first_error.get_or_insert(e);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
                 if args.every > 0 && i % args.every == 0 {
                     protected(args, &api, counts).await?;
                 }
@@ -284,6 +298,8 @@ fn main() -> ExitCode {
         "non_2xx": counts.non_2xx,
         "renewals": counts.renewals,
         "distinct_tokens": counts.tokens.len(),
+        "errors": counts.errors,
+        "first_error": counts.first_error,
         "first_token_ms": counts.first_token_ms,
         "elapsed_ms": started.elapsed().as_millis(),
         "warnings": warnings,
