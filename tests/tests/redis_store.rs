@@ -10,7 +10,7 @@ use adauth_core::{
     TokenSource, TokenStore, async_trait, new_revision,
 };
 use adauth_redis::RedisStore;
-use adauth_tests::RedisServer;
+use adauth_testkit::RedisServer;
 use redis::AsyncCommands as _;
 
 /// A server of this test's own, a store on it under a prefix of its own, and a plain

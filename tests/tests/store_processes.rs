@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use adauth_testkit::RedisServer;
 use adauth_testkit::{Fake, Sandbox};
-use adauth_tests::RedisServer;
 use serde_json::Value;
 
 const SECOND: Duration = Duration::from_secs(1);

@@ -499,32 +499,11 @@ fn an_unreachable_redis_costs_one_warning_and_the_disk_cache_carries_on() {
     assert_eq!(h.token_files().len(), 1);
 }
 
-/// `ADAUTH_TEST_REDIS_URL`: a Redis server for the test to use. Unset, the test is skipped
-/// with a message, except in CI (`CI` set), where it must be there.
-fn test_redis_url() -> Option<String> {
-    match std::env::var("ADAUTH_TEST_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "ADAUTH_TEST_REDIS_URL must be set in CI"
-            );
-            // Written to stderr directly, past the test harness's capture.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: set ADAUTH_TEST_REDIS_URL to a Redis server to share tokens through Redis"
-            );
-            None
-        }
-    }
-}
-
 #[test]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 fn runs_on_different_hosts_share_one_token_through_redis() {
-    let Some(url) = test_redis_url() else {
-        return;
-    };
+    let server = adauth_testkit::RedisServer::start();
+    let url = server.url();
     let h = Harness::new();
     let other_host = tempfile::tempdir().unwrap();
     let run = |cache_dir: &std::path::Path| {

@@ -6,6 +6,7 @@ mod admitad;
 mod fyber;
 mod mediago;
 mod mediamath;
+mod redis_server;
 mod server;
 mod store;
 
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use base64::Engine;
 
+pub use redis_server::RedisServer;
 use server::Server;
 use store::Store;
 

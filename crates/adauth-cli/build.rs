@@ -1,0 +1,23 @@
+//! Marks the tests that start a `redis-server` ignored, with the reason, when this machine
+//! has none (so they show as "ignored", never as passed). Under `CI` they always run, and
+//! fail without one.
+
+use std::path::Path;
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(no_redis_server)");
+    println!("cargo::rerun-if-env-changed=CI");
+    println!("cargo::rerun-if-env-changed=PATH");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut found = false;
+    for dir in std::env::split_paths(&path) {
+        if dir.is_dir() {
+            // Installing redis-server changes the directory: look again then.
+            println!("cargo::rerun-if-changed={}", dir.display());
+        }
+        found |= Path::new(&dir).join("redis-server").is_file();
+    }
+    if !found && std::env::var_os("CI").is_none() {
+        println!("cargo::rustc-cfg=no_redis_server");
+    }
+}
