@@ -203,3 +203,46 @@ async fn a_2_mib_token_answer_is_a_clear_error_for_every_provider() {
         );
     }
 }
+
+// Issue 9, item 6: an OAuth error inside a 2xx answer is that error, typed by its code, for
+// every provider.
+#[tokio::test]
+async fn an_oauth_error_in_a_200_answer_is_that_error_for_every_provider() {
+    let sandbox = adauth_testkit::Sandbox::start().await.unwrap();
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({
+                    "error": "invalid_grant",
+                    "error_description": "Wrong email or password."
+                }));
+        })
+        .await;
+    for fake in sandbox.fakes() {
+        let provider = fake.provider();
+        // The fake's variables, pointed at the mock.
+        let env: Vec<(String, String)> = fake
+            .env()
+            .into_iter()
+            .map(|(k, v)| (k, v.replace(&fake.base_url(), &server.base_url())))
+            .collect();
+        let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let source = adauth::provider(provider)
+            .unwrap()
+            .source_from_lookup(&lookup)
+            .unwrap();
+        let err = TokenCache::new(source).token().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::CredentialsRejected, "{provider}: {err}");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(200), "{provider}");
+        assert_eq!(err.code(), Some("invalid_grant"), "{provider}: {err}");
+        assert_eq!(
+            err.description(),
+            Some("Wrong email or password."),
+            "{provider}"
+        );
+        assert!(!err.to_string().contains("lacks a field"), "{provider}: {err}");
+    }
+}
