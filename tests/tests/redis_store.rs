@@ -533,13 +533,8 @@ async fn a_fetch_of_ten_lease_times_keeps_its_redis_lease_and_uses_the_refresh_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn processes_converge_on_one_token_when_redis_is_flushed_during_a_fetch() {
-    let server = RedisServer::start();
-    let prefix = format!("adauth-test:{}:", new_revision());
-    let mut raw = redis::Client::open(server.url().as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let (server, store, mut raw) = setup().await;
+    let prefix = store.prefix().to_owned();
     let source = Arc::new(Slow::default());
     let clock = ManualClock::default();
     let ttl = Duration::from_millis(600);
@@ -592,13 +587,8 @@ async fn commands_run(raw: &mut redis::aio::MultiplexedConnection) -> u64 {
 #[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn two_hundred_waiting_caches_cost_a_few_commands_each() {
     const WAITERS: usize = 200;
-    let server = RedisServer::start();
-    let prefix = format!("adauth-test:{}:", new_revision());
-    let mut raw = redis::Client::open(server.url().as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let (server, store, mut raw) = setup().await;
+    let prefix = store.prefix().to_owned();
     let source = Arc::new(Slow::default());
     *source.delay.lock().unwrap() = Duration::from_secs(3);
     let clock = ManualClock::default();

@@ -235,7 +235,11 @@ async fn an_oauth_error_in_a_200_answer_is_that_error_for_every_provider() {
             .source_from_lookup(&lookup)
             .unwrap();
         let err = TokenCache::new(source).token().await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::CredentialsRejected, "{provider}: {err}");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::CredentialsRejected,
+            "{provider}: {err}"
+        );
         assert_eq!(err.status().map(|s| s.as_u16()), Some(200), "{provider}");
         assert_eq!(err.code(), Some("invalid_grant"), "{provider}: {err}");
         assert_eq!(
@@ -243,6 +247,9 @@ async fn an_oauth_error_in_a_200_answer_is_that_error_for_every_provider() {
             Some("Wrong email or password."),
             "{provider}"
         );
-        assert!(!err.to_string().contains("lacks a field"), "{provider}: {err}");
+        assert!(
+            !err.to_string().contains("lacks a field"),
+            "{provider}: {err}"
+        );
     }
 }

@@ -712,11 +712,7 @@ impl Inner {
                         .as_ref()
                         .map_or(0, |f| f.count)
                         .saturating_add(1);
-                    let wait = fetcher
-                        .backoff
-                        .interval(count)
-                        .max(error.retry_after().unwrap_or_default());
-                    (wait, count)
+                    (fetcher.backoff.wait(count, &error), count)
                 });
                 tracing::warn!(
                     provider,

@@ -30,6 +30,13 @@ impl Backoff {
             .unwrap_or(self.max)
             .min(self.max)
     }
+
+    /// How long to wait after `failures` failures in a row, the last being `error`: the
+    /// interval, or the provider's `Retry-After` if longer.
+    pub(crate) fn wait(&self, failures: u32, error: &Error) -> Duration {
+        self.interval(failures)
+            .max(error.retry_after().unwrap_or_default())
+    }
 }
 
 /// A token store and how a cache uses it.
@@ -378,10 +385,7 @@ impl Fetcher {
             .as_ref()
             .map_or(0, |f| f.failures)
             .saturating_add(1);
-        let wait = self
-            .backoff
-            .interval(failures)
-            .max(error.retry_after().unwrap_or_default());
+        let wait = self.backoff.wait(failures, &error);
         let fallback = self.valid(&record).cloned();
         if error.kind() != ErrorKind::Configuration {
             let now = self.cx.now();
