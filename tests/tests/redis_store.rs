@@ -620,3 +620,32 @@ async fn two_hundred_waiting_caches_cost_a_few_commands_each() {
     println!("{per_waiter:.1} Redis commands per waiting cache during a 3 s refresh");
     assert!(per_waiter <= 10.0, "{per_waiter} commands per waiter");
 }
+
+// Issue 9, item 9: a Redis that accepts and never answers (here: stopped with SIGSTOP, its
+// connections open) costs no token and no hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+async fn a_redis_that_stops_answering_costs_no_token() {
+    let (server, store, _raw) = setup().await;
+    let source = Arc::new(Counting {
+        identity: "counting-key".to_owned(),
+        fetches: AtomicUsize::new(0),
+    });
+    let cache = TokenCache::builder(Arc::clone(&source))
+        .store(Arc::new(store))
+        .store_timeout(Duration::from_millis(300))
+        .build();
+    let first = cache.token().await.unwrap();
+    server.pause();
+    assert!(cache.invalidate(&first));
+    let started = tokio::time::Instant::now();
+    let second = tokio::time::timeout(Duration::from_secs(30), cache.token())
+        .await
+        .expect("token() must not hang on a hung Redis")
+        .unwrap();
+    let took = started.elapsed();
+    server.resume();
+    assert!(!second.same_access_token(&first));
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+}

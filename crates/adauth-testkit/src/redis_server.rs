@@ -77,6 +77,30 @@ impl RedisServer {
         self.port
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops the server's process (`SIGSTOP`): connections stay open and nothing answers,
+    /// as with a hung server. [`resume`](Self::resume) lets it go on.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on (`SIGCONT`).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([signal, &self.pid().to_string()])
+            .status()
+            .map(|s| s.success());
+        assert!(matches!(sent, Ok(true)), "kill {signal} failed: {sent:?}");
+    }
+
     /// Kills the server (by its pid) and waits for it to exit.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
@@ -86,6 +110,10 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
+        // A paused server must be able to die.
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.pid().to_string()])
+            .status();
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
