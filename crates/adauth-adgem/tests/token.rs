@@ -16,12 +16,17 @@ use serde_json::json;
 const CLIENT_ID: &str = "your-client-id";
 const CLIENT_SECRET: &str = "your-client-secret";
 
-/// The documented successful response, byte for byte.
+/// The documented successful response, byte for byte but for the page's placeholder
+/// `<your-jwt-token>`, which stands for a JWT and is written here as one (a placeholder is no
+/// bearer token: `<` and `>` are outside RFC 6750's `b64token`).
 const SUCCESS_BODY: &str = "{
-\"access_token\": \"<your-jwt-token>\",
+\"access_token\": \"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcHAifQ.c2lnbmF0dXJl\",
 \"token_type\": \"Bearer\",
 \"expires_in\": 3600
 }";
+
+/// The JWT in [`SUCCESS_BODY`].
+const SAMPLE_JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcHAifQ.c2lnbmF0dXJl";
 
 /// The documented 401 response, byte for byte.
 const UNAUTHORIZED_BODY: &str = "{
@@ -106,7 +111,7 @@ async fn sends_the_documented_request_and_reads_the_documented_answer() {
     let token = source(&server).fetch(&cx()).await.unwrap();
 
     mock.assert_async().await;
-    assert_eq!(token.access_token().expose_secret(), "<your-jwt-token>");
+    assert_eq!(token.access_token().expose_secret(), SAMPLE_JWT);
     assert_eq!(token.token_type(), "Bearer");
     assert_eq!(token.issued_at(), t0());
     assert_eq!(token.expires_at(), t0() + secs(3600));
@@ -321,7 +326,7 @@ async fn the_cache_fetches_once_for_two_callers_in_turn() {
     let cache = TokenCache::new(source(&server));
     let first = cache.token().await.unwrap();
     let second = cache.token().await.unwrap();
-    assert_eq!(first.access_token().expose_secret(), "<your-jwt-token>");
+    assert_eq!(first.access_token().expose_secret(), SAMPLE_JWT);
     assert!(first.same_access_token(&second));
     assert_eq!(mock.calls_async().await, 1);
 }

@@ -19,11 +19,15 @@ use serde_json::json;
 const REFRESH_TOKEN: &str = "rt-0123456789abcdef";
 const FORM_BODY: &str = "grant_type=refresh_token&refresh_token=rt-0123456789abcdef";
 
+/// The JWT in [`SUCCESS_BODY`].
+const SAMPLE_JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl";
+
 /// The documented `201 Created` response (AdGem's Offer API authentication page), byte for
-/// byte.
+/// byte but for the placeholder `<access_token>`, written here as the JWT it stands for (`<`
+/// and `>` are outside RFC 6750's `b64token`).
 const SUCCESS_BODY: &str = r#"{
   "message": "Authorized",
-  "access_token": "<access_token>",
+  "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl",
   "expires_in": 3600
 }"#;
 
@@ -77,7 +81,7 @@ async fn sends_the_documented_request_and_reads_the_documented_answer() {
     let token = source(&server).fetch(&cx()).await.unwrap();
 
     mock.assert_async().await;
-    assert_eq!(token.access_token().expose_secret(), "<access_token>");
+    assert_eq!(token.access_token().expose_secret(), SAMPLE_JWT);
     assert_eq!(token.token_type(), "Bearer");
     assert_eq!(token.issued_at(), t0());
     assert_eq!(token.expires_at(), t0() + secs(3600));
@@ -112,7 +116,7 @@ async fn any_2xx_answer_is_accepted() {
     let token = fetch_answer(200, "application/json", SUCCESS_BODY)
         .await
         .unwrap();
-    assert_eq!(token.access_token().expose_secret(), "<access_token>");
+    assert_eq!(token.access_token().expose_secret(), SAMPLE_JWT);
     assert_eq!(token.expires_at(), t0() + secs(3600));
 
     let token = fetch_answer(

@@ -23,6 +23,9 @@ use crate::{
 /// of `Retry-After` between them).
 pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(180);
 
+/// The longest back-off the cache accepts.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 /// How long one token store call may take unless [`TokenCacheBuilder::store_timeout`] says
 /// otherwise: 2 s.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -229,12 +232,26 @@ struct Join {
     state: watch::Receiver<State>,
     /// Without a task, the callers drive the fetch: whichever polls this.
     drive: Option<Shared<BoxFuture<'static, ()>>>,
+    /// How many callers are driving it now: a fetch left by a caller that gave up (holding a
+    /// store lease, perhaps) must be driven on by the next caller, not left paused.
+    drivers: Arc<AtomicUsize>,
+}
+
+/// Counts a caller as driving a fetch while it lives.
+struct Driving(Arc<AtomicUsize>);
+
+impl Drop for Driving {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Join {
     /// The fetch's result; `None` if it was discarded or its task vanished without one.
     async fn wait(&self) -> Option<Result<Arc<Token>>> {
         if let Some(drive) = &self.drive {
+            self.drivers.fetch_add(1, Ordering::SeqCst);
+            let _driving = Driving(Arc::clone(&self.drivers));
             drive.clone().await;
         }
         let mut state = self.state.clone();
@@ -300,11 +317,13 @@ impl TokenCacheBuilder {
     }
 
     /// The back-off after a failed fetch: `initial`, doubling per consecutive failure up
-    /// to `max` (defaults 1 s and 5 minutes).
+    /// to `max` (defaults 1 s and 5 minutes; both at most a day). A provider's
+    /// `Retry-After` longer than the interval is honoured up to an hour.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        let initial = initial.min(MAX_WAIT);
         self.backoff = Backoff {
             initial,
-            max: max.max(initial),
+            max: max.clamp(initial, MAX_WAIT),
         };
         self
     }
@@ -526,10 +545,11 @@ impl TokenCache {
         let guard = self.inner.current.load();
         match &*guard {
             Some(entry) if entry.tokens[0].same_access_token(token) => {
+                // Marked first, so that a fetch finishing in between cannot install it.
+                self.inner.fetcher.invalidate(Arc::clone(&entry.tokens[0]));
                 let previous = self.inner.current.compare_and_swap(&guard, None);
                 let swapped = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, entry));
                 if swapped {
-                    self.inner.fetcher.invalidate(Arc::clone(&entry.tokens[0]));
                     self.inner.generation.store(
                         GENERATIONS.fetch_add(1, Ordering::Relaxed),
                         Ordering::Release,
@@ -580,7 +600,11 @@ impl TokenCache {
                     slow.flight = None;
                 }
                 if let Some(flight) = &slow.flight {
-                    (valid, flight.join.clone(), false)
+                    // A caller-driven fetch that nobody drives any more is driven by this
+                    // caller (which waits for it, as the caller that started it did).
+                    let undriven = flight.join.drive.is_some()
+                        && flight.join.drivers.load(Ordering::SeqCst) == 0;
+                    (valid, flight.join.clone(), undriven)
                 } else if let Some(failure) = slow
                     .failure
                     .as_ref()
@@ -634,6 +658,7 @@ impl TokenCache {
         let mut join = Join {
             state: rx,
             drive: None,
+            drivers: Arc::new(AtomicUsize::new(0)),
         };
         let mut task = None;
         if self.inner.background
@@ -724,14 +749,16 @@ impl Inner {
                 let now = Instant::now();
                 slow.failure = Some(Failure {
                     error: error.clone(),
-                    retry_at: now.checked_add(wait).unwrap_or(now),
+                    retry_at: now.checked_add(wait).unwrap_or(now + MAX_WAIT),
                     count,
                 });
                 match obtained.fallback {
                     // A still-valid token from the store: served until it expires or a
-                    // renewal succeeds.
-                    Some(token) => State::Done(Ok(self.install(&mut slow, token))),
-                    None => State::Done(Err(error)),
+                    // renewal succeeds (unless it was invalidated meanwhile).
+                    Some(token) if !fetcher.is_invalidated(&token) => {
+                        State::Done(Ok(self.install(&mut slow, token)))
+                    }
+                    _ => State::Done(Err(error)),
                 }
             }
         }

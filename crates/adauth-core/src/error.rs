@@ -361,21 +361,51 @@ fn cut_secret_prefix(excerpt: &mut String, secrets: &[String]) {
     }
 }
 
+/// The most characters of one piece of text (a message, a provider's code, description or
+/// body excerpt, a cause) that `Display` shows.
+const MAX_SHOWN: usize = 300;
+
+/// `text` made safe to print on a terminal or in a log line: control characters (CR, LF,
+/// ESC, ...) and bidirectional overrides become `\u{..}` escapes, so a provider cannot
+/// forge lines or colours, and it is cut to [`MAX_SHOWN`] characters.
+pub(crate) fn shown(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if text.chars().count() <= MAX_SHOWN && !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(MAX_SHOWN * 2));
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_SHOWN {
+            out.push_str("...");
+            break;
+        }
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &*self.inner;
-        write!(f, "{}: {}", i.provider, i.kind)?;
+        write!(f, "{}: {}", shown(&i.provider), i.kind)?;
         if let Some(message) = &i.message {
-            write!(f, ": {message}")?;
+            write!(f, ": {}", shown(message))?;
         }
         let mut parts = Vec::new();
         if let Some(status) = i.status {
             parts.push(format!("HTTP {}", status.as_u16()));
         }
         match (&i.code, &i.description) {
-            (Some(code), Some(desc)) => parts.push(format!("{code}: {desc}")),
-            (Some(code), None) => parts.push(code.clone()),
-            (None, Some(desc)) => parts.push(desc.clone()),
+            (Some(code), Some(desc)) => parts.push(format!("{}: {}", shown(code), shown(desc))),
+            (Some(code), None) => parts.push(shown(code).into_owned()),
+            (None, Some(desc)) => parts.push(shown(desc).into_owned()),
             (None, None) => {}
         }
         if let Some(delay) = i.retry_after {
@@ -383,17 +413,17 @@ impl fmt::Display for Error {
         }
         if i.code.is_none() && i.description.is_none() {
             if let Some(ct) = &i.content_type {
-                parts.push(format!("content type {ct}"));
+                parts.push(format!("content type {}", shown(ct)));
             }
             if let Some(excerpt) = &i.excerpt {
-                parts.push(format!("body {excerpt:?}"));
+                parts.push(format!("body \"{}\"", shown(excerpt)));
             }
         }
         if !parts.is_empty() {
             write!(f, " ({})", parts.join(", "))?;
         }
         if let Some(source) = &i.source {
-            write!(f, ": {source}")?;
+            write!(f, ": {}", shown(&source.to_string()))?;
         }
         Ok(())
     }
@@ -499,6 +529,29 @@ mod tests {
         let excerpt = err.body_excerpt().unwrap();
         assert!(excerpt.ends_with("[redacted]..."), "{excerpt}");
         assert!(!excerpt.contains("pa ss"), "{excerpt}");
+    }
+
+    #[test]
+    fn display_is_safe_for_a_terminal() {
+        let hostile = "bad\r\nadauth: all good\x1b[32m ok\x1b[0m \u{202e}txet";
+        let err = Error::new("fake", ErrorKind::CredentialsRejected)
+            .with_code(hostile)
+            .with_description("x".repeat(120 * 1024))
+            .with_message(hostile);
+        let text = err.to_string();
+        assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
+        assert!(!text.contains('\u{202e}'), "{text:?}");
+        assert!(
+            text.contains("bad\\u{d}\\u{a}adauth: all good\\u{1b}[32m"),
+            "{text}"
+        );
+        assert!(text.len() < 2000, "{} bytes", text.len());
+        // The accessors keep the provider's words as they were.
+        assert_eq!(err.code(), Some(hostile));
+        let err = Error::new("fake", ErrorKind::UnexpectedResponse)
+            .with_body(Some("text/plain\r\nX: y"), b"line one\nline two");
+        let text = err.to_string();
+        assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
     }
 
     #[test]

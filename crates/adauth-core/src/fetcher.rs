@@ -32,12 +32,27 @@ impl Backoff {
     }
 
     /// How long to wait after `failures` failures in a row, the last being `error`: the
-    /// interval, or the provider's `Retry-After` if longer.
+    /// interval, or the provider's `Retry-After` if longer (believed up to
+    /// [`MAX_RETRY_AFTER`]).
     pub(crate) fn wait(&self, failures: u32, error: &Error) -> Duration {
-        self.interval(failures)
-            .max(error.retry_after().unwrap_or_default())
+        self.interval(failures).max(retry_after(error))
+    }
+
+    /// The longest wait this back-off can set after `error`.
+    fn longest(&self, error: &Error) -> Duration {
+        self.max.max(retry_after(error))
     }
 }
+
+/// The longest `Retry-After` honoured: a provider (or a broken proxy) asking for more does
+/// not stop a cache from trying for longer than this.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+fn retry_after(error: &Error) -> Duration {
+    error.retry_after().unwrap_or_default().min(MAX_RETRY_AFTER)
+}
+
+impl Backoff {}
 
 /// A token store and how a cache uses it.
 pub(crate) struct StoreUse {
@@ -166,6 +181,14 @@ impl Fetcher {
     /// provider rejects it. A token that has already expired when it arrives is an error.
     pub(crate) async fn obtain(&self, previous: Option<&Token>) -> Result<Token> {
         let token = self.obtain_any(previous).await?;
+        // Sources that build their tokens by hand are held to the same rule as
+        // `FetchContext::token`: such a token would be printed split, or break every request.
+        if !token.has_valid_access_token() {
+            return Err(Error::unexpected(
+                self.provider().to_owned(),
+                crate::source::INVALID_TOKEN_CHARACTERS,
+            ));
+        }
         let now = self.cx.now();
         if token.expires_at() <= now {
             return Err(Error::unexpected(
@@ -207,6 +230,12 @@ impl Fetcher {
             Ok(key) => key.as_str(),
             Err(e) => return Obtained::failed(e.clone()),
         };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Obtained::failed(Error::configuration(
+                self.provider().to_owned(),
+                "a token store needs a tokio runtime (its calls have deadlines)",
+            ));
+        }
         let store = &*su.store;
         // A token fetched while our lease was taken over: written only under a lease.
         let mut own: Option<Token> = None;
@@ -257,6 +286,13 @@ impl Fetcher {
             if let Some(token) = self.fresh(&record).cloned() {
                 self.release(su, key, lease).await;
                 return Obtained::token(token);
+            }
+            // The last holder may also have failed just before: its back-off holds.
+            if own.is_none()
+                && let Some(obtained) = self.shared_failure(&record)
+            {
+                self.release(su, key, lease).await;
+                return obtained;
             }
             // The newest refresh token is the stored one: another process may have rotated it.
             let base = record.token.as_ref().or(previous);
@@ -528,10 +564,7 @@ impl Fetcher {
     fn failure_in_effect<'a>(&self, record: &'a Record) -> Option<(&'a SharedFailure, Duration)> {
         let failure = record.failure.as_ref()?;
         let left = failure.retry_at.duration_since(self.cx.now()).ok()?;
-        let cap = self
-            .backoff
-            .max
-            .max(failure.error.retry_after().unwrap_or_default());
+        let cap = self.backoff.longest(&failure.error);
         (!left.is_zero() && left <= cap).then_some((failure, left))
     }
 

@@ -12,8 +12,10 @@ use crate::{Error, ErrorKind, Result};
 /// A [`TokenStore`] in a directory: processes on one machine share one token per
 /// credential.
 ///
-/// One file per key, readable by its owner alone (`0600`, in a `0700` directory), replaced
-/// atomically (written aside, then renamed). The refresh lease is an advisory lock on a
+/// One file per key, readable by its owner alone (`0600`, in a `0700` directory that no other
+/// user may write to), replaced atomically (written aside, then renamed). No file is ever
+/// opened through a symbolic link: a planted token file is ignored and replaced, a planted
+/// lock file is an error (the cache then goes on without the store). The refresh lease is an advisory lock on a
 /// second file: the operating system releases it when its holder exits or dies, so another
 /// process takes over at once. Compare-and-set runs under a third, short-lived lock.
 ///
@@ -97,6 +99,10 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
 
 impl FileStore {
     /// A store in `dir`, created (owner-only) if missing.
+    ///
+    /// An existing directory must belong to the current user and be writable by nobody
+    /// else; otherwise this is a [`Configuration`](ErrorKind::Configuration) error that
+    /// names the directory and the fix.
     pub fn new(dir: impl Into<PathBuf>) -> Result<Self> {
         let dir = dir.into();
         let mut builder = fs::DirBuilder::new();
@@ -106,7 +112,41 @@ impl FileStore {
         builder
             .create(&dir)
             .map_err(|e| io_error("create", &dir, e))?;
+        #[cfg(unix)]
+        Self::check_private(&dir)?;
         Ok(Self { dir })
+    }
+
+    /// Refuses a directory that another local user could write to (or owns): they could
+    /// plant a token, or a link to somewhere else, for this process to use.
+    #[cfg(unix)]
+    fn check_private(dir: &Path) -> Result<()> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let metadata = fs::metadata(dir).map_err(|e| io_error("read", dir, e))?;
+        let me = rustix::process::geteuid().as_raw();
+        let refuse = |why: String| {
+            Err(Error::configuration(
+                "token store",
+                format!("refusing the token directory {}: {why}", dir.display()),
+            ))
+        };
+        if !metadata.is_dir() {
+            return refuse("it is not a directory".to_owned());
+        }
+        if metadata.uid() != me {
+            return refuse(format!(
+                "it belongs to user {}, not to this user ({me}); use a directory of your own",
+                metadata.uid()
+            ));
+        }
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return refuse(format!(
+                "other users can write to it (mode {mode:03o}); run `chmod 700 {}`",
+                dir.display()
+            ));
+        }
+        Ok(())
     }
 
     /// The directory.
@@ -167,8 +207,22 @@ impl FileStore {
         let mut options = OpenOptions::new();
         options.create(true).truncate(false).write(true);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options.open(path).map_err(|e| io_error("open", path, e))
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+            // A link planted in place of a lock file would have its target created.
+            options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+        }
+        options.open(path).map_err(|e| {
+            if is_link_refusal(&e) {
+                Error::new("token store", ErrorKind::Transport).with_message(format!(
+                    "refusing {}: it is a symbolic link",
+                    path.display()
+                ))
+            } else {
+                io_error("open", path, e)
+            }
+        })
     }
 
     fn write_atomically(&self, path: &Path, contents: &str) -> Result<()> {
@@ -315,6 +369,65 @@ impl TokenStore for FileStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("adauth-open-dir-{}", new_revision()));
+        fs::create_dir(&dir).unwrap();
+        for mode in [0o777, 0o770, 0o702] {
+            fs::set_permissions(&dir, fs::Permissions::from_mode(mode)).unwrap();
+            let err = FileStore::new(&dir).unwrap_err();
+            assert!(err.is_configuration(), "{err}");
+            let text = err.to_string();
+            assert!(text.contains(&dir.display().to_string()), "{text}");
+            assert!(text.contains("chmod 700"), "{text}");
+        }
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(FileStore::new(&dir).is_ok());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn links_planted_in_the_directory_are_never_followed() {
+        let dir = std::env::temp_dir().join(format!("adauth-links-{}", new_revision()));
+        let store = FileStore::new(&dir).unwrap();
+        let elsewhere = std::env::temp_dir().join(format!("adauth-planted-{}", new_revision()));
+        fs::create_dir(&elsewhere).unwrap();
+        // A token file that is a link to a planted record: not read.
+        let planted = elsewhere.join("planted");
+        fs::write(&planted, r#"{"revision":"r","value":"planted"}"#).unwrap();
+        std::os::unix::fs::symlink(&planted, store.file("k", ".token")).unwrap();
+        assert!(store.load("k").await.unwrap().is_none());
+        // Replaced, not written through.
+        store
+            .compare_and_set("k", None, &value("mine"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            fs::symlink_metadata(store.file("k", ".token"))
+                .unwrap()
+                .is_file()
+        );
+        assert_eq!(
+            fs::read_to_string(&planted).unwrap(),
+            r#"{"revision":"r","value":"planted"}"#
+        );
+        // A lease file that is a link: an error, and its target is not created.
+        let target = elsewhere.join("created");
+        std::os::unix::fs::symlink(&target, store.file("k", ".lease")).unwrap();
+        let err = store
+            .try_lease("k", Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(!target.exists());
+        let _ = fs::remove_dir_all(&dir);
+        let _ = fs::remove_dir_all(&elsewhere);
+    }
 
     #[test]
     fn file_names_are_injective() {

@@ -53,7 +53,10 @@ pub fn default_client() -> Result<reqwest::Client> {
 /// ```
 pub fn parse_endpoint(provider: &str, url: &str) -> Result<Url> {
     let parsed = Url::parse(url.trim()).map_err(|e| {
-        Error::configuration(provider.to_owned(), format!("invalid URL {url:?}: {e}"))
+        Error::configuration(
+            provider.to_owned(),
+            format!("invalid URL {:?}: {e}", redact_unparsed(url)),
+        )
     })?;
     check_endpoint(provider, &parsed)?;
     Ok(parsed)
@@ -79,6 +82,23 @@ pub fn check_endpoint(provider: &str, url: &Url) -> Result<()> {
         "http" => fail("plain http is accepted only for loopback hosts; use https"),
         _ => fail("only https (or http to a loopback host) is supported"),
     }
+}
+
+/// A URL that did not parse, as it may be shown: anything before an `@` (a user name and
+/// password) replaced, the query dropped, and at most 100 characters.
+fn redact_unparsed(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = match rest.rfind('@') {
+        Some(at) => format!("[redacted]@{}", &rest[at + 1..]),
+        None => rest.to_owned(),
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let shown = if scheme.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{scheme}://{rest}")
+    };
+    shown.chars().take(100).collect()
 }
 
 fn redact_url(url: &Url) -> String {
@@ -702,6 +722,27 @@ mod tests {
             assert!(err.is_configuration(), "{bad}");
             assert!(!err.to_string().contains("pw@"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_malformed_url_is_never_quoted_with_its_password() {
+        for bad in [
+            "https://user:CANARY-pw@exa mple.com/",
+            "https://CANARY-pw@[::1/",
+            "ht tp://user:CANARY-pw@host/",
+        ] {
+            let err = parse_endpoint("p", bad).unwrap_err();
+            assert!(err.is_configuration(), "{bad}");
+            assert!(!err.to_string().contains("CANARY"), "{err}");
+            assert!(!format!("{err:?}").contains("CANARY"), "{err:?}");
+        }
+        let long = format!("https://{}", "x".repeat(120 * 1024));
+        let err = parse_endpoint("p", &format!("{long} y")).unwrap_err();
+        assert!(
+            err.to_string().len() < 1000,
+            "{} bytes",
+            err.to_string().len()
+        );
     }
 
     #[test]

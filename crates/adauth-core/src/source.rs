@@ -9,6 +9,10 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Clock, ExpiresIn, ExpiryPolicy, Result, SystemClock, Token};
 
+/// Why a token with characters outside RFC 6750's `b64token` is refused.
+pub(crate) const INVALID_TOKEN_CHARACTERS: &str =
+    "the access token has characters that a bearer token cannot have (RFC 6750 b64token)";
+
 /// What a [`TokenSource`] is given for each fetch: the clock to stamp tokens with and the
 /// policy that turns `expires_in` into an expiry.
 ///
@@ -48,8 +52,9 @@ impl FetchContext {
     }
 
     /// A token issued at `issued_at` with the expiry that the policy derives from
-    /// `expires_in`; see [`ExpiryPolicy::expires_at`]. An empty access token is an
-    /// [`UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse) error.
+    /// `expires_in`; see [`ExpiryPolicy::expires_at`]. An empty access token, or one with
+    /// characters outside RFC 6750's `b64token` (a CR or LF, a space, a control character),
+    /// is an [`UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse) error.
     pub fn token(
         &self,
         provider: &str,
@@ -61,6 +66,12 @@ impl FetchContext {
             return Err(crate::Error::unexpected(
                 provider.to_owned(),
                 "the access token is empty",
+            ));
+        }
+        if !crate::token::is_b64token(access_token.expose_secret()) {
+            return Err(crate::Error::unexpected(
+                provider.to_owned(),
+                INVALID_TOKEN_CHARACTERS,
             ));
         }
         let expires_at = self
@@ -158,6 +169,34 @@ pub fn credential_identity(provider: &str, parts: &[&str]) -> String {
     let digest = hasher.finalize();
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!("{provider}-{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_access_token_must_be_a_b64token() {
+        let cx = FetchContext::default();
+        let now = cx.now();
+        let token = |t: &str| cx.token("p", now, SecretString::from(t.to_owned()), None);
+        for good in ["abc", "eyJhbGciOi.J9-_~+/x", "dG9rZW4=", "a=="] {
+            assert!(token(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "tok\r\nen",
+            "tok en",
+            "tok\u{1b}[0m",
+            "t\u{e9}",
+            "=",
+            "a=b",
+            "\"t\"",
+        ] {
+            let err = token(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::UnexpectedResponse, "{bad:?}");
+            assert!(err.to_string().contains("b64token"), "{err}");
+        }
+    }
 }
 
 macro_rules! forward_source {

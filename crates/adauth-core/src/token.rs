@@ -156,6 +156,13 @@ impl Token {
         Ok(value)
     }
 
+    /// Whether the access token is an RFC 6750 `b64token` (letters, digits and
+    /// `-._~+/`, then `=` padding): anything else (a CR or LF, a space, a control
+    /// character) cannot be sent in an `Authorization` header or printed safely.
+    pub fn has_valid_access_token(&self) -> bool {
+        is_b64token(self.access_token.expose_secret())
+    }
+
     /// Whether `other` carries the same access token.
     pub fn same_access_token(&self, other: &Token) -> bool {
         self.access_token.expose_secret() == other.access_token.expose_secret()
@@ -187,6 +194,16 @@ impl fmt::Debug for Token {
             )
             .finish()
     }
+}
+
+/// RFC 6750, section 2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
+/// "/" ) *"="`.
+pub(crate) fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 /// The stored form of a token: every field, secrets included, with instants as Unix
@@ -294,6 +311,11 @@ impl Token {
         }
         if s.access_token.is_empty() {
             return Err(bad("the stored token is empty"));
+        }
+        if !is_b64token(&s.access_token) {
+            return Err(bad(
+                "the stored access token has characters a bearer token cannot have",
+            ));
         }
         let (Some(issued_at), Some(expires_at)) = (from_unix(s.issued_at), from_unix(s.expires_at))
         else {

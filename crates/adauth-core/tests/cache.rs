@@ -560,6 +560,38 @@ fn a_cache_outlives_the_runtime_its_fetch_started_on() {
     assert_eq!(fake.attempts(), 2);
 }
 
+// The caller that drives a caller-driven renewal gives up half way: the next caller drives it
+// on (it may hold a store lease), rather than leaving it paused for the whole window.
+#[tokio::test(start_paused = true)]
+async fn a_renewal_left_by_its_driver_is_driven_by_the_next_caller() {
+    let s = setup(false);
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-1");
+    advance(&s, Duration::from_secs(55 * 60)).await;
+    assert!(
+        tokio::time::timeout(LATENCY / 2, s.cache.token())
+            .await
+            .is_err()
+    );
+    assert_eq!(s.fake.attempts(), 2);
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-2");
+    assert_eq!(s.fake.attempts(), 2, "the same renewal, resumed");
+}
+
+// A `Retry-After` of centuries is believed for an hour at most, and costs no panic.
+#[tokio::test(start_paused = true)]
+async fn an_absurd_retry_after_is_capped() {
+    let s = setup(true);
+    s.fake.fail.store(true, Ordering::SeqCst);
+    *s.fake.fail_retry_after.lock().unwrap() = Some(Duration::from_secs(u64::MAX));
+    assert!(s.cache.token().await.is_err());
+    advance(&s, Duration::from_secs(3500)).await;
+    assert!(s.cache.token().await.is_err());
+    assert_eq!(s.fake.attempts(), 1);
+    s.fake.fail.store(false, Ordering::SeqCst);
+    advance(&s, Duration::from_secs(200)).await;
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-2");
+}
+
 // Issue 9, item 4.
 #[tokio::test(start_paused = true)]
 async fn the_backoff_runs_on_the_monotonic_clock() {

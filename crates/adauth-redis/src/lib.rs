@@ -161,6 +161,14 @@ struct Subscription {
 }
 
 impl Notifier {
+    fn new(client: redis::Client) -> Self {
+        Self {
+            client,
+            changes: broadcast::channel(256).0,
+            state: Mutex::new(Subscription::default()),
+        }
+    }
+
     /// Whether announcements on `channel` are received, waiting until `deadline` for a
     /// subscription being set up; starts the subscription if it is not running.
     async fn listening(&self, channel: &str, deadline: tokio::time::Instant) -> bool {
@@ -279,11 +287,7 @@ impl RedisStore {
             cas: Script::new(CAS_SCRIPT),
             release: Script::new(RELEASE_SCRIPT),
             renew: Script::new(RENEW_SCRIPT),
-            notifier: Arc::new(Notifier {
-                client,
-                changes: broadcast::channel(256).0,
-                state: Mutex::new(Subscription::default()),
-            }),
+            notifier: Arc::new(Notifier::new(client)),
         })
     }
 
@@ -302,6 +306,8 @@ impl RedisStore {
     /// applications or environments.
     pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
+        // Another prefix, another channel: a subscription of its own.
+        self.notifier = Arc::new(Notifier::new(self.notifier.client.clone()));
         self
     }
 
