@@ -111,10 +111,48 @@ macro_rules! note {
 }
 pub(crate) use note;
 
+/// Shows the library's `tracing` warnings (a token store that fails, a cache that goes on
+/// alone) on stderr, and with `-v` its debug events too; the cache's warning about a failed
+/// fetch only with `-v`, since the command reports the failure itself. Other crates' events stay at
+/// warnings, so that no HTTP library's debug output (URLs, headers) is ever printed.
+fn log_to_stderr(verbose: bool) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let ours = if verbose {
+        LevelFilter::DEBUG
+    } else {
+        LevelFilter::WARN
+    };
+    let filter = Targets::new()
+        .with_default(LevelFilter::WARN)
+        .with_target("adauth", ours)
+        // A failed fetch is the command's own error message: not said twice.
+        .with_target(
+            "adauth_core::cache",
+            if verbose {
+                LevelFilter::DEBUG
+            } else {
+                LevelFilter::ERROR
+            },
+        );
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .without_time()
+                .with_target(false),
+        )
+        .with(filter)
+        .try_init();
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let verbose = cli.verbose;
+    log_to_stderr(verbose);
     let result = match cli.command {
         Command::Token(args) => commands::token::run(&args, verbose).await,
         Command::Request(args) => commands::request::run(&args, verbose).await,

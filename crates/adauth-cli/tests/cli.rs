@@ -852,3 +852,136 @@ fn stderr_never_carries_a_secret() {
         }
     }
 }
+
+// ---- edges: local attackers, terminals, warnings ---------------------------------------
+
+/// A Fyber token endpoint that answers `status` with `body`, and the command pointed at it.
+fn fyber_answering(h: &Harness, status: u16, body: &str) -> (httpmock::MockServer, Command) {
+    let server = httpmock::MockServer::start();
+    server.mock(|when, then| {
+        when.method(httpmock::Method::POST);
+        then.status(status)
+            .header("content-type", "application/json")
+            .body(body);
+    });
+    let mut cmd = h.cmd();
+    cmd.env("ADAUTH_FYBER_BASE_URL", server.base_url());
+    (server, cmd)
+}
+
+// Issue 10, item 7: a token is a token.
+#[test]
+fn a_token_with_a_line_break_is_refused_never_printed_or_cached() {
+    let h = Harness::new();
+    let body = r#"{"accessToken":"abc\r\nX-Injected: 1","tokenType":"bearer","expiresIn":3600}"#;
+    let (_server, mut cmd) = fyber_answering(&h, 200, body);
+    let out = cmd.args(["token", "fyber"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("b64token"), "{err}");
+    assert!(!err.contains("X-Injected"), "{err}");
+    for file in h.token_files() {
+        assert!(
+            stored_record(&file)["token"].is_null(),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+// Issue 10, item 6: provider text is safe to print.
+#[test]
+fn provider_text_cannot_forge_lines_or_colours_on_stderr() {
+    let h = Harness::new();
+    let body = "{\"error\":\"invalid_client\",\"error_description\":\"bad\\u001b[32m\\r\\nadauth: token ok\\u202e\"}";
+    let (_server, mut cmd) = fyber_answering(&h, 400, body);
+    let out = cmd.args(["token", "fyber"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains('\u{1b}') && !err.contains('\r'), "{err:?}");
+    assert!(!err.contains('\u{202e}'), "{err:?}");
+    assert!(
+        !err.lines().any(|l| l.starts_with("adauth: token ok")),
+        "{err:?}"
+    );
+    assert!(err.contains("invalid_client"), "{err}");
+    // Said once: the cache's own warning about the failed fetch is not repeated.
+    assert_eq!(err.matches("invalid_client").count(), 1, "{err}");
+}
+
+// Issue 10, item 8: warnings are visible.
+#[test]
+fn token_store_warnings_are_shown_on_stderr() {
+    let h = Harness::new();
+    let first = h.ok(&["token", "fyber"]);
+    let files = h.token_files();
+    assert_eq!(files.len(), 1);
+    // The token file becomes a directory: the store can neither read nor write it.
+    std::fs::remove_file(&files[0]).unwrap();
+    std::fs::create_dir(&files[0]).unwrap();
+    let out = h.run(&["token", "fyber"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("WARN"), "{err}");
+    assert!(err.contains("token store failed to write"), "{err}");
+    for secret in h.secrets() {
+        assert!(!err.contains(&secret), "{err}");
+    }
+    assert!(!err.contains(first.trim()), "{err}");
+}
+
+// Issue 10, item 5: a directory that others can write is refused.
+#[cfg(unix)]
+#[test]
+fn a_cache_directory_that_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new();
+    let dir = h.cache_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = h.run(&["token", "fyber"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&dir.display().to_string()), "{err}");
+    assert!(err.contains("chmod 700"), "{err}");
+    assert!(h.cache_files().is_empty(), "nothing written there");
+}
+
+// Issue 10, item 4: no symlink is followed.
+#[cfg(unix)]
+#[test]
+fn links_planted_in_the_cache_directory_are_never_followed() {
+    let h = Harness::new();
+    let real = h.ok(&["token", "fyber"]);
+    let files = h.token_files();
+    let token_file = files[0].clone();
+    // Someone plants a token file of their own, behind a link.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let planted = elsewhere.path().join("planted");
+    let text = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .replace(real.trim(), "PLANTED");
+    std::fs::write(&planted, text).unwrap();
+    std::fs::remove_file(&token_file).unwrap();
+    std::os::unix::fs::symlink(&planted, &token_file).unwrap();
+    let before = h.fake("fyber").token_requests();
+    let token = h.ok(&["token", "fyber"]);
+    assert_ne!(token.trim(), "PLANTED");
+    assert_eq!(h.fake("fyber").token_requests(), before + 1, "fetched anew");
+    assert!(
+        std::fs::symlink_metadata(&token_file).unwrap().is_file(),
+        "replaced"
+    );
+
+    // A lease file that is a link does not get its target created.
+    let lease = token_file.with_extension("lease");
+    let _ = std::fs::remove_file(&lease);
+    let target = elsewhere.path().join("created-by-adauth");
+    std::os::unix::fs::symlink(&target, &lease).unwrap();
+    std::fs::remove_file(&token_file).unwrap();
+    let out = h.run(&["token", "fyber"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!target.exists());
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+}
