@@ -985,3 +985,59 @@ fn links_planted_in_the_cache_directory_are_never_followed() {
     assert!(!target.exists());
     assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
 }
+
+/// A proxy on loopback that records what it is sent and answers 502: its address and the
+/// bytes it has seen.
+fn recording_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for mut socket in listener.incoming().flatten() {
+            let mut buf = vec![0u8; 64 * 1024];
+            if let Ok(n) = socket.read(&mut buf) {
+                record.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+            let _ = socket.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    (url, seen)
+}
+
+// Issue 10, item 1: with proxies set, loopback endpoints (the sandbox) are reached directly,
+// by the token client and by `adauth request`'s.
+#[test]
+fn proxies_never_see_requests_to_loopback_endpoints() {
+    let h = Harness::new();
+    let (proxy, seen) = recording_proxy();
+    let fake = h.fake("fyber");
+    for args in [
+        vec![
+            "token".to_owned(),
+            "fyber".to_owned(),
+            "--no-cache".to_owned(),
+        ],
+        vec![
+            "request".to_owned(),
+            "fyber".to_owned(),
+            fake.protected_url(),
+            "-X".to_owned(),
+            fake.protected_method().to_owned(),
+        ],
+    ] {
+        let out = h
+            .cmd()
+            .env("HTTP_PROXY", &proxy)
+            .env("http_proxy", &proxy)
+            .env("ALL_PROXY", &proxy)
+            .env("HTTPS_PROXY", &proxy)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    let seen = seen.lock().unwrap();
+    assert!(seen.is_empty(), "{}", String::from_utf8_lossy(&seen));
+}

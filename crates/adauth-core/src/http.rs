@@ -26,17 +26,69 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The reqwest client adauth uses unless given one: rustls, a 10 s connect timeout, a 30 s
 /// overall timeout, redirects not followed (a token endpoint that redirects is misconfigured,
-/// and following it could send credentials elsewhere), and an `adauth` user agent.
+/// and following it could send credentials elsewhere), the proxies of [`proxies_from`] the
+/// process environment, and an `adauth` user agent.
 pub fn default_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
-        .timeout(DEFAULT_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
+    client_builder(&crate::env::process)
         .user_agent(concat!("adauth/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| {
             Error::configuration("adauth", "the HTTP client could not be built").with_source(e)
         })
+}
+
+/// A reqwest client builder with adauth's settings (see [`default_client`]), the proxies
+/// taken from `lookup` (the process environment: [`crate::env::process`]), to add to.
+pub fn client_builder(lookup: &dyn Fn(&str) -> Option<String>) -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
+        .timeout(DEFAULT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        // Replaces reqwest's own reading of the environment: see `proxies_from`.
+        .no_proxy();
+    for proxy in proxies_from(lookup) {
+        builder = builder.proxy(proxy);
+    }
+    builder
+}
+
+/// Hosts that are never reached through a proxy, whatever `NO_PROXY` says: plain `http` is
+/// accepted only for them (the sandbox, a local fake, a sidecar), and a proxy would see
+/// every credential sent to them in clear.
+const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
+
+/// The proxies that `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY` (or their lower-case
+/// forms) name, as curl and reqwest read them, with `NO_PROXY` honoured and loopback hosts
+/// always bypassed. An `https` request goes through its proxy as a `CONNECT` tunnel, so the
+/// proxy sees only the host name. `HTTP_PROXY` is ignored under CGI (`REQUEST_METHOD`
+/// set), where a client could set it through a `Proxy:` header.
+pub fn proxies_from(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<reqwest::Proxy> {
+    let var = |name: &str| {
+        lookup(name)
+            .or_else(|| lookup(&name.to_ascii_lowercase()))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let no_proxy = match var("NO_PROXY") {
+        Some(list) => format!("{list},{LOOPBACK}"),
+        None => LOOPBACK.to_owned(),
+    };
+    let no_proxy = || reqwest::NoProxy::from_string(&no_proxy);
+    let cgi = lookup("REQUEST_METHOD").is_some();
+    let mut proxies = Vec::new();
+    let mut add = |made: reqwest::Result<reqwest::Proxy>, name: &str| match made {
+        Ok(proxy) => proxies.push(proxy.no_proxy(no_proxy())),
+        Err(_) => tracing::warn!("ignoring {name}: not a proxy URL"),
+    };
+    if let Some(url) = var("HTTPS_PROXY") {
+        add(reqwest::Proxy::https(url.trim()), "HTTPS_PROXY");
+    }
+    if !cgi && let Some(url) = var("HTTP_PROXY") {
+        add(reqwest::Proxy::http(url.trim()), "HTTP_PROXY");
+    }
+    if let Some(url) = var("ALL_PROXY") {
+        add(reqwest::Proxy::all(url.trim()), "ALL_PROXY");
+    }
+    proxies
 }
 
 /// Parses an endpoint or base URL and checks that it is safe to send credentials to:

@@ -285,3 +285,72 @@ async fn raw_server(response: Option<Vec<u8>>) -> (String, Arc<AtomicUsize>) {
     });
     (url, accepted)
 }
+
+/// A proxy on loopback that records what it is sent and answers 502 to everything.
+async fn recording_proxy() -> (String, Arc<std::sync::Mutex<Vec<u8>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let record = Arc::clone(&record);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                if let Ok(n) = socket.read(&mut buf).await {
+                    record.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+                let _ = socket
+                    .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+// Issue 10, item 1: proxies never see a credential sent to a loopback endpoint.
+#[tokio::test]
+async fn loopback_endpoints_bypass_every_proxy() {
+    let (proxy, seen) = recording_proxy().await;
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/token");
+            then.status(200).body("ok");
+        })
+        .await;
+    let env = [
+        ("HTTP_PROXY", proxy.clone()),
+        ("https_proxy", proxy.clone()),
+        ("ALL_PROXY", proxy.clone()),
+        ("NO_PROXY", "example.org".to_owned()),
+    ];
+    let lookup = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+    assert_eq!(adauth_core::http::proxies_from(&lookup).len(), 3);
+    let client = adauth_core::http::client_builder(&lookup).build().unwrap();
+    let http = HttpClient::with_client(client.clone());
+    for host in ["127.0.0.1", "localhost"] {
+        let url = Url::parse(&format!("http://{host}:{}/token", server.port())).unwrap();
+        let answer = http
+            .post_form(P, &cx(), &url, &[("client_secret", "CANARY-secret")])
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{host}");
+    }
+    token.assert_calls_async(2).await;
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the proxy saw a loopback request"
+    );
+
+    // Other hosts still go through the proxy (here: plain http, to see it arrive).
+    let answer = client
+        .get("http://adauth-proxy-test.invalid/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 502);
+    let seen = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    assert!(seen.contains("adauth-proxy-test.invalid"), "{seen}");
+}

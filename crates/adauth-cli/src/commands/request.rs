@@ -57,10 +57,9 @@ pub(crate) async fn run(args: &RequestArgs, verbose: bool) -> Result<(), Failure
     let cache = super::open(provider, true, verbose).await?.cache;
     // Redirects are not followed: the answer is shown as it is, and auth headers never
     // travel to wherever a redirect points.
-    let client = adauth::reqwest::Client::builder()
+    let client = adauth::http::client_builder(&adauth::env::process)
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(TIMEOUT)
-        .redirect(adauth::reqwest::redirect::Policy::none())
         .user_agent(concat!("adauth-cli/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Failure::other(format!("the HTTP client could not be built: {e}")))?;
