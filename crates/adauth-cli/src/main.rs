@@ -7,6 +7,7 @@ mod demo;
 
 use std::fmt;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use adauth::ErrorKind;
 use clap::{Parser, Subcommand};
@@ -20,6 +21,11 @@ struct Cli {
     /// Show progress and timing on stderr (never a secret).
     #[arg(short, long, global = true)]
     verbose: bool,
+
+    /// Give up after this many seconds in all (default: 60 for `token`, 300 for `request`).
+    #[arg(long, global = true, env = "ADAUTH_TIMEOUT", value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    timeout: Option<u64>,
 
     #[command(subcommand)]
     command: Command,
@@ -148,14 +154,48 @@ fn log_to_stderr(verbose: bool) {
         .try_init();
 }
 
+/// How long `adauth token` may take in all unless `--timeout` says otherwise.
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long `adauth request` may take in all (the answer's body included) unless
+/// `--timeout` says otherwise.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Runs a command within `limit`; past it, exit code 4 with a message that says how to
+/// give it longer.
+async fn within(
+    limit: Duration,
+    command: impl std::future::Future<Output = Result<(), Failure>>,
+) -> Result<(), Failure> {
+    match tokio::time::timeout(limit, command).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure {
+            code: 4,
+            message: Some(format!(
+                "gave up after {} s (--timeout or ADAUTH_TIMEOUT gives more)",
+                limit.as_secs()
+            )),
+        }),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let verbose = cli.verbose;
     log_to_stderr(verbose);
+    let limit = |default: Duration| cli.timeout.map_or(default, Duration::from_secs);
     let result = match cli.command {
-        Command::Token(args) => commands::token::run(&args, verbose).await,
-        Command::Request(args) => commands::request::run(&args, verbose).await,
+        Command::Token(args) => {
+            within(limit(TOKEN_TIMEOUT), commands::token::run(&args, verbose)).await
+        }
+        Command::Request(args) => {
+            within(
+                limit(REQUEST_TIMEOUT),
+                commands::request::run(&args, verbose),
+            )
+            .await
+        }
         Command::Providers => commands::providers::run(),
         Command::Sandbox => commands::sandbox::run(verbose).await,
         Command::Demo => demo::run(verbose).await,

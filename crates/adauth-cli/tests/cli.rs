@@ -1041,3 +1041,55 @@ fn proxies_never_see_requests_to_loopback_endpoints() {
     let seen = seen.lock().unwrap();
     assert!(seen.is_empty(), "{}", String::from_utf8_lossy(&seen));
 }
+
+/// A loopback server that accepts connections and never answers.
+fn silent_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for socket in listener.incoming().flatten() {
+            open.push(socket);
+        }
+    });
+    url
+}
+
+// Issue 10, item 11: every limit is configurable: a provider that never answers is given up
+// on after --timeout (or ADAUTH_TIMEOUT).
+#[test]
+fn a_provider_that_never_answers_is_given_up_on_after_the_timeout() {
+    let h = Harness::new();
+    let silent = silent_server();
+    for (flag, env) in [(Some("1"), None), (None, Some("1"))] {
+        let started = std::time::Instant::now();
+        let mut cmd = h.cmd();
+        cmd.env("ADAUTH_FYBER_BASE_URL", &silent);
+        if let Some(env) = env {
+            cmd.env("ADAUTH_TIMEOUT", env);
+        }
+        cmd.args(["token", "fyber", "--no-cache"]);
+        if let Some(flag) = flag {
+            cmd.args(["--timeout", flag]);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("gave up after 1 s"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+    // `request` too, against an API that never answers.
+    let started = std::time::Instant::now();
+    let out = h.run(&[
+        "request",
+        "fyber",
+        &format!("{silent}/api"),
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

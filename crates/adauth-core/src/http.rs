@@ -29,7 +29,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// and following it could send credentials elsewhere), the proxies of [`proxies_from`] the
 /// process environment, and an `adauth` user agent.
 pub fn default_client() -> Result<reqwest::Client> {
+    build_client(DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
+}
+
+fn build_client(connect: Duration, request: Duration) -> Result<reqwest::Client> {
     client_builder(&crate::env::process)
+        .connect_timeout(connect)
+        .timeout(request)
         .user_agent(concat!("adauth/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| {
@@ -268,6 +274,8 @@ pub struct HttpClient {
     client: OnceLock<reqwest::Client>,
     retry: RetryPolicy,
     max_body: usize,
+    connect_timeout: Duration,
+    request_timeout: Duration,
 }
 
 impl Default for HttpClient {
@@ -283,7 +291,25 @@ impl HttpClient {
             client: OnceLock::new(),
             retry: RetryPolicy::default(),
             max_body: MAX_RESPONSE_BYTES,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_TIMEOUT,
         }
+    }
+
+    /// The time allowed to open a connection (default [`DEFAULT_CONNECT_TIMEOUT`], 10 s).
+    /// Applies to the client adauth builds, not to one given to
+    /// [`with_client`](Self::with_client).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The time allowed for one attempt, from sending to the answer's last byte (default
+    /// [`DEFAULT_TIMEOUT`], 30 s). Applies to the client adauth builds, not to one given to
+    /// [`with_client`](Self::with_client).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
     }
 
     /// Uses `client` for every request.
@@ -298,7 +324,7 @@ impl HttpClient {
         this
     }
 
-    /// Sets the retry policy.
+    /// Sets the retry policy (default: 3 attempts; see [`RetryPolicy`]).
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -315,7 +341,7 @@ impl HttpClient {
         if let Some(client) = self.client.get() {
             return Ok(client);
         }
-        let built = default_client()?;
+        let built = build_client(self.connect_timeout, self.request_timeout)?;
         Ok(self.client.get_or_init(|| built))
     }
 

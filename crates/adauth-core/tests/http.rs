@@ -354,3 +354,32 @@ async fn loopback_endpoints_bypass_every_proxy() {
     let seen = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
     assert!(seen.contains("adauth-proxy-test.invalid"), "{seen}");
 }
+
+// Issue 10, item 11: the client's own timeouts can be set.
+#[tokio::test]
+async fn the_request_timeout_of_the_built_client_can_be_set() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/token", listener.local_addr().unwrap())).unwrap();
+    // Accepts, reads, never answers.
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let http = HttpClient::new()
+        .connect_timeout(Duration::from_millis(200))
+        .request_timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy::none());
+    let started = std::time::Instant::now();
+    let err = http
+        .post_form(P, &cx(), &url, &[("a", "b")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
