@@ -39,8 +39,9 @@ enum Command {
     Request(RequestArgs),
     /// List the providers compiled in and which of their variables are set.
     Providers,
-    /// Run local fakes of every provider and print the variables that point at them.
-    Sandbox,
+    /// Run local fakes of every provider and print the variables that point at them
+    /// (`eval "$(adauth sandbox)"` starts them in the background).
+    Sandbox(commands::sandbox::SandboxArgs),
     /// Show every provider working against local fakes: no credentials, no network.
     Demo,
 }
@@ -197,7 +198,7 @@ async fn main() -> ExitCode {
             .await
         }
         Command::Providers => commands::providers::run(),
-        Command::Sandbox => commands::sandbox::run(verbose).await,
+        Command::Sandbox(args) => commands::sandbox::run(&args, verbose).await,
         Command::Demo => demo::run(verbose).await,
     };
     match result {

@@ -1093,3 +1093,76 @@ fn a_provider_that_never_answers_is_given_up_on_after_the_timeout() {
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+// Issue 10, item 9: the README's `eval "$(adauth sandbox)"` returns, the fakes it started
+// serve, and `adauth sandbox --stop` ends them.
+#[test]
+fn eval_adauth_sandbox_returns_and_the_fakes_can_be_stopped() {
+    let bin = assert_cmd::cargo::cargo_bin("adauth");
+    let dir = bin.parent().unwrap().display().to_string();
+    let cache = tempfile::tempdir().unwrap();
+    let script = r#"
+        eval "$(adauth sandbox)"
+        echo "pid=$ADAUTH_SANDBOX_PID"
+        adauth token fyber > /dev/null && echo "token ok"
+        adauth sandbox --stop
+    "#;
+    let mut bash = std::process::Command::new("bash");
+    bash.args(["-c", script])
+        .env(
+            "PATH",
+            format!("{dir}:{}", std::env::var("PATH").unwrap_or_default()),
+        )
+        .env("ADAUTH_CACHE_DIR", cache.path().join("c"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("ADAUTH_") {
+            bash.env_remove(name);
+        }
+    }
+    let mut child = bash.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("eval \"$(adauth sandbox)\" did not return");
+        }
+        // Polling the child's exit, bounded by the deadline above.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert!(status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("token ok"), "{text}{}", stderr(&out));
+    let pid = text
+        .lines()
+        .find_map(|l| l.strip_prefix("pid="))
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .expect("ADAUTH_SANDBOX_PID was set");
+    // Stopped: the process is gone (`kill -0` fails) within a few seconds.
+    let gone = (0..200).any(|_| {
+        // A zombie (exited, not yet reaped by whoever adopted it) counts as gone.
+        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        });
+        let alive = !zombie
+            && std::process::Command::new("kill")
+                .args(["-0", &pid.to_string()])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap()
+                .success();
+        if alive {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        !alive
+    });
+    assert!(gone, "the sandbox process {pid} is still running");
+}
