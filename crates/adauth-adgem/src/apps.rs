@@ -56,6 +56,11 @@ impl Credentials {
 
     /// As [`from_env`](Self::from_env), with variables from `lookup`.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        env::require_all(
+            PROVIDER,
+            lookup,
+            &[ENV_PUB_ID, ENV_APP_ID, ENV_CLIENT_ID, ENV_CLIENT_SECRET],
+        )?;
         const INTEGER: &str = "a non-negative integer";
         let mut builder = Self::builder()
             .pub_id(env::required_parsed(PROVIDER, lookup, ENV_PUB_ID, INTEGER)?)

@@ -95,9 +95,15 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 
 impl From<adauth::Error> for Failure {
     fn from(err: adauth::Error) -> Self {
+        let message = err.to_string();
+        // Errors of the umbrella itself name it "adauth", as every line here begins.
+        let message = match message.strip_prefix("adauth: ") {
+            Some(rest) => rest.to_owned(),
+            None => message,
+        };
         Self {
             code: exit_code(err.kind()),
-            message: Some(err.to_string()),
+            message: Some(message),
         }
     }
 }

@@ -1166,3 +1166,60 @@ fn eval_adauth_sandbox_returns_and_the_fakes_can_be_stopped() {
     });
     assert!(gone, "the sandbox process {pid} is still running");
 }
+
+// Issue 10, item 10: messages say what happened.
+#[cfg(unix)]
+#[test]
+fn messages_say_what_happened() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let h = Harness::new();
+    let bare = || {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("adauth"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        cmd
+    };
+    // An unknown provider: one prefix, the providers compiled in.
+    let out = bare().args(["token", "nope"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("adauth: adauth:"), "{err}");
+    assert!(
+        err.contains("unknown provider") && err.contains("fyber"),
+        "{err}"
+    );
+    // Every missing variable at once.
+    let out = bare().args(["token", "mediamath"]).output().unwrap();
+    let err = stderr(&out);
+    for name in ["CLIENT_ID", "CLIENT_SECRET", "USERNAME", "PASSWORD"] {
+        assert!(err.contains(&format!("ADAUTH_MEDIAMATH_{name}")), "{err}");
+    }
+    // A value that is not UTF-8 is not "not set".
+    let out = bare()
+        .env(
+            "ADAUTH_FYBER_CLIENT_ID",
+            std::ffi::OsStr::from_bytes(b"\xff\xfe"),
+        )
+        .env("ADAUTH_FYBER_CLIENT_SECRET", "s")
+        .args(["token", "fyber"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains("ADAUTH_FYBER_CLIENT_ID is not valid UTF-8"),
+        "{err}"
+    );
+    // The cause of a failed connection is named.
+    let out = h
+        .cmd()
+        .env(
+            "ADAUTH_FYBER_BASE_URL",
+            format!("http://127.0.0.1:{}", closed_port()),
+        )
+        .args(["token", "fyber", "--no-cache"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.to_lowercase().contains("connection refused"), "{err}");
+}

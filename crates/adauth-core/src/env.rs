@@ -27,11 +27,48 @@ pub fn required(
     name: &str,
 ) -> Result<String> {
     optional(lookup, name).ok_or_else(|| {
+        // A value the process has but that is not UTF-8 is not "unset".
+        let why = match std::env::var(name) {
+            Err(std::env::VarError::NotUnicode(_)) => "is not valid UTF-8",
+            _ => "is not set",
+        };
         Error::configuration(
             provider.to_owned(),
-            format!("environment variable {name} is not set"),
+            format!("environment variable {name} {why}"),
         )
     })
+}
+
+/// Checks that every variable in `names` is set, and otherwise fails with one
+/// [`Configuration`](crate::ErrorKind::Configuration) error that lists all of those missing,
+/// so that a user fixes them in one go rather than one run at a time.
+///
+/// ```
+/// let lookup = |name: &str| (name == "B").then(|| "x".to_owned());
+/// let err = adauth_core::env::require_all("p", &lookup, &["A", "B", "C"]).unwrap_err();
+/// assert_eq!(err.to_string(), "p: configuration error: environment variables A and C are not set");
+/// ```
+pub fn require_all(
+    provider: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    names: &[&str],
+) -> Result<()> {
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| optional(lookup, name).is_none())
+        .collect();
+    match missing.as_slice() {
+        [] => Ok(()),
+        [one] => required(provider, lookup, one).map(drop),
+        [first @ .., last] => Err(Error::configuration(
+            provider.to_owned(),
+            format!(
+                "environment variables {} and {last} are not set",
+                first.join(", ")
+            ),
+        )),
+    }
 }
 
 /// A required value that must parse as `T`; the error names the variable but never quotes

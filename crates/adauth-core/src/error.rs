@@ -422,8 +422,17 @@ impl fmt::Display for Error {
         if !parts.is_empty() {
             write!(f, " ({})", parts.join(", "))?;
         }
-        if let Some(source) = &i.source {
-            write!(f, ": {}", shown(&source.to_string()))?;
+        // The whole chain of causes, so that "could not connect" says why (refused, DNS,
+        // TLS); a cause that only repeats the one before it is left out.
+        let mut cause: Option<&(dyn StdError + 'static)> = i.source.as_deref().map(|e| e as _);
+        let mut last = String::new();
+        while let Some(error) = cause {
+            let text = error.to_string();
+            if !text.is_empty() && !last.contains(&text) {
+                write!(f, ": {}", shown(&text))?;
+            }
+            last = text;
+            cause = error.source();
         }
         Ok(())
     }
@@ -552,6 +561,31 @@ mod tests {
             .with_body(Some("text/plain\r\nX: y"), b"line one\nline two");
         let text = err.to_string();
         assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
+    }
+
+    #[test]
+    fn display_shows_the_whole_cause_chain() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("error sending request")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let err = Error::new("fake", ErrorKind::Transport)
+            .with_message("could not connect")
+            .with_source(Outer(refused));
+        assert_eq!(
+            err.to_string(),
+            "fake: transport error: could not connect: error sending request: connection refused"
+        );
     }
 
     #[test]

@@ -76,6 +76,7 @@ impl Credentials {
 
     /// As [`from_env`](Self::from_env), with variables from `lookup`.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        env::require_all(PROVIDER, lookup, &[ENV_CLIENT_ID, ENV_CLIENT_SECRET])?;
         let mut builder = Self::builder()
             .client_id(env::required(PROVIDER, lookup, ENV_CLIENT_ID)?)
             .client_secret(env::required(PROVIDER, lookup, ENV_CLIENT_SECRET)?);

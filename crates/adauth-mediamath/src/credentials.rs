@@ -73,6 +73,11 @@ impl Credentials {
 
     /// As [`from_env`](Self::from_env), with variables from `lookup`.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        env::require_all(
+            PROVIDER,
+            lookup,
+            &[ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_USERNAME, ENV_PASSWORD],
+        )?;
         let mut builder = Self::builder()
             .client_id(env::required(PROVIDER, lookup, ENV_CLIENT_ID)?)
             .client_secret(env::required(PROVIDER, lookup, ENV_CLIENT_SECRET)?)
