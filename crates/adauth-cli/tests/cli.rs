@@ -1223,3 +1223,47 @@ fn messages_say_what_happened() {
     assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(err.to_lowercase().contains("connection refused"), "{err}");
 }
+
+// Issue 10, item 12: `adauth request` streams the answer to stdout as it arrives.
+#[test]
+fn request_streams_the_answer_as_it_arrives() {
+    use std::io::{BufRead, Read, Write};
+    let h = Harness::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/stream", listener.local_addr().unwrap());
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 8192];
+        let _ = socket.read(&mut buf);
+        socket
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nb\r\nFIRST-PART\n\r\n",
+            )
+            .unwrap();
+        socket.flush().unwrap();
+        // The rest only once the first part has reached the command's stdout (or, if it
+        // never does, after a while, so that a buffering command ends too).
+        let released = held
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .is_ok();
+        let _ = socket.write_all(b"5\r\nLAST\n\r\n0\r\n\r\n");
+        released
+    });
+    let mut child = h
+        .std_cmd()
+        .args(["request", "fyber", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "FIRST-PART");
+    let _ = release.send(());
+    assert_eq!(lines.next().unwrap().unwrap(), "LAST");
+    assert!(child.wait().unwrap().success());
+    assert!(
+        server.join().unwrap(),
+        "the first part reached stdout only after the whole answer"
+    );
+}

@@ -73,22 +73,35 @@ pub(crate) async fn run(args: &RequestArgs, verbose: bool) -> Result<(), Failure
     }
 
     let started = Instant::now();
-    let response = api.send(request).await?;
+    let mut response = api.send(request).await?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| {
-        adauth::Error::new(provider.name(), ErrorKind::Transport)
-            .with_message("the response body could not be read")
-            .with_source(e.without_url())
-    })?;
+    note!(verbose, "answered in {} ms", started.elapsed().as_millis());
+    // The body goes to stdout as it arrives, never held whole in memory.
+    let mut written: u64 = 0;
+    let mut stdout_open = true;
+    loop {
+        let chunk = response.chunk().await.map_err(|e| {
+            adauth::Error::new(provider.name(), ErrorKind::Transport)
+                .with_message("the response body could not be read")
+                .with_source(e.without_url())
+        })?;
+        let Some(chunk) = chunk else { break };
+        written += chunk.len() as u64;
+        // A closed pipe (`| head`) is not the request's failure: the rest is read and
+        // dropped, so the connection ends cleanly.
+        if stdout_open {
+            let mut stdout = std::io::stdout().lock();
+            stdout_open = stdout
+                .write_all(&chunk)
+                .and_then(|()| stdout.flush())
+                .is_ok();
+        }
+    }
     note!(
         verbose,
-        "answered in {} ms ({} bytes)",
-        started.elapsed().as_millis(),
-        body.len()
+        "{written} bytes in {} ms",
+        started.elapsed().as_millis()
     );
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not the request's failure.
-    let _ = stdout.write_all(&body).and_then(|()| stdout.flush());
     eprintln!("HTTP {}", status.as_u16());
     if status.is_success() {
         Ok(())
