@@ -401,6 +401,13 @@ impl AdmitadSource {
         fields: &[(&str, &str)],
         secrets: &[&str],
     ) -> Result<Token> {
+        // A server that echoes the request may send back the Basic pair, base64-encoded.
+        let pair = format!(
+            "{}:{}",
+            self.credentials.client_id,
+            self.credentials.client_secret.expose_secret()
+        );
+        let secrets = &[secrets, &[pair.as_str()]].concat();
         let scrub = |e: adauth_core::Error| e.scrub(secrets);
         let body = form(fields);
         let basic = grant == Grant::ClientCredentials;

@@ -239,14 +239,33 @@ impl Error {
     /// Providers call this with the credentials they sent, so a server that echoes a secret
     /// back in an error cannot leak it through adauth. Empty values are skipped.
     pub fn scrub(mut self, secrets: &[&str]) -> Self {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
         let mut forms: Vec<String> = Vec::new();
         for secret in secrets.iter().filter(|s| !s.is_empty()) {
             forms.push((*secret).to_owned());
-            let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-            if encoded != *secret {
-                forms.push(encoded);
+            forms.push(url::form_urlencoded::byte_serialize(secret.as_bytes()).collect());
+            // Percent-encoded as in a URL: every byte but the unreserved ones.
+            forms.push(secret.bytes().fold(String::new(), |mut out, b| {
+                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+                out
+            }));
+            // JSON-escaped, as a server that echoes a JSON body sends it back.
+            let json = serde_json::to_string(secret).unwrap_or_default();
+            forms.push(json.trim_matches('"').to_owned());
+            // Base64, as in a Basic header (scrub the `id:secret` pair to catch that one).
+            if secret.len() >= 4 {
+                for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+                    forms.push(engine.encode(secret.as_bytes()));
+                }
             }
         }
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
         let scrub = |text: &mut String| {
             for form in &forms {
                 if text.contains(form.as_str()) {
@@ -521,6 +540,26 @@ mod tests {
             .scrub(&["s3cr3t-canary", ""]);
         assert!(!err.to_string().contains("s3cr3t-canary"));
         assert!(!format!("{err:?}").contains("s3cr3t-canary"));
+    }
+
+    #[test]
+    fn scrub_removes_every_encoding_a_secret_is_sent_in() {
+        use base64::Engine as _;
+        let secret = "pa\"ss/w\u{f6}rd+CANARY";
+        let pair = "client:pa\"ss/w\u{f6}rd+CANARY";
+        let basic = base64::engine::general_purpose::STANDARD.encode(pair);
+        for echoed in [
+            format!("Authorization: Basic {basic}"),
+            "{\"password\":\"pa\\\"ss/w\u{f6}rd+CANARY\"}".to_owned(),
+            "p=pa%22ss%2Fw%C3%B6rd%2BCANARY".to_owned(),
+        ] {
+            let err = Error::new("p", ErrorKind::CredentialsRejected)
+                .with_description(echoed.clone())
+                .scrub(&[secret, pair]);
+            let text = format!("{err} {err:?}");
+            assert!(!text.contains("CANARY"), "{echoed}: {text}");
+            assert!(!text.contains(&basic), "{echoed}: {text}");
+        }
     }
 
     #[test]

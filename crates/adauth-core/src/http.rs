@@ -693,11 +693,13 @@ impl HttpResponse {
             err = err.with_retry_after(delay);
         }
         if self.status.is_redirection() {
+            // Shown without its query, fragment or user information: a redirect may carry
+            // a code or a token (`?code=...`, `#access_token=...`).
             let to = self
                 .headers
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or("an unknown location");
+                .map_or_else(|| "an unknown location".to_owned(), redact_unparsed);
             err = err.with_message(format!("redirect to {to} not followed"));
         }
         err
@@ -820,6 +822,23 @@ mod tests {
             err.to_string().len() < 1000,
             "{} bytes",
             err.to_string().len()
+        );
+    }
+
+    #[test]
+    fn a_redirect_is_named_without_its_query_or_fragment() {
+        let mut r = response(302, None, "");
+        r.headers.insert(
+            LOCATION,
+            HeaderValue::from_static(
+                "https://user:CANARY@evil.example/cb?code=CANARY-code&access_token=CANARY#access_token=CANARY",
+            ),
+        );
+        let text = r.into_error("p").to_string();
+        assert!(!text.contains("CANARY"), "{text}");
+        assert!(
+            text.contains("redirect to https://[redacted]@evil.example/cb not followed"),
+            "{text}"
         );
     }
 

@@ -8,17 +8,32 @@ const EXCERPT_CHARS: usize = 200;
 
 /// Key fragments whose values are treated as secrets in a JSON-like body.
 const SECRET_KEYS: &[&str] = &[
-    "token", "secret", "password", "passwd", "session", "code", "cookie", "key", "jwt",
+    "token",
+    "secret",
+    "pass",
+    "pwd",
+    "session",
+    "code",
+    "cookie",
+    "key",
+    "jwt",
+    "auth",
+    "credential",
 ];
+
+/// Authorization schemes: after `Authorization: Bearer`, the secret is the next word.
+const SCHEMES: &[&str] = &["bearer", "basic", "token", "digest", "negotiate"];
 
 /// Makes a short excerpt of a response body that is safe to show in an error.
 ///
 /// The whole body is redacted first and only then cut, so a cut can never leave half a secret
 /// behind:
-/// - the value after any key containing `token`, `secret`, `password`, `session`, `code`,
-///   `cookie`, `key` or `jwt` is replaced by `[redacted]`, whether the body is JSON
-///   (`"access_token": "..."`), form-encoded (`access_token=...`) or text (`token: ...`), and
-///   even when the body is truncated mid-value;
+/// - the value after any key containing `token`, `secret`, `pass`, `pwd`, `session`, `code`,
+///   `cookie`, `key`, `jwt`, `auth` or `credential` is replaced by `[redacted]`, whether the
+///   body is JSON (`"access_token": "..."`, also HTML-escaped), form-encoded
+///   (`access_token=...`), text or a header (`token: ...`, `Authorization: Bearer ...`),
+///   single-quoted (`'password': '...'`) or XML (`<password>...</password>`), and even when
+///   the body is truncated mid-value;
 /// - anything shaped like a JWT (`eyJ...`) is replaced by `[redacted]`;
 /// - control characters and runs of white space become single spaces.
 ///
@@ -33,6 +48,12 @@ const SECRET_KEYS: &[&str] = &[
 /// ```
 pub fn redact_excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
+    // HTML-escaped JSON is JSON to the redactor.
+    let text = text
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#x22;", "\"")
+        .replace("&#39;", "'");
     let redacted = redact_jwts(&redact_keyed_values(&text));
     let mut out = String::with_capacity(EXCERPT_CHARS.min(redacted.len()) + 3);
     let mut last_space = true;
@@ -79,32 +100,58 @@ fn redact_keyed_values(text: &str) -> String {
         }
         let key = &text[key_start..i];
         let mut k = i;
-        if k < bytes.len() && bytes[k] == b'"' {
+        // `<password>...</password>`: the element's text is the value.
+        let element = key_start > 0 && bytes[key_start - 1] == b'<';
+        if k < bytes.len() && matches!(bytes[k], b'"' | b'\'') {
             k += 1;
         }
         while k < bytes.len() && bytes[k] == b' ' {
             k += 1;
         }
-        if k >= bytes.len() || !matches!(bytes[k], b':' | b'=') || !is_secret_key(key) {
+        let separator = |b: u8| matches!(b, b':' | b'=') || (element && b == b'>');
+        if k >= bytes.len() || !separator(bytes[k]) || !is_secret_key(key) {
             continue;
         }
         k += 1;
         while k < bytes.len() && bytes[k].is_ascii_whitespace() {
             k += 1;
         }
-        let quoted = k < bytes.len() && bytes[k] == b'"';
+        let quote = (k < bytes.len() && matches!(bytes[k], b'"' | b'\''))
+            .then(|| bytes[k])
+            .filter(|_| !element);
+        let quoted = quote.is_some();
         let value_start = k + usize::from(quoted);
         let mut m = value_start;
-        if quoted {
-            while m < bytes.len() && bytes[m] != b'"' {
+        if let Some(quote) = quote {
+            while m < bytes.len() && bytes[m] != quote {
                 m += if bytes[m] == b'\\' { 2 } else { 1 };
             }
-        } else {
-            while m < bytes.len()
-                && !bytes[m].is_ascii_whitespace()
-                && !matches!(bytes[m], b'&' | b',' | b';' | b'}' | b']' | b'<' | b'"')
-            {
+        } else if element {
+            while m < bytes.len() && bytes[m] != b'<' {
                 m += 1;
+            }
+        } else {
+            let word_end = |mut m: usize| {
+                while m < bytes.len()
+                    && !bytes[m].is_ascii_whitespace()
+                    && !matches!(
+                        bytes[m],
+                        b'&' | b',' | b';' | b'}' | b']' | b'<' | b'"' | b'\''
+                    )
+                {
+                    m += 1;
+                }
+                m
+            };
+            m = word_end(m);
+            // `Authorization: Bearer <secret>`: the scheme and the word after it.
+            let word = &text[value_start..m.min(bytes.len())];
+            if SCHEMES.iter().any(|s| word.eq_ignore_ascii_case(s)) {
+                let mut n = m;
+                while n < bytes.len() && bytes[n] == b' ' {
+                    n += 1;
+                }
+                m = word_end(n);
             }
         }
         let value_end = m.min(bytes.len());
@@ -236,6 +283,27 @@ mod tests {
                 assert!(excerpt.chars().count() <= 203);
             }
         }
+    }
+
+    #[test]
+    fn redacts_headers_xml_single_quotes_and_escaped_json() {
+        for (body, secret) in [
+            ("Authorization: Bearer CANARY-1\nHost: x", "CANARY-1"),
+            ("authorization: basic Q0FOQVJZLTI=", "Q0FOQVJZLTI="),
+            ("<creds><password>CANARY-3</password></creds>", "CANARY-3"),
+            ("{'password': 'CANARY 4'}", "CANARY 4"),
+            ("&quot;client_secret&quot;:&quot;CANARY-5&quot;", "CANARY-5"),
+            ("pwd=CANARY-6", "CANARY-6"),
+            ("{\"credentials\": \"CANARY-7\"}", "CANARY-7"),
+        ] {
+            let excerpt = redact_excerpt(body.as_bytes());
+            assert!(!excerpt.contains(secret), "{body} -> {excerpt}");
+            assert!(excerpt.contains(REDACTED), "{body} -> {excerpt}");
+        }
+        assert_eq!(
+            redact_excerpt(b"Authorization: Bearer CANARY-1\nHost: x"),
+            "Authorization: [redacted] Host: x"
+        );
     }
 
     #[test]
