@@ -10,6 +10,7 @@
 
 mod ci;
 mod cmd;
+mod fuzz;
 mod msrv;
 mod release;
 mod tidy;
@@ -33,6 +34,8 @@ tasks:
   release <VERSION> [--dry-run]
                      set the version, date the changelog, run ci, package and verify
                      every crate; without --dry-run also commit, publish and tag
+  fuzz [CASES]       run the parsers' property tests in release mode with CASES
+                     cases each (default 1,000,000; `cargo test` runs 10,000)
   features           check the `adauth` crate with each of its features alone,
                      with none and with all of them
   help               print this message
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         "tidy" => no_options(task, rest).and_then(|()| tidy::run()),
         "msrv" => no_options(task, rest).and_then(|()| msrv::run()),
         "release" => release::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

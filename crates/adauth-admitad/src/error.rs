@@ -314,6 +314,55 @@ impl Challenge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> proptest::prelude::ProptestConfig {
+        // `ADAUTH_FUZZ_CASES` (default 10,000; `cargo xtask fuzz` runs a long session).
+        let cases = std::env::var("ADAUTH_FUZZ_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10_000);
+        proptest::prelude::ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        // Token and error answers of any shape: a token or a clear error, never a panic.
+        #[test]
+        fn token_and_error_answers_never_panic(
+            status in 100u16..600,
+            code in prop_oneof![any::<i64>().prop_map(|n| n.to_string()), ".{0,12}".prop_map(|s| format!("{s:?}"))],
+            text in ".{0,60}",
+            challenge in ".{0,60}",
+            noise in prop::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let mut headers = adauth_core::reqwest::header::HeaderMap::new();
+            if let Ok(v) = adauth_core::reqwest::header::HeaderValue::from_str(&challenge) {
+                headers.insert(adauth_core::reqwest::header::WWW_AUTHENTICATE, v);
+            }
+            for body in [
+                format!(r#"{{"error":{text:?},"error_description":{text:?},"error_code":{code}}}"#).into_bytes(),
+                format!(r#"{{"access_token":{text:?},"expires_in":{code},"refresh_token":{text:?},"username":1}}"#).into_bytes(),
+                noise.clone(),
+            ] {
+                let response = HttpResponse::new(
+                    adauth_core::reqwest::StatusCode::from_u16(status).unwrap(),
+                    headers.clone(),
+                    body.into(),
+                    std::time::SystemTime::UNIX_EPOCH,
+                );
+                for grant in [Grant::ClientCredentials, Grant::RefreshToken, Grant::AuthorizationCode] {
+                    let _ = token_error(&response, grant, &["s"]);
+                }
+                let _ = crate::read_token(&adauth_core::FetchContext::default(), &response);
+            }
+        }
+    }
 
     #[test]
     fn challenge_parameters() {

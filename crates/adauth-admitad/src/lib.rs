@@ -509,7 +509,7 @@ impl<'de> Deserialize<'de> for UserField {
 /// The user details that become token extras, under their wire names.
 const USER_FIELDS: [&str; 5] = ["username", "first_name", "last_name", "language", "group"];
 
-fn read_token(cx: &FetchContext, response: &HttpResponse) -> Result<Token> {
+pub(crate) fn read_token(cx: &FetchContext, response: &HttpResponse) -> Result<Token> {
     let wire: TokenResponse = response.json(PROVIDER)?;
     let mut token = cx.token(
         PROVIDER,

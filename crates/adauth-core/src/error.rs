@@ -395,17 +395,21 @@ pub(crate) fn shown(text: &str) -> Cow<'_, str> {
     if text.chars().count() <= MAX_SHOWN && !text.chars().any(unsafe_char) {
         return Cow::Borrowed(text);
     }
+    // Counted as shown, escapes included.
     let mut out = String::with_capacity(text.len().min(MAX_SHOWN * 2));
-    for (i, c) in text.chars().enumerate() {
-        if i == MAX_SHOWN {
+    let mut shown_chars = 0;
+    for c in text.chars() {
+        let piece = if unsafe_char(c) {
+            format!("\\u{{{:x}}}", u32::from(c))
+        } else {
+            c.to_string()
+        };
+        shown_chars += piece.chars().count();
+        if shown_chars > MAX_SHOWN {
             out.push_str("...");
             break;
         }
-        if unsafe_char(c) {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
+        out.push_str(&piece);
     }
     Cow::Owned(out)
 }

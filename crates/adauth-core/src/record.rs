@@ -144,6 +144,37 @@ impl Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> proptest::prelude::ProptestConfig {
+        // `ADAUTH_FUZZ_CASES` (default 10,000; `cargo xtask fuzz` runs a long session).
+        let cases = std::env::var("ADAUTH_FUZZ_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10_000);
+        proptest::prelude::ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        // Store bytes are anyone's: a record is read or refused, never a panic.
+        #[test]
+        fn any_stored_value_is_read_or_refused(text in ".{0,200}", kind in ".{0,20}", n in any::<u64>()) {
+            let _ = Record::read("p", &SecretString::from(text.clone()));
+            let shaped = serde_json::json!({
+                "v": 2,
+                "token": text,
+                "revoked": n % 2 == 0,
+                "failure": {"kind": kind, "status": n, "retry_at_ms": n, "failures": n, "retry_after_ms": n},
+            });
+            let _ = Record::read("p", &SecretString::from(shaped.to_string()));
+        }
+    }
 
     #[test]
     fn records_round_trip_without_losing_the_failure() {

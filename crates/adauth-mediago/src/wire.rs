@@ -159,6 +159,48 @@ pub(crate) fn answer_error(response: &HttpResponse, request: &str) -> Option<Err
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> proptest::prelude::ProptestConfig {
+        // `ADAUTH_FUZZ_CASES` (default 10,000; `cargo xtask fuzz` runs a long session).
+        let cases = std::env::var("ADAUTH_FUZZ_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10_000);
+        proptest::prelude::ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        // `errno` bodies of any shape and any status: an error or none, never a panic.
+        #[test]
+        fn errno_bodies_never_panic(
+            status in 100u16..600,
+            errno in prop_oneof![any::<i64>().prop_map(|n| n.to_string()), ".{0,12}".prop_map(|s| format!("{s:?}"))],
+            msg in ".{0,40}",
+            noise in prop::collection::vec(any::<u8>(), 0..200),
+        ) {
+            for body in [
+                format!(r#"{{"errno":{errno},"errmsg":{msg:?}}}"#).into_bytes(),
+                format!(r#"{{"code":{errno},"msg":{msg:?},"data":null}}"#).into_bytes(),
+                noise.clone(),
+            ] {
+                let _ = BodyError::read(&body);
+                let response = adauth_core::http::HttpResponse::new(
+                    adauth_core::reqwest::StatusCode::from_u16(status).unwrap(),
+                    adauth_core::reqwest::header::HeaderMap::new(),
+                    body.into(),
+                    std::time::SystemTime::UNIX_EPOCH,
+                );
+                let _ = answer_error(&response, "the request");
+            }
+        }
+    }
 
     fn read(body: &str) -> Option<(String, Option<String>)> {
         BodyError::read(body.as_bytes()).map(|e| (e.code, e.description))

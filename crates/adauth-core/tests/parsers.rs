@@ -1,0 +1,191 @@
+//! Every parser that sees provider or store bytes, under arbitrary input: no panic, and the
+//! properties that make the output safe to show.
+//!
+//! `ADAUTH_FUZZ_CASES` sets the number of cases per parser (default 10,000; `cargo xtask
+//! fuzz` runs a long session).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use adauth_core::http::HttpResponse;
+use adauth_core::reqwest::StatusCode;
+use adauth_core::reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use adauth_core::secrecy::SecretString;
+use adauth_core::{Error, ErrorKind, ExpiresIn, ExpiryPolicy, Token, redact_excerpt};
+use proptest::prelude::*;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("ADAUTH_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Arbitrary JSON values, nested a few levels.
+fn json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,20}".prop_map(Value::String),
+        prop_oneof![
+            Just("3600"),
+            Just("-1"),
+            Just("1e300"),
+            Just("eyJhbGciOiJIUzI1NiJ9.e30.c2ln"),
+            Just("invalid_grant"),
+        ]
+        .prop_map(|s| Value::String(s.to_owned())),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        let keys = prop_oneof![
+            Just("access_token".to_owned()),
+            Just("accessToken".to_owned()),
+            Just("expires_in".to_owned()),
+            Just("error".to_owned()),
+            Just("error_description".to_owned()),
+            Just("errno".to_owned()),
+            Just("revision".to_owned()),
+            Just("value".to_owned()),
+            "[a-z_]{1,10}".prop_map(|s| s),
+        ];
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+            prop::collection::btree_map(keys, inner, 0..5)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Bytes that are often JSON, sometimes a broken or truncated version of it, sometimes noise.
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        json().prop_map(|v| v.to_string().into_bytes()),
+        (json(), any::<prop::sample::Index>()).prop_map(|(v, cut)| {
+            let text = v.to_string().into_bytes();
+            let at = cut.index(text.len() + 1);
+            text[..at].to_vec()
+        }),
+        prop::collection::vec(any::<u8>(), 0..300),
+        "(<html>|\\{|\"|access_token=|token: |&quot;|<password>|\\\\|\\x1b\\[|\r\n| |[a-zA-Z0-9])*"
+            .prop_map(String::into_bytes),
+    ]
+}
+
+fn response(status: u16, content_type: &str, retry_after: &str, body: Vec<u8>) -> HttpResponse {
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        headers.insert(CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(retry_after) {
+        headers.insert(RETRY_AFTER, v);
+    }
+    HttpResponse::new(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        headers,
+        body.into(),
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+    )
+}
+
+fn safe_to_print(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn expires_in_reads_any_json_value(value in json(), token in ".{0,40}") {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Wire {
+            #[serde(default)]
+            expires_in: Option<ExpiresIn>,
+        }
+        let text = serde_json::json!({ "expires_in": value }).to_string();
+        if let Ok(wire) = serde_json::from_str::<Wire>(&text) {
+            let issued = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+            let _ = ExpiryPolicy::default().expires_at(
+                "p",
+                issued,
+                wire.expires_in.as_ref(),
+                &SecretString::from(token),
+            );
+        }
+    }
+
+    #[test]
+    fn expires_in_reads_any_bytes(bytes in body()) {
+        let _ = serde_json::from_slice::<ExpiresIn>(&bytes);
+    }
+
+    #[test]
+    fn token_answers_and_error_bodies_never_panic(
+        status in 100u16..600,
+        content_type in prop_oneof![
+            Just("application/json".to_owned()),
+            Just("text/html".to_owned()),
+            Just("text/plain".to_owned()),
+            ".{0,30}",
+        ],
+        retry_after in prop_oneof![
+            Just("60".to_owned()),
+            Just("Thu, 01 Jan 1970 00:01:00 GMT".to_owned()),
+            ".{0,30}",
+        ],
+        bytes in body(),
+    ) {
+        let r = response(status, &content_type, &retry_after, bytes);
+        let _ = r.provider_error();
+        let _ = r.reports_error();
+        let _ = r.retry_after(SystemTime::UNIX_EPOCH);
+        let _ = r.json::<serde_json::Value>("p");
+        let _ = r.success_json::<serde_json::Value>("p");
+        let err = r.into_error("p");
+        prop_assert!(safe_to_print(&err.to_string()));
+    }
+
+    #[test]
+    fn the_stored_token_format_reads_any_input(value in json(), bytes in body()) {
+        let _ = Token::from_stored("p", &value.to_string());
+        let _ = Token::from_stored("p", &String::from_utf8_lossy(&bytes));
+        // A valid stored token with one field replaced by anything.
+        let now = SystemTime::now();
+        let valid = Token::new(SecretString::from("t"), now, now + Duration::from_secs(60));
+        let mut stored: serde_json::Value = serde_json::from_str(
+            adauth_core::secrecy::ExposeSecret::expose_secret(&valid.to_stored("p")),
+        ).unwrap();
+        for field in ["access_token", "issued_at", "expires_at", "refresh_token", "extras", "v"] {
+            stored[field] = value.clone();
+            let _ = Token::from_stored("p", &stored.to_string());
+        }
+    }
+
+    #[test]
+    fn the_redactor_takes_any_bytes(bytes in body()) {
+        let excerpt = redact_excerpt(&bytes);
+        prop_assert!(excerpt.chars().count() <= 203);
+        prop_assert!(!excerpt.chars().any(char::is_control));
+    }
+
+    #[test]
+    fn errors_show_any_provider_text_safely(code in ".{0,400}", description in ".{0,400}", message in ".{0,50}") {
+        let err = Error::new("p", ErrorKind::CredentialsRejected)
+            .with_code(code)
+            .with_description(description)
+            .with_message(message);
+        let text = err.to_string();
+        prop_assert!(safe_to_print(&text));
+        prop_assert!(text.chars().count() < 1200);
+    }
+}
