@@ -516,7 +516,7 @@ async fn a_fetch_of_ten_lease_times_keeps_its_redis_lease_and_uses_the_refresh_t
     let prefix = format!("adauth-test:{}:", new_revision());
     let source = Arc::new(Slow::default());
     let clock = ManualClock::default();
-    let ttl = Duration::from_millis(200);
+    let ttl = Duration::from_millis(500);
     let caches = caches(&server, &prefix, &source, &clock, ttl, 4).await;
     assert_eq!(all_tokens(&caches[..1]).await, ["CANARY-token-1"]);
     // The token expires; the provider now takes ten lease times to answer.

@@ -200,7 +200,7 @@ async fn a_killed_lease_holder_is_taken_over(shared: Shared, lease_ttl: Duration
 async fn concurrent_admitad_refreshes_use_each_refresh_token_once(shared: Shared, slow: bool) {
     let sandbox = Sandbox::start().await.unwrap();
     let fake = sandbox.fake("admitad").unwrap();
-    let refreshes: u64 = if slow { 3 } else { 10 };
+    let refreshes: u64 = if slow { 2 } else { 10 };
     let count = refreshes.to_string();
     let mut args = vec!["--mode", "refresh", "--refreshes", count.as_str()];
     if slow {
@@ -225,10 +225,11 @@ async fn concurrent_admitad_refreshes_use_each_refresh_token_once(shared: Shared
     assert_eq!(fake.unauthorized(), 0);
 }
 
-/// A lease time short enough that a slow token request outlasts three of them.
-const SHORT_LEASE_MS: &str = "300";
-/// A token request of four short lease times.
-const SLOW_TOKEN_REQUEST: Duration = Duration::from_millis(1200);
+/// A lease time short enough that a slow token request outlasts three of them, and long
+/// enough that a renewal (every third of it) is not missed on a busy machine.
+const SHORT_LEASE_MS: &str = "1000";
+/// A token request of three and a half short lease times.
+const SLOW_TOKEN_REQUEST: Duration = Duration::from_millis(3500);
 
 // Issue 9, item 7: eight processes and a token request longer than three lease times: the
 // holder keeps its lease, nobody else asks.
