@@ -1,1 +1,2 @@
 //! End-to-end tests of adauth; see `tests/`.
+#![forbid(unsafe_code)]

@@ -413,7 +413,10 @@ async fn from_lookup_reads_adauth_redis_url() {
     let err = RedisStore::from_lookup(&|_| None).await.unwrap_err();
     assert!(err.is_configuration());
     assert!(err.to_string().contains("ADAUTH_REDIS_URL"), "{err}");
-    assert_eq!(adauth_redis::ENV_VARS, ["ADAUTH_REDIS_URL"]);
+    assert_eq!(
+        adauth_redis::ENV_VARS,
+        ["ADAUTH_REDIS_URL", "ADAUTH_REDIS_CA_FILE"]
+    );
     let server = RedisServer::start();
     let url = server.url();
     let store = RedisStore::from_lookup(&|name| (name == "ADAUTH_REDIS_URL").then(|| url.clone()))

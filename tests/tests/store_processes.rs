@@ -347,7 +347,7 @@ async fn file_store_a_corrupt_or_foreign_value_is_replaced() {
     for (garbage, warning) in [
         ("{not json", "ignoring an unreadable token file"),
         (
-            r#"{"revision":"foreign","value":"not a token"}"#,
+            "adauth token file 1\nforeign\nnot a token",
             "ignoring an unreadable value in the token store",
         ),
     ] {
@@ -357,10 +357,12 @@ async fn file_store_a_corrupt_or_foreign_value_is_replaced() {
         assert!(warned(&report, warning), "{garbage}: {report}");
         assert_eq!(n(&report, "non_2xx"), 0, "{report}");
         assert_eq!(fake.token_requests(), before + 1, "{garbage}: fetched anew");
-        let stored: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
-            .expect("the file was replaced by a valid record");
-        assert_ne!(stored["revision"], "foreign");
-        assert!(stored["value"].is_string());
+        let stored = std::fs::read_to_string(&file).unwrap();
+        let mut lines = stored.splitn(3, '\n');
+        assert_eq!(lines.next(), Some("adauth token file 1"), "{stored}");
+        assert_ne!(lines.next(), Some("foreign"), "the file was replaced");
+        let record: Value = serde_json::from_str(lines.next().unwrap()).expect("a record");
+        assert!(record["token"].is_object(), "{record}");
     }
 
     // The replacement is shared: the next process needs no token request.

@@ -7,6 +7,7 @@
 //! Each task lives in its own module and exposes a `run` function returning
 //! [`Result<(), Failure>`]; `main` only parses the task name and maps the
 //! outcome to an exit code.
+#![forbid(unsafe_code)]
 
 mod ci;
 mod cmd;

@@ -30,8 +30,12 @@ const NOT_PROVIDERS: &[&str] = &[
     "adauth-redis",
 ];
 
-/// Umbrella features that are not providers, with the crate each one enables.
-const EXTRA_FEATURES: &[(&str, &str)] = &[("redis", "adauth-redis")];
+/// Umbrella features that are not providers, with exactly what each one enables.
+const EXTRA_FEATURES: &[(&str, &[&str])] = &[
+    ("redis", &["dep:adauth-redis"]),
+    ("redis-tls", &["redis", "adauth-redis/tls"]),
+    ("encryption", &["adauth-core/encryption"]),
+];
 
 /// The license every published crate carries.
 const LICENSE: &str = "MIT OR Apache-2.0";
@@ -423,11 +427,15 @@ fn umbrella_features(
         }
         listed.push(feature.clone());
         let provider = format!("adauth-{feature}");
-        let expected = EXTRA_FEATURES
+        let expected: Option<Vec<String>> = EXTRA_FEATURES
             .iter()
             .find(|(f, _)| f == feature)
-            .map(|(_, krate)| (*krate).to_owned())
-            .or_else(|| providers.contains(&provider.as_str()).then_some(provider));
+            .map(|(_, enables)| enables.iter().map(|e| (*e).to_owned()).collect())
+            .or_else(|| {
+                providers
+                    .contains(&provider.as_str())
+                    .then(|| vec![format!("dep:{provider}")])
+            });
         let Some(expected) = expected else {
             problems.push(format!(
                 "{manifest}: feature `{feature}` matches no provider crate `adauth-{feature}`; \
@@ -437,9 +445,9 @@ fn umbrella_features(
             continue;
         };
         let enables = strings(raw);
-        if enables != [format!("dep:{expected}")] {
+        if enables != expected {
             problems.push(format!(
-                "{manifest}: feature `{feature}` must enable exactly `dep:{expected}`, \
+                "{manifest}: feature `{feature}` must enable exactly {expected:?}, \
                  it enables {enables:?}"
             ));
         }

@@ -199,11 +199,8 @@ impl TokenSource for UserTokenSource {
 
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
         let refresh_token = self.credentials.refresh_token.expose_secret();
-        // A server that echoes the request body would show the token as it was sent,
-        // percent-encoded, so both forms are scrubbed.
-        let encoded: String =
-            url::form_urlencoded::byte_serialize(refresh_token.as_bytes()).collect();
-        let scrub = |e: Error| e.scrub(&[refresh_token, &encoded]);
+        // `scrub` also removes the token as the form body carried it, percent-encoded.
+        let scrub = |e: Error| e.scrub(&[refresh_token]);
         let form = [
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 
 mod authorize;
 mod error;
@@ -10,9 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use adauth_core::http::{self, HttpClient, HttpResponse};
 use adauth_core::required::{missing, required_secret, required_text};
+use adauth_core::secrecy::zeroize::Zeroizing;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{ExpiresIn, FetchContext, Result, Token, TokenSource, async_trait, env};
-use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde::Deserialize;
 use url::Url;
 
@@ -401,16 +403,19 @@ impl AdmitadSource {
         fields: &[(&str, &str)],
         secrets: &[&str],
     ) -> Result<Token> {
+        let id = self.credentials.client_id.as_str();
+        let secret = self.credentials.client_secret.expose_secret();
         // A server that echoes the request may send back the Basic pair, base64-encoded.
-        let pair = format!(
-            "{}:{}",
-            self.credentials.client_id,
-            self.credentials.client_secret.expose_secret()
-        );
+        // Built at its final size and wiped when dropped, like the body and the header.
+        let mut pair = Zeroizing::new(String::with_capacity(id.len() + 1 + secret.len()));
+        pair.push_str(id);
+        pair.push(':');
+        pair.push_str(secret);
         let secrets = &[secrets, &[pair.as_str()]].concat();
         let scrub = |e: adauth_core::Error| e.scrub(secrets);
-        let body = form(fields);
-        let basic = grant == Grant::ClientCredentials;
+        let body = http::form_body(fields);
+        let basic =
+            (grant == Grant::ClientCredentials).then(|| http::basic_authorization(id, secret));
         let response = self
             .http
             .send(PROVIDER, cx, |client| {
@@ -418,13 +423,9 @@ impl AdmitadSource {
                     .post(self.token_url.clone())
                     .header(CONTENT_TYPE, FORM_CONTENT_TYPE)
                     .body(body.clone());
-                if basic {
-                    request.basic_auth(
-                        &self.credentials.client_id,
-                        Some(self.credentials.client_secret.expose_secret()),
-                    )
-                } else {
-                    request
+                match &basic {
+                    Some(basic) => request.header(AUTHORIZATION, basic.clone()),
+                    None => request,
                 }
             })
             .await
@@ -460,12 +461,6 @@ impl fmt::Debug for AdmitadSource {
 /// writes them; every form decoder reads `+` back as a space, so the server sees
 /// `advcampaigns banners websites` exactly as in the documented request, whose literal
 /// spaces are not valid form encoding.
-fn form(fields: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish()
-}
-
 /// The documented token response. Unknown fields are ignored.
 #[derive(Deserialize)]
 struct TokenResponse {

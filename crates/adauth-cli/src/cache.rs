@@ -50,6 +50,20 @@ pub(crate) struct Shared {
     pub(crate) name: &'static str,
 }
 
+impl Shared {
+    /// The store with its values encrypted and its key names hashed under `key`
+    /// (`ADAUTH_STORE_KEY`), or as it is without one.
+    pub(crate) fn sealed(self, key: Option<adauth::StoreKey>) -> Self {
+        match key {
+            Some(key) => Self {
+                store: Arc::new(adauth::SealedStore::new(self.store, key)),
+                name: self.name,
+            },
+            None => self,
+        }
+    }
+}
+
 /// The file store in the cache directory, or `None` (with a note, or a warning if the
 /// directory cannot be created: the token itself does not need it).
 pub(crate) fn file_store(verbose: bool) -> Option<Shared> {
@@ -82,7 +96,12 @@ pub(crate) async fn store(verbose: bool) -> Option<Shared> {
     let url = adauth::env::optional(&adauth::env::process, adauth_redis::ENV_URL);
     if let Some(url) = url {
         let redacted = adauth_redis::redact_url(&url);
-        match tokio::time::timeout(REDIS_CONNECT_TIMEOUT, RedisStore::connect(&url)).await {
+        match tokio::time::timeout(
+            REDIS_CONNECT_TIMEOUT,
+            RedisStore::from_lookup(&adauth::env::process),
+        )
+        .await
+        {
             Ok(Ok(store)) => {
                 note!(verbose, "sharing tokens through Redis at {redacted}");
                 return Some(Shared {

@@ -102,12 +102,19 @@ impl Harness {
 /// The cache's record in a store file: `{"revision": ..., "value": "<the record as JSON>"}`,
 /// the record being `{"v": 2, "token": {...}, "failure": {...}}`.
 fn stored_record(path: &std::path::Path) -> Value {
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
-        .expect("a readable store file");
-    assert!(file["revision"].is_string(), "{file}");
-    let record: Value = serde_json::from_str(file["value"].as_str().unwrap()).unwrap();
+    let (_, value) = read_store_file(path);
+    let record: Value = serde_json::from_str(&value).unwrap();
     assert_eq!(record["v"], 2, "{record}");
     record
+}
+
+/// A store file's revision and value: `adauth token file 1`, the revision, the value.
+fn read_store_file(path: &std::path::Path) -> (String, String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut parts = text.splitn(3, '\n');
+    assert_eq!(parts.next(), Some("adauth token file 1"), "{text}");
+    let revision = parts.next().expect("a revision").to_owned();
+    (revision, parts.next().expect("a value").to_owned())
 }
 
 /// The token a store file holds.
@@ -120,7 +127,7 @@ fn stored_token(path: &std::path::Path) -> Value {
 /// Rewrites the token in a store file so that it expires in `secs` seconds, an hour after
 /// it was issued: well inside its refresh window.
 fn age_stored_token(path: &std::path::Path, secs: u64) {
-    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let (revision, _) = read_store_file(path);
     let mut record = stored_record(path);
     let mut token = stored_token(path);
     let now = std::time::SystemTime::now()
@@ -132,8 +139,7 @@ fn age_stored_token(path: &std::path::Path, secs: u64) {
     token["issued_at"] = serde_json::json!([now + secs - 3600, 0]);
     token["expires_at"] = serde_json::json!([now + secs, 0]);
     record["token"] = token;
-    file["value"] = record.to_string().into();
-    std::fs::write(path, file.to_string()).unwrap();
+    std::fs::write(path, format!("adauth token file 1\n{revision}\n{record}")).unwrap();
 }
 
 fn stdout(out: &Output) -> String {
@@ -529,6 +535,91 @@ fn runs_on_different_hosts_share_one_token_through_redis() {
     );
     assert_eq!(h.fake("fyber").token_requests(), 1);
     assert!(h.token_files().is_empty(), "Redis replaces the disk cache");
+}
+
+/// A store key for `ADAUTH_STORE_KEY`: 32 bytes, base64.
+const STORE_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+#[test]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+fn runs_share_one_sealed_token_through_redis_over_tls() {
+    let server = adauth_testkit::RedisServer::start_tls();
+    let h = Harness::new();
+    let other_host = tempfile::tempdir().unwrap();
+    let run = |cache_dir: &std::path::Path| {
+        let out = h
+            .cmd()
+            .env("ADAUTH_REDIS_URL", server.url())
+            .env("ADAUTH_REDIS_CA_FILE", server.ca_file().unwrap())
+            .env("ADAUTH_STORE_KEY", STORE_KEY)
+            .env("ADAUTH_CACHE_DIR", cache_dir)
+            .args(["-v", "token", "fyber"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+        assert!(stderr(&out).contains("rediss://"), "{}", stderr(&out));
+        out
+    };
+    let first = run(&h.cache_dir());
+    let second = run(other_host.path());
+    assert_eq!(stdout(&second), stdout(&first));
+    assert!(
+        stderr(&second).contains("served from the Redis store"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(h.fake("fyber").token_requests(), 1);
+}
+
+#[test]
+fn with_a_store_key_the_disk_cache_holds_no_token_and_names_no_credential() {
+    let h = Harness::new();
+    let run = || {
+        h.cmd()
+            .env("ADAUTH_STORE_KEY", STORE_KEY)
+            .args(["token", "fyber"])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let token = stdout(&first).trim().to_owned();
+    let files = h.token_files();
+    assert_eq!(files.len(), 1);
+    for file in h.cache_files() {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("sealed-"), "{name}");
+        assert!(!name.contains("fyber"), "{name}");
+    }
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(!text.contains(&token), "{text}");
+    assert!(!text.contains("access_token"), "{text}");
+    // The next run opens it: no second token request.
+    let second = run();
+    assert_eq!(stdout(&second), stdout(&first));
+    assert_eq!(h.fake("fyber").token_requests(), 1);
+    // A run without the key does not read it (and does not guess its name).
+    h.ok(&["token", "fyber"]);
+    assert_eq!(h.fake("fyber").token_requests(), 2);
+}
+
+#[test]
+fn a_malformed_store_key_fails_the_command_without_echoing_it() {
+    let h = Harness::new();
+    let out = h
+        .cmd()
+        .env("ADAUTH_STORE_KEY", "CANARY-not-a-key")
+        .args(["token", "fyber"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("ADAUTH_STORE_KEY"), "{err}");
+    assert!(err.contains("32 bytes"), "{err}");
+    assert!(!err.contains("CANARY"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(h.fake("fyber").token_requests(), 0);
 }
 
 // ---- request ----------------------------------------------------------------------------

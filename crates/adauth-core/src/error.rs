@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use zeroize::Zeroizing;
 
 /// The result type used throughout adauth.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -241,26 +242,43 @@ impl Error {
     pub fn scrub(mut self, secrets: &[&str]) -> Self {
         use base64::Engine as _;
         use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-        let mut forms: Vec<String> = Vec::new();
+        // Every form of a secret is built at its final size and wiped when dropped.
+        let mut forms: Vec<Zeroizing<String>> = Vec::new();
         for secret in secrets.iter().filter(|s| !s.is_empty()) {
-            forms.push((*secret).to_owned());
-            forms.push(url::form_urlencoded::byte_serialize(secret.as_bytes()).collect());
+            let sized = || Zeroizing::new(String::with_capacity(secret.len() * 6 + 2));
+            let mut raw = Zeroizing::new(String::with_capacity(secret.len()));
+            raw.push_str(secret);
+            forms.push(raw);
+            let mut form = sized();
+            for part in url::form_urlencoded::byte_serialize(secret.as_bytes()) {
+                form.push_str(part);
+            }
+            forms.push(form);
             // Percent-encoded as in a URL: every byte but the unreserved ones.
-            forms.push(secret.bytes().fold(String::new(), |mut out, b| {
+            let mut percent = sized();
+            for b in secret.bytes() {
                 if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                    out.push(char::from(b));
+                    percent.push(char::from(b));
                 } else {
-                    out.push_str(&format!("%{b:02X}"));
+                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                    percent.push('%');
+                    percent.push(char::from(HEX[usize::from(b >> 4)]));
+                    percent.push(char::from(HEX[usize::from(b & 0xf)]));
                 }
-                out
-            }));
+            }
+            forms.push(percent);
             // JSON-escaped, as a server that echoes a JSON body sends it back.
-            let json = serde_json::to_string(secret).unwrap_or_default();
-            forms.push(json.trim_matches('"').to_owned());
+            let json = crate::secret_buf::secret_json(*secret);
+            if let Some(json) = json.as_slice().get(1..json.len().saturating_sub(1)) {
+                let mut escaped = sized();
+                escaped.push_str(std::str::from_utf8(json).unwrap_or_default());
+                forms.push(escaped);
+            }
             // Base64, as in a Basic header (scrub the `id:secret` pair to catch that one).
             if secret.len() >= 4 {
                 for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
-                    forms.push(engine.encode(secret.as_bytes()));
+                    // `encode` allocates the exact size.
+                    forms.push(Zeroizing::new(engine.encode(secret.as_bytes())));
                 }
             }
         }
@@ -269,7 +287,9 @@ impl Error {
         let scrub = |text: &mut String| {
             for form in &forms {
                 if text.contains(form.as_str()) {
-                    *text = text.replace(form.as_str(), crate::redact::REDACTED);
+                    let scrubbed = text.replace(form.as_str(), crate::redact::REDACTED);
+                    // The text held the secret: wipe it.
+                    drop(Zeroizing::new(std::mem::replace(text, scrubbed)));
                 }
             }
         };
@@ -360,7 +380,7 @@ impl Error {
 }
 
 /// An excerpt cut at its length limit may end with the start of a secret: remove it.
-fn cut_secret_prefix(excerpt: &mut String, secrets: &[String]) {
+fn cut_secret_prefix(excerpt: &mut String, secrets: &[Zeroizing<String>]) {
     const MIN: usize = 4;
     let Some(body) = excerpt.strip_suffix("...") else {
         return;
@@ -376,7 +396,8 @@ fn cut_secret_prefix(excerpt: &mut String, secrets: &[String]) {
         .max();
     if let Some(n) = longest {
         let keep = body.len() - n;
-        *excerpt = format!("{}{}...", &body[..keep], crate::redact::REDACTED);
+        let cut = format!("{}{}...", &body[..keep], crate::redact::REDACTED);
+        drop(Zeroizing::new(std::mem::replace(excerpt, cut)));
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::secret_buf::SecretBuf;
 use crate::store::{Lease, StoredValue, TokenStore, new_revision};
 use crate::{Error, ErrorKind, Result};
 
@@ -25,6 +26,10 @@ use crate::{Error, ErrorKind, Result};
 /// is a digest of the key instead. Files that are not regular files (a named pipe planted
 /// where a token file should be) are never read: they count as absent and are replaced.
 ///
+/// A token file holds `adauth token file 1`, the revision and the value, each on its own
+/// line, with no escaping, so that the value is read straight into a buffer that is wiped
+/// when dropped.
+///
 /// ```no_run
 /// # fn run(source: impl adauth_core::TokenSource + 'static) -> adauth_core::Result<()> {
 /// use std::sync::Arc;
@@ -39,10 +44,27 @@ pub struct FileStore {
     dir: PathBuf,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Record {
-    revision: String,
-    value: String,
+/// A token file: this first line, the revision on the second, then the value, verbatim,
+/// to the end of the file. No escaping, so the value is read straight into a wiped buffer.
+const FILE_HEADER: &[u8] = b"adauth token file 1\n";
+
+/// The revision and the value of a token file; `None` if it is not one.
+fn parse_file(bytes: &[u8]) -> Option<StoredValue> {
+    let rest = bytes.strip_prefix(FILE_HEADER)?;
+    let end = rest.iter().position(|&b| b == b'\n')?;
+    let revision = std::str::from_utf8(&rest[..end]).ok()?;
+    if revision.is_empty()
+        || revision.len() > 64
+        || !revision.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    let mut value = SecretBuf::with_capacity(rest.len() - end - 1);
+    value.extend(&rest[end + 1..]);
+    Some(StoredValue {
+        revision: revision.to_owned(),
+        value: value.into_secret_string()?,
+    })
 }
 
 /// The largest token file read; a record is a few kilobytes.
@@ -183,19 +205,26 @@ impl FileStore {
             tracing::warn!(path = %path.display(), "ignoring a token file that is not a regular file; it will be replaced");
             return Ok(None);
         }
-        let mut bytes = Vec::new();
-        (&mut file)
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| io_error("read", path, e))?;
-        let record = (bytes.len() as u64 <= MAX_FILE_BYTES)
-            .then(|| serde_json::from_slice::<Record>(&bytes).ok())
-            .flatten();
-        match record {
-            Some(record) => Ok(Some(StoredValue {
-                revision: record.revision,
-                value: SecretString::from(record.value),
-            })),
+        // Read into a buffer of the file's size, wiped when dropped; a file that grows past
+        // the cap while being read is refused like a larger one.
+        let size = metadata.len().min(MAX_FILE_BYTES + 1) as usize;
+        let mut bytes = SecretBuf::with_capacity(size + 1);
+        let mut chunk = zeroize::Zeroizing::new([0u8; 4096]);
+        loop {
+            let n = match file.read(&mut chunk[..]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == IoKind::Interrupted => continue,
+                Err(e) => return Err(io_error("read", path, e)),
+            };
+            if (bytes.len() + n) as u64 > MAX_FILE_BYTES {
+                bytes = SecretBuf::with_capacity(0);
+                break;
+            }
+            bytes.extend(&chunk[..n]);
+        }
+        match parse_file(bytes.as_slice()) {
+            Some(value) => Ok(Some(value)),
             None => {
                 tracing::warn!(path = %path.display(), "ignoring an unreadable token file; it will be replaced");
                 Ok(None)
@@ -225,14 +254,18 @@ impl FileStore {
         })
     }
 
-    fn write_atomically(&self, path: &Path, contents: &str) -> Result<()> {
+    fn write_atomically(&self, path: &Path, revision: &str, value: &SecretString) -> Result<()> {
         let temp = path.with_extension(format!("tmp-{}", new_revision()));
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let written = options.open(&temp).and_then(|mut file| {
-            file.write_all(contents.as_bytes())?;
+            // Written in parts: no buffer joins the value to the rest.
+            file.write_all(FILE_HEADER)?;
+            file.write_all(revision.as_bytes())?;
+            file.write_all(b"\n")?;
+            file.write_all(value.expose_secret().as_bytes())?;
             file.sync_all()
         });
         let renamed = written.and_then(|()| fs::rename(&temp, path));
@@ -258,12 +291,7 @@ impl FileStore {
             return Ok(None);
         }
         let revision = new_revision();
-        let record = Record {
-            revision: revision.clone(),
-            value: value.expose_secret().to_owned(),
-        };
-        let text = serde_json::to_string(&record).unwrap_or_default();
-        self.write_atomically(&path, &text)?;
+        self.write_atomically(&path, &revision, value)?;
         Ok(Some(revision))
         // The lock is released when `lock` is dropped.
     }
@@ -398,7 +426,7 @@ mod tests {
         fs::create_dir(&elsewhere).unwrap();
         // A token file that is a link to a planted record: not read.
         let planted = elsewhere.join("planted");
-        fs::write(&planted, r#"{"revision":"r","value":"planted"}"#).unwrap();
+        fs::write(&planted, "adauth token file 1\nr\nplanted").unwrap();
         std::os::unix::fs::symlink(&planted, store.file("k", ".token")).unwrap();
         assert!(store.load("k").await.unwrap().is_none());
         // Replaced, not written through.
@@ -414,7 +442,7 @@ mod tests {
         );
         assert_eq!(
             fs::read_to_string(&planted).unwrap(),
-            r#"{"revision":"r","value":"planted"}"#
+            "adauth token file 1\nr\nplanted"
         );
         // A lease file that is a link: an error, and its target is not created.
         let target = elsewhere.join("created");

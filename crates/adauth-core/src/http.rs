@@ -5,7 +5,10 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
+use zeroize::Zeroize;
+
+use crate::secret_buf::{SecretBuf, secret_json};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{RequestBuilder, StatusCode};
 use serde::Serialize;
@@ -17,6 +20,12 @@ use crate::{Error, ErrorKind, FetchContext, Result};
 /// The largest response body read, 1 MiB. Token responses are a few hundred bytes; anything
 /// near this is not a token response.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// `application/json`, the content type of [`json_body`].
+pub const JSON: &str = "application/json";
+
+/// `application/x-www-form-urlencoded`, the content type of [`form_body`].
+pub const FORM: &str = "application/x-www-form-urlencoded";
 
 /// The default time allowed to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -393,7 +402,8 @@ impl HttpClient {
         }
     }
 
-    /// POSTs `body` as JSON (`Content-Type: application/json`) to `url`.
+    /// POSTs `body` as JSON (`Content-Type: application/json`) to `url`. The body is built
+    /// once, sent on every attempt, and zeroized when the request is done ([`json_body`]).
     pub async fn post_json<B: Serialize + ?Sized + Sync>(
         &self,
         provider: &str,
@@ -401,21 +411,38 @@ impl HttpClient {
         url: &Url,
         body: &B,
     ) -> Result<HttpResponse> {
-        self.send(provider, cx, |c| c.post(url.clone()).json(body))
-            .await
+        self.post(provider, cx, url, JSON, json_body(body)).await
     }
 
-    /// POSTs `fields` form-encoded (`Content-Type: application/x-www-form-urlencoded`) to
-    /// `url`.
-    pub async fn post_form<B: Serialize + ?Sized + Sync>(
+    /// POSTs `body` with `content_type` to `url`: the same bytes on every attempt (a
+    /// [`Bytes`] clone each), so a body from [`form_body`] or [`json_body`] is wiped once the
+    /// request is done.
+    pub async fn post(
         &self,
         provider: &str,
         cx: &FetchContext,
         url: &Url,
-        fields: &B,
+        content_type: &'static str,
+        body: Bytes,
     ) -> Result<HttpResponse> {
-        self.send(provider, cx, |c| c.post(url.clone()).form(fields))
-            .await
+        self.send(provider, cx, |c| {
+            c.post(url.clone())
+                .header(CONTENT_TYPE, content_type)
+                .body(body.clone())
+        })
+        .await
+    }
+
+    /// POSTs `fields` form-encoded (`Content-Type: application/x-www-form-urlencoded`) to
+    /// `url`. The body is zeroized when the request is done ([`form_body`]).
+    pub async fn post_form(
+        &self,
+        provider: &str,
+        cx: &FetchContext,
+        url: &Url,
+        fields: &[(&str, &str)],
+    ) -> Result<HttpResponse> {
+        self.post(provider, cx, url, FORM, form_body(fields)).await
     }
 
     async fn read(
@@ -441,7 +468,9 @@ impl HttpClient {
         {
             return Err(too_big());
         }
-        let mut body = BytesMut::new();
+        // The answer holds the token: its buffer is wiped when the response is dropped.
+        let expected = response.content_length().unwrap_or(0) as usize;
+        let mut body = SecretBuf::with_capacity(expected.max(512).min(self.max_body));
         while let Some(chunk) = response
             .chunk()
             .await
@@ -450,15 +479,86 @@ impl HttpClient {
             if body.len() + chunk.len() > self.max_body {
                 return Err(too_big());
             }
-            body.extend_from_slice(&chunk);
+            body.extend(&chunk);
         }
         Ok(HttpResponse {
             status,
             headers: std::mem::take(response.headers_mut()),
-            body: body.freeze(),
+            body: body.into_bytes(),
             sent_at,
         })
     }
+}
+
+/// `fields` form-encoded (`application/x-www-form-urlencoded`), as a request body that is
+/// zeroized when its last clone is dropped: the buffer never leaves a copy of a secret in
+/// freed memory.
+///
+/// ```
+/// let body = adauth_core::http::form_body(&[("grant_type", "client_credentials"), ("scope", "a b")]);
+/// assert_eq!(&body[..], b"grant_type=client_credentials&scope=a+b");
+/// ```
+pub fn form_body(fields: &[(&str, &str)]) -> Bytes {
+    let mut body = SecretBuf::with_capacity(256);
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            body.extend(b"&");
+        }
+        for part in url::form_urlencoded::byte_serialize(name.as_bytes()) {
+            body.extend(part.as_bytes());
+        }
+        body.extend(b"=");
+        for part in url::form_urlencoded::byte_serialize(value.as_bytes()) {
+            body.extend(part.as_bytes());
+        }
+    }
+    body.into_bytes()
+}
+
+/// `value` as a JSON request body that is zeroized when its last clone is dropped.
+///
+/// ```
+/// let body = adauth_core::http::json_body(&serde_json::json!({"client_id": "c"}));
+/// assert_eq!(&body[..], br#"{"client_id":"c"}"#);
+/// ```
+pub fn json_body<T: Serialize + ?Sized>(value: &T) -> Bytes {
+    secret_json(value).into_bytes()
+}
+
+/// An `Authorization: Basic` value for `user` and `password` (RFC 7617), marked sensitive,
+/// built in buffers that are zeroized: the value itself is wiped when its last clone is
+/// dropped.
+///
+/// ```
+/// let value = adauth_core::http::basic_authorization("Aladdin", "open sesame");
+/// assert_eq!(value, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+/// assert!(value.is_sensitive());
+/// ```
+pub fn basic_authorization(user: &str, password: &str) -> reqwest::header::HeaderValue {
+    use base64::Engine as _;
+    let mut pair = SecretBuf::with_capacity(user.len() + 1 + password.len());
+    pair.extend(user.as_bytes());
+    pair.extend(b":");
+    pair.extend(password.as_bytes());
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let mut encoded = vec![0; base64::encoded_len(pair.len(), true).unwrap_or(0)];
+    let written = engine
+        .encode_slice(pair.as_slice(), &mut encoded)
+        .unwrap_or(0);
+    let mut value = SecretBuf::with_capacity("Basic ".len() + written);
+    value.extend(b"Basic ");
+    value.extend(&encoded[..written]);
+    encoded.zeroize();
+    // "Basic " and base64: always a valid header value.
+    sensitive_header(value).unwrap_or_else(|| reqwest::header::HeaderValue::from_static(""))
+}
+
+/// A header value of `bytes`, marked sensitive, that zeroizes its memory when dropped;
+/// `None` (wiped) if the bytes cannot be a header value.
+pub(crate) fn sensitive_header(bytes: SecretBuf) -> Option<reqwest::header::HeaderValue> {
+    let mut value = reqwest::header::HeaderValue::from_maybe_shared(bytes.into_bytes()).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 pub(crate) fn transport_error(provider: &str, e: reqwest::Error) -> Error {

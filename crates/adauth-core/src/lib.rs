@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 
 mod cache;
 mod client;
@@ -13,6 +14,9 @@ pub mod http;
 mod record;
 mod redact;
 pub mod required;
+#[cfg(feature = "encryption")]
+mod sealed;
+mod secret_buf;
 mod source;
 mod store;
 mod token;
@@ -26,12 +30,17 @@ pub use error::{Error, ErrorKind, Result};
 pub use expiry::{ExpiresIn, ExpiryPolicy, RefreshPolicy, RefreshSchedule};
 pub use file_store::FileStore;
 pub use redact::redact_excerpt;
+#[cfg(feature = "encryption")]
+#[cfg_attr(docsrs, doc(cfg(feature = "encryption")))]
+pub use sealed::{STORE_KEY_VAR, SealedStore, StoreKey};
 pub use source::{FetchContext, TokenSource, credential_identity};
 pub use store::{Lease, StoredValue, TokenStore, new_revision};
 pub use token::{Extras, Token};
 
 /// Re-exported so token sources can be written without depending on `async-trait` directly.
 pub use async_trait::async_trait;
+/// Re-exported: the byte buffers of request and response bodies in [`http`].
+pub use bytes;
 /// Re-exported: the HTTP client crate whose types appear in [`http`].
 pub use reqwest;
 /// Re-exported: the secret types used for every credential and token.

@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use crate::secret_buf::secret_json;
+use crate::token::{Stored, StoredRef};
 use crate::{Error, ErrorKind, Token};
 
 const VERSION: u32 = 2;
@@ -32,14 +34,27 @@ pub(crate) struct SharedFailure {
     pub(crate) failures: u32,
 }
 
-#[derive(Serialize, Deserialize)]
+/// A record as written: the token's secrets are borrowed, never copied.
+#[derive(Serialize)]
+struct WireRef<'a> {
+    v: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<StoredRef<'a>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    revoked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<WireFailure>,
+}
+
+/// A record as read: the token's secrets go straight into secret strings.
+#[derive(Deserialize)]
 struct Wire {
     v: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    token: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
+    token: Option<Stored>,
+    #[serde(default)]
     revoked: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     failure: Option<WireFailure>,
 }
 
@@ -83,7 +98,7 @@ impl Record {
             return None;
         }
         let token = match wire.token {
-            Some(token) => Some(Token::from_stored_value(provider, token).ok()?),
+            Some(token) => Some(Token::from_stored_form(provider, token).ok()?),
             None => None,
         };
         let failure = wire.failure.map(|f| {
@@ -118,9 +133,9 @@ impl Record {
 
     /// The value to store. Secret: it holds the token.
     pub(crate) fn write(&self, provider: &str) -> SecretString {
-        let wire = Wire {
+        let wire = WireRef {
             v: VERSION,
-            token: self.token.as_ref().map(|t| t.to_stored_value(provider)),
+            token: self.token.as_ref().map(|t| t.stored_form(provider)),
             revoked: self.revoked,
             failure: self.failure.as_ref().map(|f| WireFailure {
                 kind: f.error.kind().name().to_owned(),
@@ -136,8 +151,10 @@ impl Record {
                 failures: f.failures,
             }),
         };
-        // Plain strings, numbers and an already serialized token: this cannot fail.
-        SecretString::from(serde_json::to_string(&wire).unwrap_or_default())
+        // Plain strings and numbers, written into a buffer that is wiped as it grows.
+        secret_json(&wire)
+            .into_secret_string()
+            .unwrap_or_else(|| SecretString::from(String::new()))
     }
 }
 

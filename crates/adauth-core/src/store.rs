@@ -148,3 +148,42 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 pub fn new_revision() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
+
+macro_rules! forward_store {
+    ($ty:ty) => {
+        #[async_trait]
+        impl<T: TokenStore + ?Sized> TokenStore for $ty {
+            async fn load(&self, key: &str) -> Result<Option<StoredValue>> {
+                (**self).load(key).await
+            }
+            async fn compare_and_set(
+                &self,
+                key: &str,
+                expected: Option<&str>,
+                value: &SecretString,
+            ) -> Result<Option<String>> {
+                (**self).compare_and_set(key, expected, value).await
+            }
+            async fn try_lease(&self, key: &str, ttl: Duration) -> Result<Option<Lease>> {
+                (**self).try_lease(key, ttl).await
+            }
+            async fn renew(&self, key: &str, lease: &Lease, ttl: Duration) -> Result<bool> {
+                (**self).renew(key, lease, ttl).await
+            }
+            async fn release(&self, key: &str, lease: Lease) -> Result<()> {
+                (**self).release(key, lease).await
+            }
+            async fn wait_for_change(
+                &self,
+                key: &str,
+                seen: Option<&str>,
+                timeout: Duration,
+            ) -> Result<()> {
+                (**self).wait_for_change(key, seen, timeout).await
+            }
+        }
+    };
+}
+
+forward_store!(Box<T>);
+forward_store!(std::sync::Arc<T>);

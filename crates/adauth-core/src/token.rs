@@ -5,6 +5,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::secret_buf::{SecretBuf, secret_json};
+
 /// An access token with everything needed to use and renew it.
 ///
 /// The access token and the refresh token are [`SecretString`]s: `Debug` prints
@@ -144,16 +146,16 @@ impl Token {
     /// [`UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse) error only if the provider
     /// issued a token with characters that cannot appear in a header.
     pub fn authorization_header(&self, provider: &str) -> crate::Result<HeaderValue> {
-        let mut value =
-            HeaderValue::from_str(&format!("Bearer {}", self.access_token.expose_secret()))
-                .map_err(|_| {
-                    crate::Error::unexpected(
-                        provider.to_owned(),
-                        "the access token contains characters not allowed in an HTTP header",
-                    )
-                })?;
-        value.set_sensitive(true);
-        Ok(value)
+        let token = self.access_token.expose_secret();
+        let mut value = SecretBuf::with_capacity("Bearer ".len() + token.len());
+        value.extend(b"Bearer ");
+        value.extend(token.as_bytes());
+        crate::http::sensitive_header(value).ok_or_else(|| {
+            crate::Error::unexpected(
+                provider.to_owned(),
+                "the access token contains characters not allowed in an HTTP header",
+            )
+        })
     }
 
     /// Whether the access token is an RFC 6750 `b64token` (letters, digits and
@@ -206,24 +208,44 @@ pub(crate) fn is_b64token(token: &str) -> bool {
         })
 }
 
-/// The stored form of a token: every field, secrets included, with instants as Unix
-/// seconds and nanoseconds. Versioned so that a later format can tell an old file apart.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Stored {
+/// The stored form of a token as written: every field, secrets included, borrowed from the
+/// token (no copy of a secret is made), with instants as Unix seconds and nanoseconds.
+/// Versioned so that a later format can tell an old file apart.
+#[derive(serde::Serialize)]
+pub(crate) struct StoredRef<'a> {
+    v: u32,
+    provider: &'a str,
+    access_token: &'a str,
+    token_type: &'a str,
+    issued_at: (u64, u32),
+    expires_at: (u64, u32),
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extras: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    secret_extras: BTreeMap<&'a str, &'a str>,
+}
+
+/// The stored form as read: each secret goes straight into a [`SecretString`].
+#[derive(serde::Deserialize)]
+pub(crate) struct Stored {
     v: u32,
     provider: String,
-    access_token: String,
+    access_token: SecretString,
     token_type: String,
     issued_at: (u64, u32),
     expires_at: (u64, u32),
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    refresh_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
+    refresh_token: Option<SecretString>,
+    #[serde(default)]
     scope: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     extras: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    secret_extras: BTreeMap<String, String>,
+    #[serde(default)]
+    secret_extras: BTreeMap<String, SecretString>,
 }
 
 const STORED_VERSION: u32 = 1;
@@ -245,33 +267,29 @@ impl Token {
     /// The result is a secret: whoever reads it can use the token. Store it where only its
     /// owner can read it. [`Token::from_stored`] reads it back.
     pub fn to_stored(&self, provider: &str) -> SecretString {
-        // Serializing plain strings and numbers cannot fail.
-        SecretString::from(serde_json::to_string(&self.stored_form(provider)).unwrap_or_default())
+        // Built in a buffer that is wiped as it grows; plain strings and numbers always
+        // serialize.
+        secret_json(&self.stored_form(provider))
+            .into_secret_string()
+            .unwrap_or_else(|| SecretString::from(String::new()))
     }
 
-    /// The stored form as a JSON value, to nest in a token store's record.
-    pub(crate) fn to_stored_value(&self, provider: &str) -> serde_json::Value {
-        serde_json::to_value(self.stored_form(provider)).unwrap_or_default()
-    }
-
-    fn stored_form(&self, provider: &str) -> Stored {
-        Stored {
+    /// The stored form, borrowing the token's secrets, to nest in a token store's record.
+    pub(crate) fn stored_form<'a>(&'a self, provider: &'a str) -> StoredRef<'a> {
+        StoredRef {
             v: STORED_VERSION,
-            provider: provider.to_owned(),
-            access_token: self.access_token.expose_secret().to_owned(),
-            token_type: self.token_type.clone(),
+            provider,
+            access_token: self.access_token.expose_secret(),
+            token_type: &self.token_type,
             issued_at: unix(self.issued_at),
             expires_at: unix(self.expires_at),
-            refresh_token: self
-                .refresh_token
-                .as_ref()
-                .map(|t| t.expose_secret().to_owned()),
-            scope: self.scope.clone(),
-            extras: self.extras.0.clone(),
+            refresh_token: self.refresh_token.as_ref().map(|t| t.expose_secret()),
+            scope: self.scope.as_deref(),
+            extras: &self.extras.0,
             secret_extras: self
                 .secret_extras
                 .iter()
-                .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
+                .map(|(k, v)| (k.as_str(), v.expose_secret()))
                 .collect(),
         }
     }
@@ -288,20 +306,7 @@ impl Token {
         Self::from_stored_form(provider, s)
     }
 
-    /// Reads a token nested in a token store's record as [`to_stored_value`] wrote it.
-    ///
-    /// [`to_stored_value`]: Self::to_stored_value
-    pub(crate) fn from_stored_value(
-        provider: &str,
-        stored: serde_json::Value,
-    ) -> crate::Result<Token> {
-        let s: Stored = serde_json::from_value(stored).map_err(|_| {
-            crate::Error::unexpected(provider.to_owned(), "the stored token is not readable")
-        })?;
-        Self::from_stored_form(provider, s)
-    }
-
-    fn from_stored_form(provider: &str, s: Stored) -> crate::Result<Token> {
+    pub(crate) fn from_stored_form(provider: &str, s: Stored) -> crate::Result<Token> {
         let bad = |why: &'static str| crate::Error::unexpected(provider.to_owned(), why);
         if s.v != STORED_VERSION {
             return Err(bad("the stored token has an unknown format version"));
@@ -309,10 +314,10 @@ impl Token {
         if s.provider != provider {
             return Err(bad("the stored token belongs to another provider"));
         }
-        if s.access_token.is_empty() {
+        if s.access_token.expose_secret().is_empty() {
             return Err(bad("the stored token is empty"));
         }
-        if !is_b64token(&s.access_token) {
+        if !is_b64token(s.access_token.expose_secret()) {
             return Err(bad(
                 "the stored access token has characters a bearer token cannot have",
             ));
@@ -321,16 +326,12 @@ impl Token {
         else {
             return Err(bad("the stored token has an impossible time"));
         };
-        let mut token = Token::new(SecretString::from(s.access_token), issued_at, expires_at)
+        let mut token = Token::new(s.access_token, issued_at, expires_at)
             .with_token_type(s.token_type)
-            .with_refresh_token(s.refresh_token.map(SecretString::from));
+            .with_refresh_token(s.refresh_token);
         token.scope = s.scope;
         token.extras = Extras(s.extras);
-        token.secret_extras = s
-            .secret_extras
-            .into_iter()
-            .map(|(k, v)| (k, SecretString::from(v)))
-            .collect();
+        token.secret_extras = s.secret_extras;
         Ok(token)
     }
 }

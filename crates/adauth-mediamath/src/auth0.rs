@@ -1,15 +1,15 @@
 //! MediaMath's Auth0 token endpoint: the request every grant shares, the answer, the errors,
 //! and the session that follows each new token.
 
+use adauth_core::bytes::Bytes;
 use adauth_core::http::{self, HttpClient};
 use adauth_core::reqwest::header::{COOKIE, HeaderValue};
 use adauth_core::reqwest::{RequestBuilder, StatusCode};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{Error, ErrorKind, ExpiresIn, FetchContext, Result, Token};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use url::Url;
 
-use crate::credentials::BodyEncoding;
 use crate::{PROVIDER, SESSION_COOKIE, SESSION_PATH, TOKEN_PATH, session};
 
 /// The name of the secret extra that holds an OpenID Connect `id_token`, when Auth0 sends
@@ -25,14 +25,6 @@ pub(crate) struct Auth0 {
     pub(crate) token_url: Url,
     pub(crate) session_url: Option<Url>,
     pub(crate) http: HttpClient,
-}
-
-#[derive(Serialize)]
-struct RefreshRequest<'a> {
-    grant_type: &'static str,
-    client_id: &'a str,
-    client_secret: &'a str,
-    refresh_token: &'a str,
 }
 
 /// Every field Auth0 documents for `/oauth/token` answers; unknown ones are ignored.
@@ -84,28 +76,20 @@ impl Auth0 {
     /// POSTs `body` to the token endpoint and makes a token of the answer, with its session
     /// when the session is wanted. `secrets` are the values in `body` besides the client
     /// secret: they are removed from any error.
-    pub(crate) async fn token<B: Serialize + Sync>(
+    pub(crate) async fn token(
         &self,
         cx: &FetchContext,
-        encoding: BodyEncoding,
-        body: &B,
+        content_type: &'static str,
+        body: Bytes,
         secrets: &[&str],
     ) -> Result<Token> {
         let client_secret = self.client_secret.expose_secret();
         let scrub = |e: Error| e.scrub(secrets).scrub(&[client_secret]);
-        let response = match encoding {
-            BodyEncoding::Json => {
-                self.http
-                    .post_json(PROVIDER, cx, &self.token_url, body)
-                    .await
-            }
-            BodyEncoding::Form => {
-                self.http
-                    .post_form(PROVIDER, cx, &self.token_url, body)
-                    .await
-            }
-        }
-        .map_err(scrub)?;
+        let response = self
+            .http
+            .post(PROVIDER, cx, &self.token_url, content_type, body)
+            .await
+            .map_err(scrub)?;
         let wire: TokenResponse = response
             .success_json_with(PROVIDER, classify)
             .map_err(scrub)?;
@@ -155,14 +139,13 @@ impl Auth0 {
         refresh_token: &SecretString,
     ) -> Result<Token> {
         let refresh_token = refresh_token.expose_secret();
-        let body = RefreshRequest {
-            grant_type: "refresh_token",
-            client_id: &self.client_id,
-            client_secret: self.client_secret.expose_secret(),
-            refresh_token,
-        };
-        self.token(cx, BodyEncoding::Form, &body, &[refresh_token])
-            .await
+        let body = http::form_body(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", &self.client_id),
+            ("client_secret", self.client_secret.expose_secret()),
+            ("refresh_token", refresh_token),
+        ]);
+        self.token(cx, http::FORM, body, &[refresh_token]).await
     }
 
     /// `Authorization: Bearer`, plus `Cookie: adama_session=<id>` when the token carries a

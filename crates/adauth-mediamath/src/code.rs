@@ -11,12 +11,11 @@ use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{Error, ErrorKind, FetchContext, Result, Token, TokenSource, async_trait};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::auth0::{self, Auth0};
-use crate::credentials::{BodyEncoding, hosts, required_secret, required_text};
+use crate::credentials::{hosts, required_secret, required_text};
 use crate::{AUTHORIZATION_REQUIRED, AUTHORIZE_PATH, DEFAULT_AUDIENCE, PROVIDER, STATE_MISMATCH};
 
 /// The default scope of the authorization-code flow: a refresh token, so that the token can
@@ -263,18 +262,6 @@ pub struct AuthorizationCodeFlow {
     auth0: Arc<Auth0>,
 }
 
-/// The code exchange: a form POST, as Auth0 documents it.
-#[derive(Serialize)]
-struct CodeRequest<'a> {
-    grant_type: &'static str,
-    client_id: &'a str,
-    client_secret: &'a str,
-    code: &'a str,
-    redirect_uri: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code_verifier: Option<&'a str>,
-}
-
 impl AuthorizationCodeFlow {
     /// A flow using the default HTTP client.
     pub fn new(app: AppCredentials) -> Result<Self> {
@@ -361,17 +348,19 @@ impl AuthorizationCodeFlow {
             ));
         }
         let verifier = pending.code_verifier.as_ref().map(|v| v.expose_secret());
-        let body = CodeRequest {
-            grant_type: "authorization_code",
-            client_id: &self.app.client_id,
-            client_secret: self.app.client_secret.expose_secret(),
-            code,
-            redirect_uri: &self.app.redirect_uri,
-            code_verifier: verifier,
-        };
+        let mut fields = vec![
+            ("grant_type", "authorization_code"),
+            ("client_id", self.app.client_id.as_str()),
+            ("client_secret", self.app.client_secret.expose_secret()),
+            ("code", code),
+            ("redirect_uri", self.app.redirect_uri.as_str()),
+        ];
+        if let Some(verifier) = verifier {
+            fields.push(("code_verifier", verifier));
+        }
         let secrets = [code, verifier.unwrap_or_default()];
         self.auth0
-            .token(cx, BodyEncoding::Form, &body, &secrets)
+            .token(cx, http::FORM, http::form_body(&fields), &secrets)
             .await
     }
 

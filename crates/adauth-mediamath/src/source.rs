@@ -1,11 +1,11 @@
-use adauth_core::http::HttpClient;
+use adauth_core::http::{self, HttpClient};
 use adauth_core::reqwest::RequestBuilder;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait};
 use serde::Serialize;
 
 use crate::auth0::Auth0;
-use crate::credentials::Credentials;
+use crate::credentials::{BodyEncoding, Credentials};
 use crate::{PASSWORD_REALM_GRANT, PROVIDER};
 
 /// Fetches tokens with the password grant (`POST /oauth/token`), renews them with the refresh
@@ -61,6 +61,25 @@ struct PasswordRequest<'a> {
     realm: Option<&'a str>,
 }
 
+impl PasswordRequest<'_> {
+    /// The same fields, in the same order, for a form body.
+    fn fields(&self) -> Vec<(&str, &str)> {
+        let mut fields = vec![
+            ("grant_type", self.grant_type),
+            ("username", self.username),
+            ("password", self.password),
+            ("audience", self.audience),
+            ("scope", self.scope),
+            ("client_id", self.client_id),
+            ("client_secret", self.client_secret),
+        ];
+        if let Some(realm) = self.realm {
+            fields.push(("realm", realm));
+        }
+        fields
+    }
+}
+
 #[async_trait]
 impl TokenSource for MediaMathSource {
     fn provider(&self) -> &str {
@@ -102,7 +121,13 @@ impl TokenSource for MediaMathSource {
             client_secret: c.client_secret.expose_secret(),
             realm: c.realm.as_deref(),
         };
-        self.auth0.token(cx, c.encoding, &body, &[password]).await
+        let encoded = match c.encoding {
+            BodyEncoding::Json => (http::JSON, http::json_body(&body)),
+            BodyEncoding::Form => (http::FORM, http::form_body(&body.fields())),
+        };
+        self.auth0
+            .token(cx, encoded.0, encoded.1, &[password])
+            .await
     }
 
     async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {

@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use adauth_core::secrecy::zeroize::Zeroizing;
 use adauth_core::{Error, ErrorKind, Lease, Result, StoredValue, TokenStore, new_revision};
 use async_trait::async_trait;
 use futures_util::StreamExt as _;
@@ -20,8 +22,23 @@ pub const PROVIDER: &str = "token store";
 /// (`redis://`, `rediss://` for TLS, `redis+unix://`).
 pub const ENV_URL: &str = "ADAUTH_REDIS_URL";
 
+/// The environment variable naming a PEM file of root certificates to trust for
+/// `rediss://` in place of the system's (with the `tls` feature).
+pub const ENV_CA_FILE: &str = "ADAUTH_REDIS_CA_FILE";
+
 /// Every environment variable this crate reads.
-pub const ENV_VARS: &[&str] = &[ENV_URL];
+pub const ENV_VARS: &[&str] = &[ENV_URL, ENV_CA_FILE];
+
+/// rustls needs one process-wide crypto provider; when several are compiled in (reqwest's
+/// and the redis crate's choice may differ), none is chosen for us. Install aws-lc-rs,
+/// the one reqwest uses, unless the application installed one.
+#[cfg(feature = "tls")]
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Fails only if another thread installed one meanwhile: that one is used.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    }
+}
 
 /// The key prefix unless [`RedisStore::with_prefix`] sets another.
 pub const DEFAULT_PREFIX: &str = "adauth:";
@@ -241,10 +258,18 @@ impl Drop for Notifier {
 /// The limit on connecting and on each command's answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A record as written: the value is borrowed, never copied.
 #[derive(serde::Serialize)]
+struct RecordRef<'a> {
+    revision: &'a str,
+    value: &'a str,
+}
+
+/// A record as read: the value goes straight into a secret string.
+#[derive(serde::Deserialize)]
 struct Record {
     revision: String,
-    value: String,
+    value: SecretString,
 }
 
 impl fmt::Debug for RedisStore {
@@ -259,12 +284,60 @@ impl fmt::Debug for RedisStore {
 
 impl RedisStore {
     /// Connects to the server at `url` (`redis://[user:password@]host[:port][/db]`,
-    /// `rediss://` for TLS if the `redis` crate's TLS support is enabled).
+    /// `rediss://` for TLS with the `tls` feature, checked against the system's root
+    /// certificates).
     pub async fn connect(url: &str) -> Result<Self> {
-        let secrets = url_secrets(url);
         let redacted_url = redact_url(url);
+        let secrets = url_secrets(url);
         let client = redis::Client::open(url)
             .map_err(|e| store_error(&format!("invalid Redis URL {redacted_url}"), &e, &secrets))?;
+        Self::with_client(client, redacted_url, secrets).await
+    }
+
+    /// Connects to the `rediss://` server at `url`, trusting the PEM certificates in
+    /// `root_certificates` (a private CA's, say) in place of the system's.
+    ///
+    /// ```no_run
+    /// # async fn run() -> adauth_core::Result<()> {
+    /// let ca = std::fs::read("/etc/redis/ca.pem").unwrap();
+    /// let store = adauth_redis::RedisStore::connect_tls("rediss://redis.internal:6380", &ca).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub async fn connect_tls(url: &str, root_certificates: &[u8]) -> Result<Self> {
+        let redacted_url = redact_url(url);
+        let secrets = url_secrets(url);
+        if !url.starts_with("rediss://") {
+            return Err(Error::configuration(
+                PROVIDER,
+                format!("{redacted_url}: a CA certificate needs a rediss:// URL"),
+            ));
+        }
+        let client = redis::Client::build_with_tls(
+            url,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root_certificates.to_vec()),
+            },
+        )
+        .map_err(|e| {
+            store_error(
+                &format!("invalid Redis URL or CA certificate for {redacted_url}"),
+                &e,
+                &secrets,
+            )
+        })?;
+        Self::with_client(client, redacted_url, secrets).await
+    }
+
+    async fn with_client(
+        client: redis::Client,
+        redacted_url: String,
+        secrets: Vec<String>,
+    ) -> Result<Self> {
+        #[cfg(feature = "tls")]
+        install_crypto_provider();
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(CONNECT_TIMEOUT))
@@ -296,9 +369,18 @@ impl RedisStore {
         Self::from_lookup(&adauth_core::env::process).await
     }
 
-    /// Connects to the server named by `ADAUTH_REDIS_URL` as `lookup` supplies it.
+    /// Connects to the server named by `ADAUTH_REDIS_URL` as `lookup` supplies it, trusting
+    /// the PEM certificates in the file named by `ADAUTH_REDIS_CA_FILE` if it is set (with
+    /// the `tls` feature).
     pub async fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let url = adauth_core::env::required(PROVIDER, lookup, ENV_URL)?;
+        #[cfg(feature = "tls")]
+        if let Some(path) = adauth_core::env::optional(lookup, ENV_CA_FILE) {
+            let ca = std::fs::read(&path).map_err(|e| {
+                Error::configuration(PROVIDER, format!("{ENV_CA_FILE}: cannot read {path}: {e}"))
+            })?;
+            return Self::connect_tls(&url, &ca).await;
+        }
         Self::connect(&url).await
     }
 
@@ -360,7 +442,9 @@ impl TokenStore for RedisStore {
             }
             Err(e) => return Err(self.error("read a token", &e)),
         };
-        let Some(bytes) = bytes else { return Ok(None) };
+        let Some(bytes) = bytes.map(Zeroizing::new) else {
+            return Ok(None);
+        };
         match parse_record(&bytes) {
             Some(value) => Ok(Some(value)),
             None => {
@@ -377,11 +461,11 @@ impl TokenStore for RedisStore {
         value: &SecretString,
     ) -> Result<Option<String>> {
         let revision = new_revision();
-        let record = serde_json::to_string(&Record {
-            revision: revision.clone(),
-            value: value.expose_secret().to_owned(),
-        })
-        .unwrap_or_default();
+        // Serialized into a buffer that is wiped once the command is sent.
+        let record = adauth_core::http::json_body(&RecordRef {
+            revision: &revision,
+            value: value.expose_secret(),
+        });
         let ttl_ms = if self.value_ttl.is_zero() {
             0
         } else {
@@ -393,7 +477,7 @@ impl TokenStore for RedisStore {
             .key(self.token_key(key))
             .arg(if expected.is_some() { "1" } else { "0" })
             .arg(expected.unwrap_or(""))
-            .arg(record)
+            .arg(&record[..])
             .arg(&revision)
             .arg(ttl_ms.to_string())
             .arg(self.channel())
@@ -479,16 +563,38 @@ impl TokenStore for RedisStore {
         };
         if listening {
             let token_key = self.token_key(key);
-            let announced = async {
-                loop {
-                    match changes.recv().await {
-                        Ok(changed) if changed != token_key && !changed.is_empty() => continue,
-                        _ => return,
+            loop {
+                let announced = async {
+                    loop {
+                        match changes.recv().await {
+                            Ok(changed) if changed != token_key && !changed.is_empty() => {
+                                continue;
+                            }
+                            Ok(changed) => return !changed.is_empty(),
+                            // Lagged or closed: look again.
+                            Err(_) => return false,
+                        }
                     }
+                };
+                match tokio::time::timeout_at(deadline, announced).await {
+                    // An announcement of this key may be an older write's, delivered late:
+                    // go on waiting unless the revision changed or the lease was released.
+                    Ok(true) => {
+                        let current = self.load(key).await?;
+                        if current.as_ref().map(|v| v.revision.as_str()) != seen {
+                            return Ok(());
+                        }
+                        let left: i64 = connection
+                            .pttl(self.lease_key(key))
+                            .await
+                            .map_err(|e| self.error("read a lease", &e))?;
+                        if left == -2 {
+                            return Ok(());
+                        }
+                    }
+                    Ok(false) | Err(_) => return Ok(()),
                 }
-            };
-            let _ = tokio::time::timeout_at(deadline, announced).await;
-            return Ok(());
+            }
         }
         loop {
             let now = tokio::time::Instant::now();
@@ -507,17 +613,15 @@ impl TokenStore for RedisStore {
 /// A record of ours: a JSON object with string `revision` and `value` (the same test the
 /// compare-and-set script makes, so both agree on what counts as absent).
 fn parse_record(bytes: &[u8]) -> Option<StoredValue> {
-    let mut object =
-        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(bytes).ok()?;
-    match (object.remove("revision"), object.remove("value")) {
-        (Some(serde_json::Value::String(revision)), Some(serde_json::Value::String(value))) => {
-            Some(StoredValue {
-                revision,
-                value: SecretString::from(value),
-            })
-        }
-        _ => None,
+    // An object only: serde would read a struct from an array too, the script would not.
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return None;
     }
+    let record: Record = serde_json::from_slice(bytes).ok()?;
+    Some(StoredValue {
+        revision: record.revision,
+        value: record.value,
+    })
 }
 
 /// A transport error naming what failed, with the Redis error's text minus any secret of

@@ -18,6 +18,8 @@ pub struct RedisServer {
     child: Child,
     port: u16,
     dir: std::path::PathBuf,
+    /// The CA certificate (PEM) of a TLS server.
+    ca: Option<Vec<u8>>,
 }
 
 impl RedisServer {
@@ -33,6 +35,17 @@ impl RedisServer {
 
     /// As [`start`](Self::start), with extra `redis-server` arguments.
     pub fn start_with(args: &[&str]) -> RedisServer {
+        Self::launch(args, false)
+    }
+
+    /// A server that speaks TLS only (`rediss://`), with a certificate for `127.0.0.1` and
+    /// `localhost` from a CA made for it alone ([`ca_pem`](Self::ca_pem)). Clients are not
+    /// asked for certificates.
+    pub fn start_tls() -> RedisServer {
+        Self::launch(&[], true)
+    }
+
+    fn launch(args: &[&str], tls: bool) -> RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
@@ -43,8 +56,25 @@ impl RedisServer {
             fastrand::u64(..)
         ));
         std::fs::create_dir_all(&dir).expect("a directory for redis-server");
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        let mut command = Command::new("redis-server");
+        let ca = if tls {
+            let ca = write_certificates(&dir);
+            command
+                .args(["--bind", "127.0.0.1", "--port", "0"])
+                .args(["--tls-port", &port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(dir.join("server.pem"))
+                .arg("--tls-key-file")
+                .arg(dir.join("server-key.pem"))
+                .arg("--tls-ca-cert-file")
+                .arg(dir.join("ca.pem"))
+                .args(["--tls-auth-clients", "no"]);
+            Some(ca)
+        } else {
+            command.args(["--bind", "127.0.0.1", "--port", &port.to_string()]);
+            None
+        };
+        let child = command
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&dir)
@@ -54,7 +84,12 @@ impl RedisServer {
             .unwrap_or_else(|e| {
                 panic!("redis-server could not be started (is it installed?): {e}")
             });
-        let server = RedisServer { child, port, dir };
+        let server = RedisServer {
+            child,
+            port,
+            dir,
+            ca,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -67,9 +102,20 @@ impl RedisServer {
         server
     }
 
-    /// `redis://127.0.0.1:<port>/`.
+    /// `redis://127.0.0.1:<port>/`, or `rediss://` for a TLS server.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        let scheme = if self.ca.is_some() { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}/", self.port)
+    }
+
+    /// The PEM certificate of the CA that signed a TLS server's certificate.
+    pub fn ca_pem(&self) -> Option<&[u8]> {
+        self.ca.as_deref()
+    }
+
+    /// The file holding [`ca_pem`](Self::ca_pem), for `ADAUTH_REDIS_CA_FILE`.
+    pub fn ca_file(&self) -> Option<std::path::PathBuf> {
+        self.ca.as_ref().map(|_| self.dir.join("ca.pem"))
     }
 
     /// The port.
@@ -117,4 +163,30 @@ impl Drop for RedisServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Writes a new CA (`ca.pem`) and a server certificate it signed for `127.0.0.1` and
+/// `localhost` (`server.pem`, `server-key.pem`) into `dir`; returns the CA's PEM.
+fn write_certificates(dir: &std::path::Path) -> Vec<u8> {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().expect("a CA key");
+    let mut ca_params = CertificateParams::new(Vec::new()).expect("CA parameters");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "adauth test CA");
+    let ca = ca_params.self_signed(&ca_key).expect("a CA certificate");
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().expect("a server key");
+    let server = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .expect("server parameters")
+        .signed_by(&server_key, &issuer)
+        .expect("a server certificate");
+    let write = |name: &str, pem: String| {
+        std::fs::write(dir.join(name), pem).unwrap_or_else(|e| panic!("writing {name}: {e}"))
+    };
+    write("ca.pem", ca.pem());
+    write("server.pem", server.pem());
+    write("server-key.pem", server_key.serialize_pem());
+    ca.pem().into_bytes()
 }

@@ -21,6 +21,7 @@
 //!   that workers started one after another make their first call together.
 //! - `--pause-after`: after that many calls (or renewals), creates `--paused-file` and waits
 //!   until `--resume-file` exists, so a test can change the world mid-run.
+#![forbid(unsafe_code)]
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -47,7 +47,9 @@ pub(crate) async fn open(
     let source: Arc<dyn TokenSource> =
         Arc::new(Noting::new(source, Arc::clone(&activity), verbose));
     let shared = if use_store {
-        cache::store(verbose).await
+        // A malformed key fails the command: falling back to plain values would surprise.
+        let key = adauth::StoreKey::from_env()?;
+        cache::store(verbose).await.map(|shared| shared.sealed(key))
     } else {
         None
     };

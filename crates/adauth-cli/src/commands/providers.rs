@@ -14,7 +14,12 @@ pub(crate) fn run() -> Result<(), Failure> {
 }
 
 /// The variables that choose where tokens are shared, listed after the providers.
-const STORE_VARS: &[&str] = &[adauth_redis::ENV_URL, "ADAUTH_CACHE_DIR"];
+const STORE_VARS: &[&str] = &[
+    adauth_redis::ENV_URL,
+    adauth_redis::ENV_CA_FILE,
+    adauth::STORE_KEY_VAR,
+    "ADAUTH_CACHE_DIR",
+];
 
 /// The listing, with `is_set` saying whether a variable has a value.
 fn listing(is_set: &dyn Fn(&str) -> bool) -> String {
