@@ -2,6 +2,7 @@
 //! a mock of the provider's token endpoint and a protected API endpoint on loopback.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use adauth::secrecy::ExposeSecret;
 use adauth::{ErrorKind, TokenCache, TokenSource};
@@ -251,5 +252,96 @@ async fn an_oauth_error_in_a_200_answer_is_that_error_for_every_provider() {
             !err.to_string().contains("lacks a field"),
             "{provider}: {err}"
         );
+    }
+}
+
+// Issue 11, item 7: a token answer without a lifetime gets the provider's documented one,
+// for every provider.
+#[tokio::test]
+async fn an_answer_without_a_lifetime_gets_the_providers_documented_one() {
+    let sandbox = adauth_testkit::Sandbox::start().await.unwrap();
+    for fake in sandbox.fakes() {
+        let provider = adauth::provider(fake.provider()).unwrap();
+        fake.withhold_lifetime(true);
+        let env = fake.env();
+        let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let source = provider.source_from_lookup(&lookup).unwrap();
+        let token = TokenCache::new(source).token().await.unwrap();
+        let lifetime = token
+            .expires_at()
+            .duration_since(token.issued_at())
+            .unwrap();
+        assert_eq!(
+            lifetime,
+            provider.documented_lifetime(),
+            "{}",
+            fake.provider()
+        );
+        assert_ne!(lifetime, adauth::FALLBACK_LIFETIME, "{}", fake.provider());
+        // A lifetime set by the user wins over the documented one.
+        let source = provider.source_from_lookup(&lookup).unwrap();
+        let cache = TokenCache::builder_arc(source.into())
+            .expiry_policy(
+                adauth::ExpiryPolicy::default().default_lifetime(Duration::from_secs(90)),
+            )
+            .build();
+        let token = cache.token().await.unwrap();
+        let lifetime = token
+            .expires_at()
+            .duration_since(token.issued_at())
+            .unwrap();
+        assert_eq!(lifetime, Duration::from_secs(90), "{}", fake.provider());
+    }
+}
+
+// Issue 11, item 6: a token answer that is JSON is read whatever its content type says.
+#[tokio::test]
+async fn a_json_answer_labelled_text_is_read_for_every_provider() {
+    let sandbox = adauth_testkit::Sandbox::start().await.unwrap();
+    for fake in sandbox.fakes() {
+        let provider = adauth::provider(fake.provider()).unwrap();
+        let env = fake.env();
+        let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        for label in ["text/plain; charset=utf-8", "text/html"] {
+            fake.label_json_as(Some(label));
+            let source = provider.source_from_lookup(&lookup).unwrap();
+            let token = TokenCache::new(source).token().await;
+            assert!(
+                token.is_ok(),
+                "{} with {label}: {:?}",
+                fake.provider(),
+                token.err()
+            );
+        }
+    }
+}
+
+// Issue 11, item 12: adauth's headers are set, not appended: a request that already has an
+// `Authorization` (or, for MediaMath's session, a `Cookie`) leaves with one, adauth's.
+#[tokio::test]
+async fn authorize_sets_its_headers_in_place_of_the_requests_own() {
+    use adauth::reqwest::header::{AUTHORIZATION, COOKIE};
+    let sandbox = adauth_testkit::Sandbox::start().await.unwrap();
+    let client = adauth::reqwest::Client::new();
+    for fake in sandbox.fakes() {
+        let provider = adauth::provider(fake.provider()).unwrap();
+        let env = fake.env();
+        let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let source: Arc<dyn TokenSource> = provider.source_from_lookup(&lookup).unwrap().into();
+        let token = TokenCache::builder_arc(Arc::clone(&source))
+            .build()
+            .token()
+            .await
+            .unwrap();
+        let theirs = client
+            .get(fake.protected_url())
+            .header(AUTHORIZATION, "Bearer theirs")
+            .header(COOKIE, "theirs=1");
+        let request = source.authorize(theirs, &token).unwrap().build().unwrap();
+        let auth: Vec<_> = request.headers().get_all(AUTHORIZATION).iter().collect();
+        let ours = format!("Bearer {}", token.access_token().expose_secret());
+        assert_eq!(auth, [ours.as_str()], "{}", fake.provider());
+        let cookies: Vec<_> = request.headers().get_all(COOKIE).iter().collect();
+        assert_eq!(cookies.len(), 1, "{}: {cookies:?}", fake.provider());
     }
 }

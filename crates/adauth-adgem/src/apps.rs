@@ -259,6 +259,10 @@ impl TokenSource for AdGemSource {
         PROVIDER
     }
 
+    fn documented_lifetime(&self) -> Option<std::time::Duration> {
+        Some(crate::DOCUMENTED_LIFETIME)
+    }
+
     fn identity(&self) -> Option<String> {
         Some(adauth_core::credential_identity(
             PROVIDER,

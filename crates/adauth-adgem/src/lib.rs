@@ -17,6 +17,10 @@ pub use users::{UserCredentials, UserCredentialsBuilder, UserTokenSource};
 /// The provider name used in errors and logs.
 pub const PROVIDER: &str = "adgem";
 
+/// The lifetime of this provider's tokens as its documentation gives it, assumed for an
+/// answer that gives none. AdGem's token answers document `"expires_in": 3600`: an hour.
+pub const DOCUMENTED_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The Targeted API host, where AdGem documents both token endpoints.
 pub const TARGETED_API_BASE_URL: &str = "https://targeted-api.adgem.com/";
 

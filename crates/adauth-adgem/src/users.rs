@@ -187,6 +187,10 @@ impl TokenSource for UserTokenSource {
         PROVIDER
     }
 
+    fn documented_lifetime(&self) -> Option<std::time::Duration> {
+        Some(crate::DOCUMENTED_LIFETIME)
+    }
+
     fn identity(&self) -> Option<String> {
         Some(adauth_core::credential_identity(
             PROVIDER,

@@ -189,6 +189,10 @@ impl TokenSource for Noting {
         self.inner.identity()
     }
 
+    fn documented_lifetime(&self) -> Option<Duration> {
+        self.inner.documented_lifetime()
+    }
+
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
         self.activity.network.store(true, Ordering::SeqCst);
         let started = Instant::now();

@@ -416,7 +416,11 @@ impl TokenCacheBuilder {
                 current: ArcSwapOption::empty(),
                 slow: Mutex::new(Slow::default()),
                 fetcher: Arc::new(Fetcher {
-                    cx: FetchContext::new(self.clock, self.expiry),
+                    cx: FetchContext::new(
+                        self.clock,
+                        self.expiry
+                            .documented_lifetime(self.source.documented_lifetime()),
+                    ),
                     refresh: self.refresh,
                     backoff: self.backoff,
                     load_timeout: self.load_timeout,

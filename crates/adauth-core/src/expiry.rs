@@ -122,14 +122,15 @@ impl<'de> Deserialize<'de> for ExpiresIn {
 /// | `expires_in`                     | expiry                                                   |
 /// |----------------------------------|----------------------------------------------------------|
 /// | positive number or numeric string | `issued_at + expires_in`, at most `issued_at + max_lifetime` |
-/// | missing, `null`, zero or negative | the access token's JWT `exp` claim when it has one in the future (at most `max_lifetime` away), otherwise `issued_at + default_lifetime` |
+/// | missing, `null`, zero or negative | the access token's JWT `exp` claim when it has one in the future (at most `max_lifetime` away), otherwise `issued_at +` the [assumed lifetime](ExpiryPolicy::assumed_lifetime) |
 /// | anything else (`"soon"`, `true`)  | an [`ErrorKind::UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse) error |
 ///
 /// Zero and negative values are read as "unknown" rather than "already expired": a token
 /// that is expired on arrival would make every caller fetch again at once.
 ///
-/// Defaults: `default_lifetime` 5 minutes (short, so a token of unknown life is renewed
-/// early rather than used after it died), `max_lifetime` 30 days.
+/// Defaults: the assumed lifetime is the provider's documented one (Mediago 1 hour, say),
+/// or 5 minutes for a source that documents none (short, so a token of unknown life is
+/// renewed early rather than used after it died); `max_lifetime` 30 days.
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
@@ -148,15 +149,24 @@ impl<'de> Deserialize<'de> for ExpiresIn {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpiryPolicy {
-    default_lifetime: Duration,
+    /// Set by the user: beats the provider's documented lifetime.
+    default_lifetime: Option<Duration>,
+    /// The provider's documented lifetime ([`TokenSource::documented_lifetime`]).
+    ///
+    /// [`TokenSource::documented_lifetime`]: crate::TokenSource::documented_lifetime
+    documented_lifetime: Option<Duration>,
     max_lifetime: Duration,
     use_jwt_exp: bool,
 }
 
+/// The lifetime assumed for a token whose provider says nothing of it, nor documents one.
+pub const FALLBACK_LIFETIME: Duration = Duration::from_secs(5 * 60);
+
 impl Default for ExpiryPolicy {
     fn default() -> Self {
         Self {
-            default_lifetime: Duration::from_secs(5 * 60),
+            default_lifetime: None,
+            documented_lifetime: None,
             max_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
             use_jwt_exp: true,
         }
@@ -164,10 +174,30 @@ impl Default for ExpiryPolicy {
 }
 
 impl ExpiryPolicy {
-    /// The lifetime assumed when the provider gives none (default 5 minutes; at least 1 s).
+    /// The lifetime assumed when the provider gives none, in place of the provider's
+    /// documented lifetime (at least 1 s). Without it: the documented lifetime, else
+    /// [`FALLBACK_LIFETIME`] (5 minutes).
     pub fn default_lifetime(mut self, lifetime: Duration) -> Self {
-        self.default_lifetime = lifetime.max(Duration::from_secs(1));
+        self.default_lifetime = Some(lifetime.max(Duration::from_secs(1)));
         self
+    }
+
+    /// The lifetime the provider documents for its tokens, assumed when an answer gives
+    /// none and no [`default_lifetime`](Self::default_lifetime) is set. A
+    /// [`TokenCache`](crate::TokenCache) sets it from its source's
+    /// [`documented_lifetime`](crate::TokenSource::documented_lifetime).
+    pub fn documented_lifetime(mut self, lifetime: Option<Duration>) -> Self {
+        self.documented_lifetime = lifetime.map(|l| l.max(Duration::from_secs(1)));
+        self
+    }
+
+    /// The lifetime assumed for a token of unknown life: the
+    /// [`default_lifetime`](Self::default_lifetime) if set, else the documented one, else
+    /// [`FALLBACK_LIFETIME`].
+    pub fn assumed_lifetime(&self) -> Duration {
+        self.default_lifetime
+            .or(self.documented_lifetime)
+            .unwrap_or(FALLBACK_LIFETIME)
     }
 
     /// The longest lifetime believed; longer ones are cut to it (default 30 days; at least 1 s).
@@ -214,7 +244,7 @@ impl ExpiryPolicy {
                     .map(|exp| exp.min(latest));
                 Ok(from_jwt.unwrap_or_else(|| {
                     issued_at
-                        .checked_add(self.default_lifetime.min(max))
+                        .checked_add(self.assumed_lifetime().min(max))
                         .unwrap_or(latest)
                 }))
             }

@@ -553,6 +553,31 @@ pub fn basic_authorization(user: &str, password: &str) -> reqwest::header::Heade
     sensitive_header(value).unwrap_or_else(|| reqwest::header::HeaderValue::from_static(""))
 }
 
+/// `request` with `name` set to `value`, replacing any value it already had: reqwest's
+/// `RequestBuilder::header` appends, so a request built with its own `Authorization`
+/// would leave with two.
+///
+/// ```
+/// use adauth_core::reqwest::header::{AUTHORIZATION, HeaderValue};
+/// let client = adauth_core::reqwest::Client::new();
+/// let request = client.get("https://example.com").header(AUTHORIZATION, "Bearer theirs");
+/// let request = adauth_core::http::set_header(request, AUTHORIZATION, HeaderValue::from_static("Bearer ours"))
+///     .build()
+///     .unwrap();
+/// let values: Vec<_> = request.headers().get_all(AUTHORIZATION).iter().collect();
+/// assert_eq!(values, ["Bearer ours"]);
+/// ```
+pub fn set_header(
+    request: RequestBuilder,
+    name: reqwest::header::HeaderName,
+    value: reqwest::header::HeaderValue,
+) -> RequestBuilder {
+    // `headers` replaces the values of the names it is given.
+    let mut map = HeaderMap::with_capacity(1);
+    map.insert(name, value);
+    request.headers(map)
+}
+
 /// A header value of `bytes`, marked sensitive, that zeroizes its memory when dropped;
 /// `None` (wiped) if the bytes cannot be a header value.
 pub(crate) fn sensitive_header(bytes: SecretBuf) -> Option<reqwest::header::HeaderValue> {
@@ -660,9 +685,11 @@ impl HttpResponse {
 
     /// Parses a JSON body into `T`, whatever the status.
     ///
-    /// A body that is not declared as JSON, is not valid JSON or does not have the expected
-    /// shape is an [`ErrorKind::UnexpectedResponse`] error with the status, the content type
-    /// and a redacted excerpt. The error never quotes a field's value.
+    /// A body is read as JSON whatever its content type says (servers label JSON
+    /// `text/plain` or `text/html`); one that is not valid JSON or does not have the
+    /// expected shape is an [`ErrorKind::UnexpectedResponse`] error with the status, the
+    /// content type and a redacted excerpt (an HTML page: "expected a JSON body, got
+    /// \"text/html\""). The error never quotes a field's value.
     pub fn json<T: DeserializeOwned>(&self, provider: &str) -> Result<T> {
         let fail = |why: Cow<'static, str>| {
             Error::unexpected(provider.to_owned(), why)
@@ -670,13 +697,16 @@ impl HttpResponse {
                 .with_body(self.content_type(), &self.body)
         };
         if !self.is_json() {
-            return Err(fail(
-                match self.content_type() {
-                    Some(ct) => format!("expected a JSON body, got {ct:?}"),
-                    None => "expected a JSON body, got no content type".to_owned(),
-                }
-                .into(),
-            ));
+            // Servers mislabel JSON (`text/plain`, `text/html`): read it when it parses.
+            return serde_json::from_slice(&self.body).map_err(|_| {
+                fail(
+                    match self.content_type() {
+                        Some(ct) => format!("expected a JSON body, got {ct:?}"),
+                        None => "expected a JSON body, got no content type".to_owned(),
+                    }
+                    .into(),
+                )
+            });
         }
         serde_json::from_slice(&self.body).map_err(|e| {
             fail(match e.classify() {
@@ -1048,6 +1078,11 @@ mod tests {
             .json::<W>("p")
             .unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");
+        // JSON is JSON whatever its label (issue 11, item 6).
+        for label in [Some("text/plain"), Some("text/html; charset=utf-8"), None] {
+            let w = response(200, label, r#"{"access_token": 7}"#).json::<W>("p");
+            assert_eq!(w.unwrap().access_token, 7, "{label:?}");
+        }
         let e = response(200, Some("application/json"), r#"{"x": 1}"#)
             .json::<W>("p")
             .unwrap_err();

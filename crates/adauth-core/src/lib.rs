@@ -27,7 +27,7 @@ pub use cache::{
 pub use client::AuthorizedClient;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
-pub use expiry::{ExpiresIn, ExpiryPolicy, RefreshPolicy, RefreshSchedule};
+pub use expiry::{ExpiresIn, ExpiryPolicy, FALLBACK_LIFETIME, RefreshPolicy, RefreshSchedule};
 pub use file_store::FileStore;
 pub use redact::redact_excerpt;
 #[cfg(feature = "encryption")]

@@ -1,6 +1,6 @@
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use reqwest::RequestBuilder;
@@ -125,6 +125,13 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
         None
     }
 
+    /// How long the provider documents its tokens to live, assumed for an answer that
+    /// gives no lifetime (see [`ExpiryPolicy::documented_lifetime`]). The default is
+    /// `None`: 5 minutes are assumed.
+    fn documented_lifetime(&self) -> Option<Duration> {
+        None
+    }
+
     /// Fetches a new token with the source's credentials.
     async fn fetch(&self, cx: &FetchContext) -> Result<Token>;
 
@@ -140,9 +147,11 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
 
     /// Applies `token` to an API request: `Authorization: Bearer <token>` by default (marked
     /// sensitive), plus whatever else the provider requires, such as an account header or
-    /// a session cookie.
+    /// a session cookie. Each header is set, replacing any value the request already had
+    /// ([`http::set_header`](crate::http::set_header)).
     fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
-        Ok(request.header(AUTHORIZATION, token.authorization_header(self.provider())?))
+        let value = token.authorization_header(self.provider())?;
+        Ok(crate::http::set_header(request, AUTHORIZATION, value))
     }
 }
 
@@ -221,6 +230,9 @@ macro_rules! forward_source {
             }
             fn identity(&self) -> Option<String> {
                 (**self).identity()
+            }
+            fn documented_lifetime(&self) -> Option<Duration> {
+                (**self).documented_lifetime()
             }
         }
     };

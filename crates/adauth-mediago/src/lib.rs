@@ -14,6 +14,10 @@ pub use source::{Account, MediagoSource};
 /// The provider name used in errors and logs.
 pub const PROVIDER: &str = "mediago";
 
+/// The lifetime of this provider's tokens as its documentation gives it, assumed for an
+/// answer that gives none. Mediago's token answer documents `"expires_in": 3600`: an hour.
+pub const DOCUMENTED_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The API host from Mediago's documentation.
 pub const DEFAULT_BASE_URL: &str = "https://api.mediago.io";
 

@@ -76,9 +76,16 @@ impl MediagoSource {
         let value = HeaderValue::from_str(account_id.trim()).map_err(|_| {
             Error::configuration(PROVIDER, "the account id is not a valid header value")
         })?;
-        Ok(request
-            .header(AUTHORIZATION, token.authorization_header(PROVIDER)?)
-            .header(self.credentials.account_header.clone(), value))
+        let request = http::set_header(
+            request,
+            AUTHORIZATION,
+            token.authorization_header(PROVIDER)?,
+        );
+        Ok(http::set_header(
+            request,
+            self.credentials.account_header.clone(),
+            value,
+        ))
     }
 
     /// The accounts under the client (`GET /data/v1/client/accounts`), read with `token`, a
@@ -130,6 +137,10 @@ impl TokenSource for MediagoSource {
 
     /// The account is not part of the identity: Mediago issues one token per API token,
     /// whichever account it is used for.
+    fn documented_lifetime(&self) -> Option<std::time::Duration> {
+        Some(crate::DOCUMENTED_LIFETIME)
+    }
+
     fn identity(&self) -> Option<String> {
         Some(adauth_core::credential_identity(
             PROVIDER,
@@ -184,9 +195,15 @@ impl TokenSource for MediagoSource {
     /// `Authorization: Bearer <token>` (marked sensitive) and, when the credentials name an
     /// account, `<account header>: <account id>` (`Account-Id` by default).
     fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
-        let request = request.header(AUTHORIZATION, token.authorization_header(PROVIDER)?);
+        let request = http::set_header(
+            request,
+            AUTHORIZATION,
+            token.authorization_header(PROVIDER)?,
+        );
         Ok(match &self.credentials.account_id {
-            Some(id) => request.header(self.credentials.account_header.clone(), id.clone()),
+            Some(id) => {
+                http::set_header(request, self.credentials.account_header.clone(), id.clone())
+            }
             None => request,
         })
     }

@@ -156,7 +156,8 @@ impl Auth0 {
         request: RequestBuilder,
         token: &Token,
     ) -> Result<RequestBuilder> {
-        let request = request.header(
+        let request = http::set_header(
+            request,
             adauth_core::reqwest::header::AUTHORIZATION,
             token.authorization_header(PROVIDER)?,
         );
@@ -171,7 +172,7 @@ impl Auth0 {
                             )
                         })?;
                 cookie.set_sensitive(true);
-                Ok(request.header(COOKIE, cookie))
+                Ok(http::set_header(request, COOKIE, cookie))
             }
             None if self.session_url.is_some() => Err(Error::configuration(
                 PROVIDER,

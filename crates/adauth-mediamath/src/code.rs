@@ -173,8 +173,8 @@ impl AppCredentialsBuilder {
         self
     }
 
-    /// The Auth0 host (default [`DEFAULT_AUTH_URL`](crate::DEFAULT_AUTH_URL); MediaMath's current documentation uses
-    /// [`CURRENT_AUTH_URL`](crate::CURRENT_AUTH_URL)).
+    /// The Auth0 host (default [`DEFAULT_AUTH_URL`](crate::DEFAULT_AUTH_URL); the one MediaMath's current
+    /// documentation uses; the older page's is [`PAGE_AUTH_URL`](crate::PAGE_AUTH_URL)).
     pub fn auth_url(mut self, auth_url: impl Into<String>) -> Self {
         self.auth_url = Some(auth_url.into());
         self
@@ -570,6 +570,10 @@ impl TokenSource for AuthorizedSource {
 
     /// The application and its redirect URI: tokens of different users authorized through
     /// the same application are not told apart, so do not share a token store between them.
+    fn documented_lifetime(&self) -> Option<std::time::Duration> {
+        Some(crate::DOCUMENTED_LIFETIME)
+    }
+
     fn identity(&self) -> Option<String> {
         let app = self.flow.app();
         Some(adauth_core::credential_identity(

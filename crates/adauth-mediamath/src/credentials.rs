@@ -238,8 +238,8 @@ impl CredentialsBuilder {
         self
     }
 
-    /// The Auth0 host (default [`DEFAULT_AUTH_URL`]; MediaMath's current documentation uses
-    /// [`CURRENT_AUTH_URL`](crate::CURRENT_AUTH_URL)); `https`, or `http` for a loopback host.
+    /// The Auth0 host (default [`DEFAULT_AUTH_URL`]; the one MediaMath's current
+    /// documentation uses; the older page's is [`PAGE_AUTH_URL`](crate::PAGE_AUTH_URL)); `https`, or `http` for a loopback host.
     pub fn auth_url(mut self, auth_url: impl Into<String>) -> Self {
         self.auth_url = Some(auth_url.into());
         self

@@ -23,12 +23,16 @@ pub use source::MediaMathSource;
 /// The provider name used in errors and logs.
 pub const PROVIDER: &str = "mediamath";
 
-/// The Auth0 host named on MediaMath's authentication page.
-pub const DEFAULT_AUTH_URL: &str = "https://mediamath.auth0.com/";
+/// The lifetime of this provider's tokens as its documentation gives it, assumed for an
+/// answer that gives none. MediaMath's token answers document `"expires_in": 86400`: a day.
+pub const DOCUMENTED_LIFETIME: std::time::Duration = std::time::Duration::from_secs(86400);
 
-/// The Auth0 host MediaMath's current documentation and SDKs use; set it with
-/// [`CredentialsBuilder::auth_url`] or [`ENV_AUTH_URL`].
-pub const CURRENT_AUTH_URL: &str = "https://auth.mediamath.com/";
+/// The Auth0 host, the default: the one MediaMath's current documentation and SDKs use.
+pub const DEFAULT_AUTH_URL: &str = "https://auth.mediamath.com/";
+
+/// The Auth0 host named on MediaMath's older authentication page; set it with
+/// [`CredentialsBuilder::auth_url`] or [`ENV_AUTH_URL`] where a tenant still needs it.
+pub const PAGE_AUTH_URL: &str = "https://mediamath.auth0.com/";
 
 /// The API host, where the legacy session lives.
 pub const DEFAULT_API_URL: &str = "https://api.mediamath.com/";

@@ -86,6 +86,10 @@ impl TokenSource for MediaMathSource {
         PROVIDER
     }
 
+    fn documented_lifetime(&self) -> Option<std::time::Duration> {
+        Some(crate::DOCUMENTED_LIFETIME)
+    }
+
     fn identity(&self) -> Option<String> {
         let c = &self.credentials;
         Some(adauth_core::credential_identity(

@@ -6,9 +6,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use adauth_core::ErrorKind;
 use adauth_mediamath::{
-    AppCredentials, BodyEncoding, CURRENT_AUTH_URL, Credentials, DEFAULT_API_URL, DEFAULT_AUDIENCE,
-    DEFAULT_AUTH_URL, ENV_API_URL, ENV_AUDIENCE, ENV_AUTH_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET,
-    ENV_PASSWORD, ENV_REALM, ENV_SCOPE, ENV_SESSION, ENV_USERNAME, ENV_VARS,
+    AppCredentials, BodyEncoding, Credentials, DEFAULT_API_URL, DEFAULT_AUDIENCE, DEFAULT_AUTH_URL,
+    ENV_API_URL, ENV_AUDIENCE, ENV_AUTH_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_PASSWORD,
+    ENV_REALM, ENV_SCOPE, ENV_SESSION, ENV_USERNAME, ENV_VARS,
 };
 
 fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
@@ -45,7 +45,12 @@ fn the_required_variables_alone_give_the_documented_defaults() {
     assert_eq!(c.scope(), "");
     assert_eq!(c.realm(), None);
     assert_eq!(c.auth_url().as_str(), DEFAULT_AUTH_URL);
-    assert_eq!(c.auth_url().as_str(), "https://mediamath.auth0.com/");
+    // The host of the current docs (issue 11, item 9); the page's is a named constant.
+    assert_eq!(c.auth_url().as_str(), "https://auth.mediamath.com/");
+    assert_eq!(
+        adauth_mediamath::PAGE_AUTH_URL,
+        "https://mediamath.auth0.com/"
+    );
     assert_eq!(c.api_url().as_str(), DEFAULT_API_URL);
     assert_eq!(c.api_url().as_str(), "https://api.mediamath.com/");
     assert!(!c.session());
@@ -59,7 +64,7 @@ fn every_optional_variable_is_read() {
         (ENV_AUDIENCE, "https://api.example/"),
         (ENV_SCOPE, "manage:services offline_access"),
         (ENV_REALM, "T1DB-Production"),
-        (ENV_AUTH_URL, CURRENT_AUTH_URL),
+        (ENV_AUTH_URL, adauth_mediamath::PAGE_AUTH_URL),
         (ENV_API_URL, "https://t1sandbox.mediamath.com"),
         (ENV_SESSION, "1"),
     ]);
@@ -67,7 +72,7 @@ fn every_optional_variable_is_read() {
     assert_eq!(c.audience(), "https://api.example/");
     assert_eq!(c.scope(), "manage:services offline_access");
     assert_eq!(c.realm(), Some("T1DB-Production"));
-    assert_eq!(c.auth_url().as_str(), "https://auth.mediamath.com/");
+    assert_eq!(c.auth_url().as_str(), "https://mediamath.auth0.com/");
     assert_eq!(c.api_url().as_str(), "https://t1sandbox.mediamath.com/");
     assert!(c.session());
 }

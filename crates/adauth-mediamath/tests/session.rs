@@ -194,6 +194,22 @@ async fn the_api_gets_both_the_bearer_token_and_the_cookie() {
     );
     assert!(cookie.is_sensitive());
     assert!(built.headers().get(AUTHORIZATION).unwrap().is_sensitive());
+    // A request with a cookie and an authorization of its own leaves with one of each,
+    // adauth's (issue 11, item 12).
+    let theirs = client
+        .get(server.url("/api/v2.0/advertisers/1"))
+        .header(COOKIE, "theirs=1")
+        .header(AUTHORIZATION, "Bearer theirs");
+    let replaced = cache
+        .source()
+        .authorize(theirs, &token)
+        .unwrap()
+        .build()
+        .unwrap();
+    let cookies: Vec<_> = replaced.headers().get_all(COOKIE).iter().collect();
+    assert_eq!(cookies, [format!("adama_session={SESSION_ID}").as_str()]);
+    let auth: Vec<_> = replaced.headers().get_all(AUTHORIZATION).iter().collect();
+    assert_eq!(auth, [BEARER]);
 
     let response = request.send().await.unwrap();
     assert_eq!(response.status(), 200);

@@ -197,7 +197,7 @@ impl Fake {
         };
         let router = router.layer(axum::middleware::map_response_with_state(
             store.clone(),
-            store::add_retry_after,
+            store::adjust_response,
         ));
         let server = Server::start(router).await?;
         Ok(Self {
@@ -317,6 +317,20 @@ impl Fake {
     /// that are expired at once.
     pub fn set_token_lifetime(&self, lifetime: Duration) {
         self.store().set_lifetime(lifetime);
+    }
+
+    /// Labels every JSON answer with `content_type` (`text/plain`, say) while set, as a
+    /// provider whose server mislabels its answers; `None` (the default) labels them
+    /// `application/json`.
+    pub fn label_json_as(&self, content_type: Option<&'static str>) {
+        self.store().set_json_label(content_type);
+    }
+
+    /// While `yes`, token answers carry `null` for the token's lifetime (`expires_in`,
+    /// Fyber's `expiresIn`) and MediaMath's session answer no `expires`, as answers that do
+    /// not say how long the token lives; the tokens still live for the configured lifetime.
+    pub fn withhold_lifetime(&self, yes: bool) {
+        self.store().set_withhold_lifetime(yes);
     }
 
     /// How often an already rotated refresh token was presented again (Admitad,

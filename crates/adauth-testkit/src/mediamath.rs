@@ -188,7 +188,7 @@ async fn session(State(store): State<Arc<Store>>, method: Method, headers: Heade
     let id = store.open_session(token);
     let now = SystemTime::now();
     let expires = store.expires_at(token).unwrap_or(now);
-    let body = json!({
+    let mut body = json!({
         "data": {
             "session": {
                 "sessionid": id,
@@ -198,6 +198,13 @@ async fn session(State(store): State<Arc<Store>>, method: Method, headers: Heade
         },
         "meta": { "status": "ok" }
     });
+    if store.withholds_lifetime()
+        && let Some(session) = body
+            .pointer_mut("/data/session")
+            .and_then(|s| s.as_object_mut())
+    {
+        session.remove("expires");
+    }
     let cookie = format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly");
     ([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response()
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::http::{HeaderMap, StatusCode, header};
@@ -76,6 +76,8 @@ pub(crate) struct Store {
     fail: Mutex<(usize, u16)>,
     retry_after: Mutex<Option<Duration>>,
     delay: Mutex<Duration>,
+    withhold_lifetime: AtomicBool,
+    json_label: Mutex<Option<&'static str>>,
     pub(crate) token_requests: AtomicUsize,
     pub(crate) protected_requests: AtomicUsize,
     pub(crate) unauthorized: AtomicUsize,
@@ -92,6 +94,8 @@ impl Store {
             fail: Mutex::new((0, 500)),
             retry_after: Mutex::new(None),
             delay: Mutex::new(Duration::ZERO),
+            withhold_lifetime: AtomicBool::new(false),
+            json_label: Mutex::new(None),
             token_requests: AtomicUsize::new(0),
             protected_requests: AtomicUsize::new(0),
             unauthorized: AtomicUsize::new(0),
@@ -112,9 +116,25 @@ impl Store {
         *self.lifetime.lock().unwrap_or_else(|e| e.into_inner()) = lifetime;
     }
 
-    /// The lifetime as the `expires_in` the fakes answer.
-    pub(crate) fn expires_in(&self) -> u64 {
-        self.lifetime().as_secs()
+    /// The lifetime as the `expires_in` the fakes answer: `null` while it is withheld.
+    pub(crate) fn expires_in(&self) -> serde_json::Value {
+        if self.withhold_lifetime.load(Ordering::SeqCst) {
+            serde_json::Value::Null
+        } else {
+            self.lifetime().as_secs().into()
+        }
+    }
+
+    pub(crate) fn set_json_label(&self, label: Option<&'static str>) {
+        *self.json_label.lock().unwrap_or_else(|e| e.into_inner()) = label;
+    }
+
+    pub(crate) fn withholds_lifetime(&self) -> bool {
+        self.withhold_lifetime.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_withhold_lifetime(&self, yes: bool) {
+        self.withhold_lifetime.store(yes, Ordering::SeqCst);
     }
 
     pub(crate) fn fail_next(&self, count: usize, status: u16) {
@@ -362,10 +382,23 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 }
 
 /// Adds the configured `Retry-After` to 429 and 5xx answers.
-pub(crate) async fn add_retry_after(
+pub(crate) async fn adjust_response(
     axum::extract::State(store): axum::extract::State<std::sync::Arc<Store>>,
     mut response: axum::response::Response,
 ) -> axum::response::Response {
+    let label = *store.json_label.lock().unwrap_or_else(|e| e.into_inner());
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(b"application/json"));
+    if let Some(label) = label
+        && is_json
+    {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static(label),
+        );
+    }
     let after = *store.retry_after.lock().unwrap_or_else(|e| e.into_inner());
     let status = response.status();
     if let Some(after) = after

@@ -43,6 +43,7 @@ pub struct Provider {
     name: &'static str,
     env_vars: &'static [&'static str],
     from_lookup: FromLookup,
+    documented_lifetime: std::time::Duration,
 }
 
 impl Provider {
@@ -54,6 +55,12 @@ impl Provider {
     /// Every environment variable the provider's crate reads.
     pub fn env_vars(&self) -> &'static [&'static str] {
         self.env_vars
+    }
+
+    /// How long the provider documents its tokens to live: what is assumed for an answer
+    /// that gives no lifetime.
+    pub fn documented_lifetime(&self) -> std::time::Duration {
+        self.documented_lifetime
     }
 
     /// The source the environment describes.
@@ -78,30 +85,35 @@ pub const PROVIDERS: &[Provider] = &[
         name: "mediago",
         env_vars: adauth_mediago::ENV_VARS,
         from_lookup: adauth_mediago::source_from_lookup,
+        documented_lifetime: adauth_mediago::DOCUMENTED_LIFETIME,
     },
     #[cfg(feature = "mediamath")]
     Provider {
         name: "mediamath",
         env_vars: adauth_mediamath::ENV_VARS,
         from_lookup: adauth_mediamath::source_from_lookup,
+        documented_lifetime: adauth_mediamath::DOCUMENTED_LIFETIME,
     },
     #[cfg(feature = "admitad")]
     Provider {
         name: "admitad",
         env_vars: adauth_admitad::ENV_VARS,
         from_lookup: adauth_admitad::source_from_lookup,
+        documented_lifetime: adauth_admitad::DOCUMENTED_LIFETIME,
     },
     #[cfg(feature = "fyber")]
     Provider {
         name: "fyber",
         env_vars: adauth_fyber::ENV_VARS,
         from_lookup: adauth_fyber::source_from_lookup,
+        documented_lifetime: adauth_fyber::DOCUMENTED_LIFETIME,
     },
     #[cfg(feature = "adgem")]
     Provider {
         name: "adgem",
         env_vars: adauth_adgem::ENV_VARS,
         from_lookup: adauth_adgem::source_from_lookup,
+        documented_lifetime: adauth_adgem::DOCUMENTED_LIFETIME,
     },
 ];
 
