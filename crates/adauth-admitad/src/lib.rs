@@ -572,7 +572,7 @@ impl TokenSource for AdmitadSource {
             let outcome = self.refresh_grant(cx, &refresh_token).await;
             let spent = match &outcome {
                 Ok(_) => true,
-                Err(e) => e.is_credentials_rejected(),
+                Err(e) => e.is_credentials_rejected() && !e.is_client_rejected(),
             };
             if spent {
                 let mut resume = self.lock_resume();
@@ -590,7 +590,10 @@ impl TokenSource for AdmitadSource {
                 Ok(token) => return Ok(token),
                 // A provider that echoes the dead refresh token in its answer to the
                 // fallback must not leak it either.
-                Err(e) if e.is_credentials_rejected() => {
+                // The refresh token was refused: client credentials. A refused client
+                // (`invalid_client`) is the error: minting instead would repeat on every
+                // renewal, against Admitad's cap on tokens per application.
+                Err(e) if e.is_credentials_rejected() && !e.is_client_rejected() => {
                     return self
                         .client_credentials(cx)
                         .await

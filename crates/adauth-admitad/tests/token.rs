@@ -544,6 +544,41 @@ async fn a_rejected_saved_refresh_token_falls_back_to_client_credentials() {
     assert_eq!(minted.calls_async().await, 1);
 }
 
+// Issue 11, item 11: a refresh that Admitad refuses because the client failed to
+// authenticate is the client's error, with Admitad's code; it never mints a token instead
+// (Admitad caps tokens per application), neither on resuming nor on the cache's renewals.
+#[tokio::test]
+async fn a_refresh_refused_with_invalid_client_is_that_error_and_mints_nothing() {
+    let server = MockServer::start_async().await;
+    let minted = client_credentials_mock(&server, &token_body("minted", "minted-refresh")).await;
+    let body = json!({"error": "invalid_client", "error_description": "Client authentication failed", "error_code": 1});
+    let refused = refresh_mock(&server, "saved", 401, &body.to_string()).await;
+
+    let cache = TokenCache::new(source(&server).resume_from("saved"));
+    let err = cache.token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CredentialsRejected, "{err}");
+    assert_eq!(err.code(), Some("invalid_client"), "{err}");
+    assert_eq!(err.description(), Some("Client authentication failed"));
+    assert_eq!(refused.calls_async().await, 1);
+    assert_eq!(minted.calls_async().await, 0, "no token was minted");
+
+    // The same on a renewal of a token that carries a refresh token.
+    let server = MockServer::start_async().await;
+    let minted = client_credentials_mock(&server, &token_body("minted", "saved")).await;
+    let refused = refresh_mock(&server, "saved", 401, &body.to_string()).await;
+    let (cache, clock) = cache_on_clock(source(&server));
+    cache.token().await.unwrap();
+    clock.advance(std::time::Duration::from_secs(604_800));
+    let err = cache.token().await.unwrap_err();
+    assert_eq!(err.code(), Some("invalid_client"), "{err}");
+    assert_eq!(refused.calls_async().await, 1);
+    assert_eq!(
+        minted.calls_async().await,
+        1,
+        "only the first token was minted"
+    );
+}
+
 #[tokio::test]
 async fn a_transient_failure_keeps_the_saved_refresh_token() {
     let server = MockServer::start_async().await;

@@ -363,6 +363,22 @@ impl Error {
         self.inner.kind == ErrorKind::CredentialsRejected
     }
 
+    /// Whether the provider refused the client itself (OAuth `invalid_client`, RFC 6749
+    /// section 5.2: the client id or secret is wrong), rather than a grant such as a
+    /// refresh token. A refresh refused this way is not a reason to fetch anew: the fetch
+    /// would present the same client (or, where the fetch authenticates differently, mint
+    /// a token on every renewal).
+    ///
+    /// ```
+    /// use adauth_core::{Error, ErrorKind};
+    /// let client = Error::new("p", ErrorKind::CredentialsRejected).with_code("invalid_client");
+    /// let grant = Error::new("p", ErrorKind::CredentialsRejected).with_code("invalid_grant");
+    /// assert!(client.is_client_rejected() && !grant.is_client_rejected());
+    /// ```
+    pub fn is_client_rejected(&self) -> bool {
+        self.is_credentials_rejected() && self.code() == Some("invalid_client")
+    }
+
     /// Whether the request or connection timed out.
     pub fn is_timeout(&self) -> bool {
         self.inner.kind == ErrorKind::Timeout

@@ -209,7 +209,10 @@ impl Fetcher {
                     token.inherit_refresh_token(previous);
                     return Ok(token);
                 }
-                Err(e) if e.is_credentials_rejected() => {
+                // The refresh token was refused: fetch anew. A refused client is not
+                // helped by a fetch (and, for a provider that caps tokens, a fetch on
+                // every renewal would mint one each time): that is the error.
+                Err(e) if e.is_credentials_rejected() && !e.is_client_rejected() => {
                     tracing::info!(
                         provider = source.provider(),
                         error = %e,

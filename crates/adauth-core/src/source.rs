@@ -138,7 +138,9 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
     /// Renews a token with its refresh token.
     ///
     /// The default fetches anew; providers with refresh tokens override it. If the provider
-    /// rejects the refresh token, the cache falls back to [`fetch`](Self::fetch). A token
+    /// rejects the refresh token, the cache falls back to [`fetch`](Self::fetch); if it
+    /// rejects the client ([`Error::is_client_rejected`](crate::Error::is_client_rejected)),
+    /// that error is the cache's answer. A token
     /// returned without a refresh token keeps the previous one.
     async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
         let _ = refresh_token;

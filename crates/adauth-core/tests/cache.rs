@@ -22,6 +22,8 @@ struct Fake {
     fail: AtomicBool,
     fail_retry_after: Mutex<Option<Duration>>,
     reject_refresh: AtomicBool,
+    /// Refresh answers `invalid_client`: the client itself is refused.
+    reject_client: AtomicBool,
     hang: AtomicBool,
     issue_refresh_tokens: bool,
     refresh_tokens_used: Mutex<Vec<String>>,
@@ -90,6 +92,11 @@ impl TokenSource for Fake {
             .lock()
             .unwrap()
             .push(refresh_token.expose_secret().to_owned());
+        if self.reject_client.load(Ordering::SeqCst) {
+            return Err(Error::new("fake", ErrorKind::CredentialsRejected)
+                .with_status(401)
+                .with_code("invalid_client"));
+        }
         if self.reject_refresh.load(Ordering::SeqCst) {
             return Err(
                 Error::new("fake", ErrorKind::CredentialsRejected).with_code("invalid_grant")
@@ -324,6 +331,32 @@ async fn invalidating_an_older_token_keeps_the_newer_one() {
     // Invalidating the current one works, once.
     assert!(s.cache.invalidate(&new));
     assert!(!s.cache.invalidate(&new));
+}
+
+// Issue 11, item 11: a refresh refused with `invalid_client` is the client's credentials
+// being wrong: that error, never a fetch (which would mint a token on every renewal).
+#[tokio::test(start_paused = true)]
+async fn a_refresh_refused_with_invalid_client_is_that_error_and_fetches_nothing() {
+    let s = setup_with(
+        Fake {
+            issue_refresh_tokens: true,
+            ..Fake::default()
+        },
+        true,
+    );
+    s.cache.token().await.unwrap();
+    s.fake.reject_client.store(true, Ordering::SeqCst);
+    advance(&s, LIFETIME).await;
+    let err = s.cache.token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CredentialsRejected, "{err}");
+    assert_eq!(err.code(), Some("invalid_client"), "{err}");
+    assert!(err.is_client_rejected());
+    assert_eq!(
+        s.fake.fetches.load(Ordering::SeqCst),
+        1,
+        "no token was minted"
+    );
+    assert_eq!(s.fake.refreshes.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test(start_paused = true)]

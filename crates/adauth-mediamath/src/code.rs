@@ -601,7 +601,9 @@ impl TokenSource for AuthorizedSource {
         }
         match refresh_token {
             Some(refresh_token) => match self.refresh(cx, &refresh_token).await {
-                Err(e) if e.is_credentials_rejected() => {
+                // `invalid_client`: the application's credentials are wrong, which no new
+                // authorization by the user fixes; the error says so with its code.
+                Err(e) if e.is_credentials_rejected() && !e.is_client_rejected() => {
                     let mut err = authorization_required(
                         "MediaMath refused the refresh token; the user must authorize the \
                          application again",
@@ -638,7 +640,7 @@ impl TokenSource for AuthorizedSource {
                 Ok(token)
             }
             Err(e) => {
-                if e.is_credentials_rejected() {
+                if e.is_credentials_rejected() && !e.is_client_rejected() {
                     // Forget a refused refresh token, so the fetch that follows says what to
                     // do instead of sending it again.
                     let mut grant = self.lock();

@@ -380,6 +380,42 @@ async fn a_refused_refresh_token_requires_a_new_authorization_without_a_second_t
     assert!(source.refresh_token().is_none());
 }
 
+// Issue 11, item 11: a refresh refused because the client failed to authenticate is the
+// application's credentials being wrong, with Auth0's code: no new authorization by the user
+// would help, and the refresh token is kept.
+#[tokio::test]
+async fn a_refresh_refused_with_invalid_client_is_the_clients_error_not_authorize_again() {
+    let server = MockServer::start_async().await;
+    let flow = flow(app(&server));
+    let token = exchanged(&flow, OFFLINE_RESPONSE, &server).await;
+    let refresh = answer(
+        &server,
+        POST,
+        TOKEN_PATH,
+        401,
+        JSON,
+        r#"{"error":"invalid_client","error_description":"Client authentication failed."}"#,
+    )
+    .await;
+    let source = std::sync::Arc::new(flow.source(token));
+    let kept = source.refresh_token().map(|t| t.expose_secret().to_owned());
+    assert!(kept.is_some());
+    let (cache, clock) = cache_on(std::sync::Arc::clone(&source));
+    cache.token().await.unwrap();
+    clock.advance(secs(301));
+    let err = cache.token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CredentialsRejected, "{err}");
+    assert!(!is_authorization_required(&err), "{err}");
+    assert_eq!(err.code(), Some("invalid_client"), "{err}");
+    assert_eq!(err.description(), Some("Client authentication failed."));
+    assert_eq!(refresh.calls_async().await, 1);
+    assert_eq!(
+        source.refresh_token().map(|t| t.expose_secret().to_owned()),
+        kept,
+        "the refresh token is kept for when the client is fixed"
+    );
+}
+
 #[tokio::test]
 async fn a_rotated_refresh_token_is_kept_for_the_next_run() {
     let server = MockServer::start_async().await;
