@@ -1,10 +1,10 @@
-//! Authenticated requests against the provider fakes: every provider's auth reaches its
-//! protected endpoint, and a revoked token is recovered from with exactly one extra token
-//! request.
+//! Authenticated requests against the provider fakes: a second 401 reaches the caller, and
+//! Mediago's reissue revokes the previous token. (Recovery from one 401, for every
+//! provider, is in `conformance.rs`.)
 
 use adauth::secrecy::ExposeSecret;
+use adauth::testkit::Fake;
 use adauth::{AuthorizedClient, TokenCache};
-use adauth_testkit::{Fake, Sandbox};
 use reqwest::Method;
 
 fn lookup(fake: &Fake) -> impl Fn(&str) -> Option<String> {
@@ -26,32 +26,10 @@ async fn call(api: &AuthorizedClient, fake: &Fake) -> reqwest::StatusCode {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoked_token_is_recovered_from_for_every_provider() {
-    let sandbox = Sandbox::start().await.unwrap();
-    for fake in sandbox.fakes() {
-        let name = fake.provider();
-        let api = client(fake);
-
-        assert_eq!(call(&api, fake).await, 200, "{name}");
-        assert_eq!(call(&api, fake).await, 200, "{name}");
-        assert_eq!(fake.token_requests(), 1, "{name}: the token is cached");
-        assert_eq!(fake.unauthorized(), 0, "{name}");
-
-        fake.revoke_all();
-        assert_eq!(call(&api, fake).await, 200, "{name}: recovered");
-        assert_eq!(fake.unauthorized(), 1, "{name}: one 401");
-        assert_eq!(
-            fake.token_requests(),
-            2,
-            "{name}: exactly one extra token request"
-        );
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_401_reaches_the_caller() {
-    let sandbox = Sandbox::start().await.unwrap();
-    let fake = sandbox.fake("fyber").unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
+    // Any provider: the first registered.
+    let fake = &sandbox.fakes()[0];
     let api = client(fake);
     // Every token the fake issues is dead on arrival.
     fake.set_token_lifetime(std::time::Duration::ZERO);
@@ -61,7 +39,7 @@ async fn a_second_401_reaches_the_caller() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mediago_reissue_logs_out_a_second_cache_but_not_a_shared_one() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediago").unwrap();
     let shared = client(fake);
     let clone = shared.clone();
@@ -83,7 +61,7 @@ async fn mediago_reissue_logs_out_a_second_cache_but_not_a_shared_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_refresh_tokens_revoked_too_the_credentials_are_used_again() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     for name in ["mediamath", "admitad"] {
         let fake = sandbox.fake(name).unwrap();
         let api = client(fake);

@@ -7,8 +7,33 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use adauth::testkit::Fake;
 use adauth_testkit::RedisServer;
-use adauth_testkit::{Fake, Sandbox};
+
+/// A fake for tests about any provider: the first registered.
+fn any_fake(sandbox: &adauth::testkit::Sandbox) -> &Fake {
+    &sandbox.fakes()[0]
+}
+
+/// The value of every secret variable of every provider's fake.
+fn sandbox_secrets() -> Vec<String> {
+    let mut secrets = Vec::new();
+    for provider in adauth::PROVIDERS {
+        let Some(fake) = adauth::testkit::fake_of(provider) else {
+            continue;
+        };
+        let env = fake.env("http://127.0.0.1:1");
+        for var in provider.env_vars().iter().filter(|v| v.is_secret()) {
+            secrets.extend(
+                env.iter()
+                    .filter(|(k, _)| k == var.name())
+                    .map(|(_, v)| v.clone()),
+            );
+        }
+    }
+    assert!(!secrets.is_empty());
+    secrets
+}
 use serde_json::Value;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -81,13 +106,8 @@ async fn finish(mut child: Child, limit: Duration) -> Value {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     // Warnings carry error texts: they must name no token (the fakes issue `fake-...`
     // values) and no credential.
-    for secret in [
-        "fake-",
-        adauth_testkit::MEDIAGO_API_SECRET,
-        &adauth_testkit::mediago_api_token(),
-        adauth_testkit::ADMITAD_CLIENT_SECRET,
-        adauth_testkit::FYBER_CLIENT_SECRET,
-    ] {
+    let secrets = sandbox_secrets();
+    for secret in std::iter::once("fake-").chain(secrets.iter().map(String::as_str)) {
         assert!(
             !out.contains(secret),
             "a worker's report shows a secret: {out}"
@@ -140,7 +160,7 @@ fn warned(report: &Value, text: &str) -> bool {
 
 // Item 2: eight processes, one token.
 async fn eight_processes_share_one_mediago_token(shared: Shared) {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediago").unwrap();
     let reports = run_together(fake, &shared, 8, &["--calls", "200", "--every", "1"]).await;
     for report in &reports {
@@ -165,7 +185,7 @@ async fn eight_processes_share_one_mediago_token(shared: Shared) {
 // Item 3: the lease holder dies in its token request; another process takes over in time.
 /// `limit`: how long the new process may take, from its own start to its first token.
 async fn a_killed_lease_holder_is_taken_over(shared: Shared, lease_ttl: Duration, limit: Duration) {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediago").unwrap();
     let ttl = lease_ttl.as_millis().to_string();
     let args = ["--lease-ttl-ms", ttl.as_str(), "--calls", "3"];
@@ -198,7 +218,7 @@ async fn a_killed_lease_holder_is_taken_over(shared: Shared, lease_ttl: Duration
 // Item 4: concurrent forced refreshes never reuse a rotated refresh token, also when every
 // token request takes longer than three lease times (`slow`).
 async fn concurrent_admitad_refreshes_use_each_refresh_token_once(shared: Shared, slow: bool) {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("admitad").unwrap();
     let refreshes: u64 = if slow { 2 } else { 10 };
     let count = refreshes.to_string();
@@ -234,7 +254,7 @@ const SLOW_TOKEN_REQUEST: Duration = Duration::from_millis(3500);
 // Issue 9, item 7: eight processes and a token request longer than three lease times: the
 // holder keeps its lease, nobody else asks.
 async fn a_token_request_longer_than_three_lease_times_is_made_once(shared: Shared) {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediago").unwrap();
     fake.delay_tokens(SLOW_TOKEN_REQUEST);
     let args = ["--lease-ttl-ms", SHORT_LEASE_MS, "--calls", "20"];
@@ -259,8 +279,8 @@ async fn a_token_request_longer_than_three_lease_times_is_made_once(shared: Shar
 // Issue 9, item 10: eight processes against a provider that answers 429 with
 // `Retry-After: 60` make one request between them.
 async fn a_rate_limited_answer_is_shared_by_every_process(shared: Shared) {
-    let sandbox = Sandbox::start().await.unwrap();
-    let fake = sandbox.fake("fyber").unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
+    let fake = any_fake(&sandbox);
     fake.fail_next(100, 429);
     fake.set_retry_after(Some(Duration::from_secs(60)));
     let reports = run_together(fake, &shared, 8, &["--calls", "3", "--allow-errors"]).await;
@@ -333,8 +353,8 @@ async fn file_store_a_rate_limited_answer_is_shared_by_every_process() {
 // warning and replaced.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_store_a_corrupt_or_foreign_value_is_replaced() {
-    let sandbox = Sandbox::start().await.unwrap();
-    let fake = sandbox.fake("fyber").unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
+    let fake = any_fake(&sandbox);
     let dir = tempfile::tempdir().unwrap();
     let shared = Shared::File(dir.path().into());
     let args = ["--calls", "2"];
@@ -430,11 +450,11 @@ async fn redis_a_corrupt_or_foreign_value_is_replaced() {
     let Shared::Redis { url, prefix } = &shared else {
         unreachable!()
     };
-    let sandbox = Sandbox::start().await.unwrap();
-    let fake = sandbox.fake("fyber").unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
+    let fake = any_fake(&sandbox);
     let env = fake.env();
     let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let identity = adauth::provider("fyber")
+    let identity = adauth::provider(fake.provider())
         .unwrap()
         .source_from_lookup(&lookup)
         .unwrap()
@@ -511,8 +531,8 @@ async fn redis_a_corrupt_or_foreign_value_is_replaced() {
 #[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn redis_stopped_mid_run_costs_no_call() {
     let mut server = RedisServer::start();
-    let sandbox = Sandbox::start().await.unwrap();
-    let fake = sandbox.fake("fyber").unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
+    let fake = any_fake(&sandbox);
     let shared = Shared::redis_at(server.url());
     let gate = tempfile::tempdir().unwrap();
     let paused = gate.path().join("paused").display().to_string();

@@ -36,7 +36,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
     }
 
     let start = Instant::now();
-    crate::tidy::run()?;
+    crate::tidy::run(false)?;
     Cmd::cargo(["fmt", "--all", "--", "--check"]).run_step("fmt")?;
     Cmd::cargo([
         "clippy",

@@ -12,6 +12,7 @@
 mod ci;
 mod cmd;
 mod fuzz;
+mod generated;
 mod msrv;
 mod release;
 mod tidy;
@@ -29,8 +30,9 @@ tasks:
                      tidy, fmt, clippy, test, doc (plain and as docs.rs builds it),
                      feature matrix, MSRV of the dependencies, cargo-deny
                      (--skip-tests leaves out `cargo test --workspace --all-features`)
-  tidy               check crate metadata, internal dependencies, the umbrella's
-                     features and the README feature tables
+  tidy [--fix]       check crate metadata, internal dependencies, the umbrella's
+                     features, each provider's registration, and the README tables
+                     generated from the registry (--fix rewrites those tables)
   msrv               check that no dependency needs a newer Rust than our rust-version
   release <VERSION> [--dry-run]
                      set the version, date the changelog, run ci, package and verify
@@ -83,7 +85,11 @@ fn main() -> ExitCode {
     let outcome = match task {
         "ci" => ci::run(rest),
         "features" => no_options(task, rest).and_then(|()| ci::features()),
-        "tidy" => no_options(task, rest).and_then(|()| tidy::run()),
+        "tidy" => match rest {
+            [] => tidy::run(false),
+            [fix] if fix == "--fix" => tidy::run(true),
+            _ => Err(Failure::Usage("tidy takes only `--fix`".to_owned())),
+        },
         "msrv" => no_options(task, rest).and_then(|()| msrv::run()),
         "release" => release::run(rest),
         "fuzz" => fuzz::run(rest),

@@ -7,7 +7,12 @@
 //!   version (the workspace version) and a path;
 //! - the umbrella crate has exactly one feature per provider crate, and `full` lists every
 //!   feature;
-//! - the feature tables of the umbrella README and the root README match those features.
+//! - the feature tables of the umbrella README and the root README match those features;
+//! - every provider crate is registered completely: its `[workspace.dependencies]` entry, its
+//!   umbrella dependency, feature, `testkit` line and registration line, its `DESCRIPTOR`
+//!   and its fake; each missing piece is reported with the file and the line to add;
+//! - the README tables generated from the registry ([`generated`](crate::generated)) are up
+//!   to date (`cargo xtask tidy --fix` rewrites them).
 //!
 //! The checks work on file contents ([`Workspace`]), so tests can feed them broken input.
 
@@ -35,6 +40,9 @@ const EXTRA_FEATURES: &[(&str, &[&str])] = &[
     ("redis", &["dep:adauth-redis"]),
     ("redis-tls", &["redis", "adauth-redis/tls"]),
     ("encryption", &["adauth-core/encryption"]),
+    // Checked line by line (one `adauth-<provider>?/testkit` per provider) by
+    // `provider_registrations`.
+    ("testkit", &[]),
 ];
 
 /// The license every published crate carries.
@@ -89,13 +97,33 @@ pub(crate) struct Workspace {
     pub(crate) members: Vec<Member>,
 }
 
-/// Runs `cargo xtask tidy`.
-pub(crate) fn run() -> Result<(), Failure> {
-    let workspace = Workspace::load(&project_root())?;
-    let problems = check(&workspace);
+/// Runs `cargo xtask tidy`; with `fix`, rewrites the generated README tables first.
+pub(crate) fn run(fix: bool) -> Result<(), Failure> {
+    let root = project_root();
+    if fix {
+        for block in crate::generated::blocks() {
+            let path = root.join(&block.file);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|err| Failure::Other(format!("cannot read {}: {err}", block.file)))?;
+            let Some(new) = crate::generated::replace(&text, block.name, &block.text) else {
+                continue;
+            };
+            if new != text {
+                std::fs::write(&path, new)
+                    .map_err(|err| Failure::Other(format!("cannot write {}: {err}", block.file)))?;
+                say(&format!(
+                    "tidy: rewrote the `{}` table of {}",
+                    block.name, block.file
+                ));
+            }
+        }
+    }
+    let workspace = Workspace::load(&root)?;
+    let mut problems = check(&workspace);
+    problems.extend(generated_tables(&workspace));
     if problems.is_empty() {
         say(&format!(
-            "tidy: ok ({} crates: metadata, internal dependencies, umbrella features, README tables)",
+            "tidy: ok ({} crates: metadata, internal dependencies, umbrella features, provider registrations, README tables)",
             workspace.members.len()
         ));
         return Ok(());
@@ -188,6 +216,17 @@ pub(crate) fn check(ws: &Workspace) -> Vec<String> {
             metadata(member, tables, &root, &mut problems);
         }
     }
+    let providers: Vec<(&Member, &Vec<Table>, String)> = members
+        .iter()
+        .filter(|(_, t)| publishes(t))
+        .filter_map(|(m, t)| package_name(t).map(|n| (*m, t, n)))
+        .filter(|(_, _, n)| n.starts_with("adauth-") && !NOT_PROVIDERS.contains(&n.as_str()))
+        .collect();
+    let umbrella = members
+        .iter()
+        .find(|(_, t)| package_name(t).as_deref() == Some(UMBRELLA))
+        .map(|(m, t)| (*m, t));
+    provider_registrations(ws, &root, umbrella, &providers, &mut problems);
     match members
         .iter()
         .find(|(_, t)| package_name(t).as_deref() == Some(UMBRELLA))
@@ -220,6 +259,129 @@ pub(crate) fn check(ws: &Workspace) -> Vec<String> {
         )),
     }
     problems
+}
+
+/// The generated README tables that are missing or out of date.
+pub(crate) fn generated_tables(ws: &Workspace) -> Vec<String> {
+    let mut problems = Vec::new();
+    for block in crate::generated::blocks() {
+        let text = if block.file == "README.md" {
+            Some(ws.root_readme.as_str())
+        } else {
+            ws.members
+                .iter()
+                .find(|m| format!("{}/README.md", m.dir) == block.file)
+                .and_then(|m| m.readme.as_deref())
+        };
+        let Some(text) = text else {
+            problems.push(format!("{}: missing", block.file));
+            continue;
+        };
+        match crate::generated::current(text, block.name) {
+            None => problems.push(format!(
+                "{}: no generated `{name}` table; add the lines `{}` and `{}` where it goes, \
+                 then run `cargo xtask tidy --fix`",
+                block.file,
+                crate::generated::begin(block.name),
+                crate::generated::end(block.name),
+                name = block.name,
+            )),
+            Some(current) if current != block.text => problems.push(format!(
+                "{}: the `{}` table is not what the provider registry says; run \
+                 `cargo xtask tidy --fix`",
+                block.file, block.name
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
+/// Everything a provider crate needs besides its own code, each missing piece reported
+/// with the file and the line to add.
+fn provider_registrations(
+    ws: &Workspace,
+    root: &[Table],
+    umbrella: Option<(&Member, &Vec<Table>)>,
+    providers: &[(&Member, &Vec<Table>, String)],
+    problems: &mut Vec<String>,
+) {
+    let version = workspace_version(root).unwrap_or_default();
+    let deps = table(root, "workspace.dependencies");
+    for (member, tables, name) in providers {
+        let short = &name["adauth-".len()..];
+        let ident = name.replace('-', "_");
+        if deps.and_then(|d| d.get(name)).is_none() {
+            problems.push(format!(
+                "Cargo.toml: [workspace.dependencies] has no `{name}`; add \
+                 `{name} = {{ version = \"{version}\", path = \"{}\" }}`",
+                member.dir
+            ));
+        }
+        let root_src = member.crate_root.as_deref().unwrap_or_default();
+        let src = format!("{}/src/lib.rs", member.dir);
+        if !root_src.contains("pub const DESCRIPTOR") {
+            problems.push(format!(
+                "{src}: no `pub const DESCRIPTOR: adauth_core::Provider = ...;`, the value that \
+                 describes the provider (see adauth-fyber)"
+            ));
+        }
+        if !root_src.contains(".with_fake(") || !root_src.contains("pub mod testkit") {
+            problems.push(format!(
+                "{src}: the descriptor has no fake; add `#[cfg(feature = \"testkit\")] pub mod \
+                 testkit;` and, in DESCRIPTOR, `#[cfg(feature = \"testkit\")] let provider = \
+                 provider.with_fake(&testkit::REGISTRATION);`"
+            ));
+        }
+        let testkit_feature = table(tables, "features")
+            .and_then(|f| f.get("testkit"))
+            .map(strings)
+            .unwrap_or_default();
+        if !testkit_feature.iter().any(|f| f == "dep:adauth-testkit") {
+            problems.push(format!(
+                "{}/Cargo.toml: no `testkit` feature; add `testkit = [\"dep:adauth-testkit\"]` \
+                 to [features] and `adauth-testkit = {{ workspace = true, optional = true }}` \
+                 to [dependencies]",
+                member.dir
+            ));
+        }
+        let Some((umbrella, umbrella_tables)) = umbrella else {
+            continue;
+        };
+        let manifest = format!("{}/Cargo.toml", umbrella.dir);
+        let dependency = table(umbrella_tables, "dependencies").and_then(|d| d.get(name));
+        if !dependency.is_some_and(|raw| inline_has(raw, "optional", "true")) {
+            problems.push(format!(
+                "{manifest}: [dependencies] has no optional `{name}`; add \
+                 `{name} = {{ workspace = true, optional = true }}`"
+            ));
+        }
+        let umbrella_testkit = table(umbrella_tables, "features")
+            .and_then(|f| f.get("testkit"))
+            .map(strings)
+            .unwrap_or_default();
+        let line = format!("{name}?/testkit");
+        if !umbrella_testkit.contains(&line) {
+            problems.push(format!(
+                "{manifest}: the `testkit` feature does not enable `{line}`; add \"{line}\" \
+                 to `testkit = [...]`"
+            ));
+        }
+        let registration = format!("\"{short}\" => {short} = {ident};");
+        if !umbrella
+            .crate_root
+            .as_deref()
+            .unwrap_or_default()
+            .contains(&registration)
+        {
+            problems.push(format!(
+                "{}/src/lib.rs: `{name}` is not registered; add `{registration}` to the \
+                 `providers! {{ ... }}` list",
+                umbrella.dir
+            ));
+        }
+    }
+    let _ = ws;
 }
 
 fn package_name(tables: &[Table]) -> Option<String> {
@@ -445,6 +607,14 @@ fn umbrella_features(
             continue;
         };
         let enables = strings(raw);
+        if feature == "testkit" {
+            if !enables.iter().any(|e| e == "dep:adauth-testkit") {
+                problems.push(format!(
+                    "{manifest}: feature `testkit` must enable \"dep:adauth-testkit\""
+                ));
+            }
+            continue;
+        }
         if enables != expected {
             problems.push(format!(
                 "{manifest}: feature `{feature}` must enable exactly {expected:?}, \
@@ -459,7 +629,11 @@ fn umbrella_features(
         )),
         Some(raw) => {
             let full = strings(raw);
-            for feature in listed.iter().filter(|f| !full.contains(f)) {
+            // `testkit` starts servers and pulls in axum: never part of `full`.
+            for feature in listed
+                .iter()
+                .filter(|f| !full.contains(f) && f.as_str() != "testkit")
+            {
                 problems.push(format!(
                     "{manifest}: `full` does not list `{feature}`; add \"{feature}\" to \
                      `full = [...]`"
@@ -568,6 +742,7 @@ categories = ["authentication"]
 default = []
 fyber = ["dep:adauth-fyber"]
 adgem = ["dep:adauth-adgem"]
+testkit = ["dep:adauth-testkit", "adauth-fyber?/testkit", "adauth-adgem?/testkit"]
 full = ["fyber", "adgem"]
 
 [dependencies]
@@ -581,10 +756,22 @@ rustdoc-args = ["--cfg", "docsrs"]
 "#;
 
     const TABLE: &str = "| feature | provider | crate |\n|---|---|---|\n\
-                         | `fyber` | Fyber | x |\n| `adgem` | AdGem | x |\n| `full` | all | |\n\n\
+                         | `fyber` | Fyber | x |\n| `adgem` | AdGem | x |\n| `testkit` | fakes | x |\n\
+                         | `full` | all | |\n\n\
                          ```rust\nlet x = 1;\n```\n";
 
+    /// What a registered provider's crate root holds, and the umbrella's registrations.
+    const PROVIDER_ROOT: &str =
+        "pub mod testkit;\npub const DESCRIPTOR: Provider = p.with_fake(&F);\n";
+    const REGISTRATIONS: &str = "providers! {\n    \"fyber\" => fyber = adauth_fyber;\n    \
+                                 \"adgem\" => adgem = adauth_adgem;\n}\n";
+
     fn member(name: &str, manifest: &str) -> Member {
+        let body = match name {
+            "adauth" => REGISTRATIONS,
+            "adauth-core" => "",
+            _ => PROVIDER_ROOT,
+        };
         Member {
             dir: format!("crates/{name}"),
             manifest: manifest.to_owned(),
@@ -592,7 +779,7 @@ rustdoc-args = ["--cfg", "docsrs"]
                 .map(str::to_owned)
                 .into(),
             readme: Some(TABLE.to_owned()),
-            crate_root: Some(format!("{}\n", super::DOC_LINE)),
+            crate_root: Some(format!("{}\n{body}", super::DOC_LINE)),
         }
     }
 
@@ -608,7 +795,8 @@ rustdoc-args = ["--cfg", "docsrs"]
                 .replace(
                     "categories = [\"authentication\"]",
                     "categories = [\"authentication\"]\n\n[package.metadata.docs.rs]\n\
-                     all-features = true\nrustdoc-args = [\"--cfg\", \"docsrs\"]",
+                     all-features = true\nrustdoc-args = [\"--cfg\", \"docsrs\"]\n\n\
+                     [features]\ntestkit = [\"dep:adauth-testkit\"]",
                 ),
         )
     }
@@ -664,6 +852,44 @@ rustdoc-args = ["--cfg", "docsrs"]
                 .any(|p| p.starts_with("README.md: the feature table has a row `adgem`")),
             "{problems:#?}"
         );
+    }
+
+    /// A provider crate that is only a crate, registered nowhere, is reported with every
+    /// place to change: the file and the line to add.
+    #[test]
+    fn an_unregistered_provider_is_reported_with_every_place_to_change() {
+        let mut ws = workspace(UMBRELLA);
+        let mut taboola = provider("adauth-taboola");
+        taboola.manifest = taboola
+            .manifest
+            .replace("[features]\ntestkit = [\"dep:adauth-testkit\"]", "");
+        taboola.crate_root = Some(format!("{}\n", super::DOC_LINE));
+        ws.members.push(taboola);
+        let problems = check(&ws).join("\n");
+        for expected in [
+            "Cargo.toml: [workspace.dependencies] has no `adauth-taboola`; add `adauth-taboola = { version = \"0.2.0\", path = \"crates/adauth-taboola\" }`",
+            "crates/adauth-taboola/src/lib.rs: no `pub const DESCRIPTOR",
+            "crates/adauth-taboola/src/lib.rs: the descriptor has no fake",
+            "crates/adauth-taboola/Cargo.toml: no `testkit` feature",
+            "crates/adauth/Cargo.toml: [dependencies] has no optional `adauth-taboola`",
+            "crates/adauth/Cargo.toml: the `testkit` feature does not enable `adauth-taboola?/testkit`",
+            "crates/adauth/src/lib.rs: `adauth-taboola` is not registered; add `\"taboola\" => taboola = adauth_taboola;`",
+            "crates/adauth/Cargo.toml: provider crate `adauth-taboola` has no feature",
+        ] {
+            assert!(
+                problems.contains(expected),
+                "{expected}\nnot in:\n{problems}"
+            );
+        }
+    }
+
+    /// The real workspace passes every check, the generated tables included: tidy runs as
+    /// a test too.
+    #[test]
+    fn the_workspace_is_tidy() {
+        let ws = Workspace::load(&crate::cmd::project_root()).unwrap();
+        assert_eq!(check(&ws), Vec::<String>::new());
+        assert_eq!(super::generated_tables(&ws), Vec::<String>::new());
     }
 
     /// A feature row missing from a README table is reported.

@@ -5,6 +5,10 @@
 mod apps;
 mod users;
 
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -39,7 +43,7 @@ pub const TOKEN_PATH: &str = "/v1/apps/tokens";
 pub const USER_TOKEN_PATH: &str = "/v1/users/token";
 
 /// `ADAUTH_ADGEM_REFRESH_TOKEN`: the long-lived refresh token AdGem issues for an app. When
-/// set, [`source_from_env`] uses the refresh-token exchange and no other credential variable
+/// set, [`DESCRIPTOR`]'s source uses the refresh-token exchange and no other credential variable
 /// is needed.
 pub const ENV_REFRESH_TOKEN: &str = "ADAUTH_ADGEM_REFRESH_TOKEN";
 /// `ADAUTH_ADGEM_PUB_ID`: the AdGem publisher identifier (an integer).
@@ -55,17 +59,35 @@ pub const ENV_API: &str = "ADAUTH_ADGEM_API";
 /// `ADAUTH_ADGEM_BASE_URL`: optional, overrides the host that [`ENV_API`] chooses.
 pub const ENV_BASE_URL: &str = "ADAUTH_ADGEM_BASE_URL";
 
-/// Every environment variable this crate reads: the refresh token, the application
-/// credentials, then the host settings.
-pub const ENV_VARS: &[&str] = &[
-    ENV_REFRESH_TOKEN,
-    ENV_PUB_ID,
-    ENV_APP_ID,
-    ENV_CLIENT_ID,
-    ENV_CLIENT_SECRET,
-    ENV_API,
-    ENV_BASE_URL,
-];
+/// This provider, as the umbrella crate registers it. Either the refresh token or the four
+/// application variables are needed, so none is required on its own.
+pub const DESCRIPTOR: adauth_core::Provider = {
+    use adauth_core::EnvVar;
+    let provider = adauth_core::Provider::new(PROVIDER, "AdGem", source_from_lookup)
+        .with_env_vars(&[
+            EnvVar::optional(
+                ENV_REFRESH_TOKEN,
+                "the app's long-lived refresh token; or the four below",
+            )
+            .secret(),
+            EnvVar::optional(
+                ENV_PUB_ID,
+                "the publisher id (an integer), with the three below",
+            ),
+            EnvVar::optional(ENV_APP_ID, "the application id (an integer)"),
+            EnvVar::optional(ENV_CLIENT_ID, "the application's client id"),
+            EnvVar::optional(ENV_CLIENT_SECRET, "the application's client secret").secret(),
+            EnvVar::optional(ENV_API, "`targeted` (the default) or `offers`"),
+            EnvVar::optional(
+                ENV_BASE_URL,
+                "the API host; overrides the one the API chooses",
+            ),
+        ])
+        .with_documented_lifetime(DOCUMENTED_LIFETIME);
+    #[cfg(feature = "testkit")]
+    let provider = provider.with_fake(&testkit::REGISTRATION);
+    provider
+};
 
 /// The variables of the application token flow.
 const APP_VARS: [&str; 4] = [ENV_PUB_ID, ENV_APP_ID, ENV_CLIENT_ID, ENV_CLIENT_SECRET];
@@ -128,15 +150,10 @@ impl FromStr for AdGemApi {
     }
 }
 
-/// The source the environment describes: the refresh-token exchange
+/// The source that variables from `lookup` describe: the refresh-token exchange
 /// ([`UserTokenSource`]) when [`ENV_REFRESH_TOKEN`] is set, otherwise application tokens
 /// ([`AdGemSource`]).
-pub fn source_from_env() -> Result<Box<dyn TokenSource>> {
-    source_from_lookup(&env::process)
-}
-
-/// As [`source_from_env`], with variables from `lookup`.
-pub fn source_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>> {
+fn source_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>> {
     if env::optional(lookup, ENV_REFRESH_TOKEN).is_some() {
         return Ok(Box::new(UserTokenSource::new(
             UserCredentials::from_lookup(lookup)?,

@@ -4,9 +4,9 @@
 mod common;
 
 use adauth_adgem::{
-    Credentials, ENV_API, ENV_APP_ID, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_PUB_ID,
-    ENV_REFRESH_TOKEN, ENV_VARS, OFFER_API_BASE_URL, TARGETED_API_BASE_URL, TOKEN_PATH,
-    USER_TOKEN_PATH, UserCredentials, source_from_lookup,
+    Credentials, DESCRIPTOR, ENV_API, ENV_APP_ID, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET,
+    ENV_PUB_ID, ENV_REFRESH_TOKEN, OFFER_API_BASE_URL, TARGETED_API_BASE_URL, TOKEN_PATH,
+    USER_TOKEN_PATH, UserCredentials,
 };
 use adauth_core::ErrorKind;
 use adauth_core::secrecy::ExposeSecret;
@@ -24,7 +24,7 @@ const APP_VARS: [(&str, &str); 4] = [
 #[test]
 fn env_vars_lists_every_variable_once() {
     assert_eq!(
-        ENV_VARS,
+        env_vars(),
         [
             "ADAUTH_ADGEM_REFRESH_TOKEN",
             "ADAUTH_ADGEM_PUB_ID",
@@ -56,7 +56,7 @@ async fn fetch_with(vars: &[(&str, &str)]) -> (usize, usize) {
     let base_url = server.base_url();
     let mut vars = vars.to_vec();
     vars.push((ENV_BASE_URL, &base_url));
-    let source = source_from_lookup(&lookup(&vars)).unwrap();
+    let source = DESCRIPTOR.source_from_lookup(&lookup(&vars)).unwrap();
     assert_eq!(source.provider(), "adgem");
     assert_hidden("source", &format!("{source:?}"), &["CANARY"]);
     let token = source.fetch(&cx()).await.unwrap();
@@ -89,7 +89,7 @@ fn no_credentials_at_all_is_a_configuration_error_naming_the_variables() {
         vec![(ENV_REFRESH_TOKEN, " ")],
         vec![(ENV_API, "offers"), (ENV_BASE_URL, "https://proxy.example")],
     ] {
-        let err = source_from_lookup(&lookup(&vars)).unwrap_err();
+        let err = DESCRIPTOR.source_from_lookup(&lookup(&vars)).unwrap_err();
         assert_error(
             &err,
             ErrorKind::Configuration,
@@ -106,7 +106,9 @@ fn no_credentials_at_all_is_a_configuration_error_naming_the_variables() {
 
 #[test]
 fn partial_application_credentials_name_what_is_missing() {
-    let err = source_from_lookup(&lookup(&APP_VARS[..3])).unwrap_err();
+    let err = DESCRIPTOR
+        .source_from_lookup(&lookup(&APP_VARS[..3]))
+        .unwrap_err();
     assert_error(&err, ErrorKind::Configuration, &[ENV_CLIENT_SECRET]);
     assert!(!err.to_string().contains(ENV_REFRESH_TOKEN), "{err}");
 }
@@ -144,4 +146,13 @@ fn the_api_variable_chooses_the_host_and_the_base_url_overrides_it() {
 fn a_missing_refresh_token_is_named() {
     let err = UserCredentials::from_lookup(&lookup(&[])).unwrap_err();
     assert_error(&err, ErrorKind::Configuration, &[ENV_REFRESH_TOKEN]);
+}
+
+/// The names of the variables the descriptor lists.
+fn env_vars() -> Vec<&'static str> {
+    adauth_adgem::DESCRIPTOR
+        .env_vars()
+        .iter()
+        .map(|v| v.name())
+        .collect()
 }

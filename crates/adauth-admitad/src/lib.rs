@@ -6,6 +6,10 @@ mod authorize;
 mod error;
 mod scope;
 
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit;
+
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -52,16 +56,27 @@ pub const ENV_SCOPE: &str = "ADAUTH_ADMITAD_SCOPE";
 /// `ADAUTH_ADMITAD_BASE_URL`: optional, overrides [`DEFAULT_BASE_URL`].
 pub const ENV_BASE_URL: &str = "ADAUTH_ADMITAD_BASE_URL";
 
-/// Every environment variable this crate reads.
-pub const ENV_VARS: &[&str] = &[ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_SCOPE, ENV_BASE_URL];
+/// This provider, as the umbrella crate registers it.
+pub const DESCRIPTOR: adauth_core::Provider = {
+    use adauth_core::EnvVar;
+    let provider = adauth_core::Provider::new(PROVIDER, "Admitad", source_from_lookup)
+        .with_env_vars(&[
+            EnvVar::required(ENV_CLIENT_ID, "the application's `client_id`"),
+            EnvVar::required(ENV_CLIENT_SECRET, "the application's `client_secret`").secret(),
+            EnvVar::required(ENV_SCOPE, "the scopes to ask for, separated by spaces"),
+            EnvVar::optional(
+                ENV_BASE_URL,
+                "the API host; default `https://api.admitad.com/`",
+            ),
+        ])
+        .with_documented_lifetime(DOCUMENTED_LIFETIME);
+    #[cfg(feature = "testkit")]
+    let provider = provider.with_fake(&testkit::REGISTRATION);
+    provider
+};
 
-/// The token source that the environment describes; see [`Credentials::from_env`].
-pub fn source_from_env() -> Result<Box<dyn TokenSource>> {
-    source_from_lookup(&adauth_core::env::process)
-}
-
-/// As [`source_from_env`], with variables from `lookup`.
-pub fn source_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>> {
+/// The source that variables from `lookup` describe; see [`Credentials::from_lookup`].
+fn source_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>> {
     Ok(Box::new(AdmitadSource::new(Credentials::from_lookup(
         lookup,
     )?)?))

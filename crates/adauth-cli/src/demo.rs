@@ -6,15 +6,16 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use adauth::secrecy::ExposeSecret;
+use adauth::testkit::Fake;
 use adauth::{AuthorizedClient, Provider, TokenCache, TokenSource};
-use adauth_testkit::{Fake, Sandbox};
 
 use crate::{Failure, note};
 
 /// Runs the demo; fails (exit 1) unless every provider works.
 pub(crate) async fn run(verbose: bool) -> Result<(), Failure> {
     let started = Instant::now();
-    let sandbox = Sandbox::start()
+    let sandbox = adauth::testkit::sandbox()
+        .build()
         .await
         .map_err(|e| Failure::other(format!("the sandbox could not start: {e}")))?;
     note!(

@@ -1,9 +1,14 @@
-//! The `adauth` binary run against an in-process sandbox of the five providers' fakes.
+//! The `adauth` binary run against an in-process sandbox of every registered provider's fake.
 
 use std::path::PathBuf;
 use std::process::Output;
 
-use adauth_testkit::{Fake, PROVIDERS, Sandbox};
+use adauth::testkit::{Fake, Sandbox};
+
+/// The names of the registered providers.
+fn providers() -> impl Iterator<Item = &'static str> {
+    adauth::PROVIDERS.iter().map(|p| p.name())
+}
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -18,7 +23,7 @@ struct Harness {
 impl Harness {
     fn new() -> Self {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let sandbox = rt.block_on(Sandbox::start()).unwrap();
+        let sandbox = rt.block_on(adauth::testkit::sandbox().build()).unwrap();
         Self {
             sandbox,
             _rt: rt,
@@ -80,22 +85,24 @@ impl Harness {
             .collect()
     }
 
-    /// Every secret the sandbox hands out.
+    /// Every secret the sandbox hands out: the values of the variables the providers mark
+    /// secret.
     fn secrets(&self) -> Vec<String> {
-        self.sandbox
+        let secret = |name: &str| {
+            adauth::PROVIDERS
+                .iter()
+                .flat_map(|p| p.env_vars())
+                .any(|v| v.name() == name && v.is_secret())
+        };
+        let secrets: Vec<String> = self
+            .sandbox
             .env()
             .into_iter()
-            .filter(|(k, _)| {
-                ["SECRET", "PASSWORD", "API_TOKEN", "REFRESH_TOKEN"]
-                    .iter()
-                    .any(|s| k.contains(s))
-            })
+            .filter(|(k, _)| secret(k))
             .map(|(_, v)| v)
-            .chain([
-                adauth_testkit::MEDIAGO_API_SECRET.to_owned(),
-                adauth_testkit::ADGEM_REFRESH_TOKEN.to_owned(),
-            ])
-            .collect()
+            .collect();
+        assert!(!secrets.is_empty());
+        secrets
     }
 }
 
@@ -174,7 +181,7 @@ fn strs(args: &[String]) -> Vec<&str> {
 #[test]
 fn token_raw_prints_the_token_alone_for_every_provider() {
     let h = Harness::new();
-    for provider in PROVIDERS {
+    for provider in providers() {
         let out = h.ok(&["token", provider]);
         let token = out.strip_suffix('\n').expect("one line");
         assert!(!token.is_empty() && !token.contains('\n'), "{out:?}");
@@ -186,7 +193,7 @@ fn token_raw_prints_the_token_alone_for_every_provider() {
 #[test]
 fn token_json_has_the_documented_fields_for_every_provider() {
     let h = Harness::new();
-    for provider in PROVIDERS {
+    for provider in providers() {
         let raw = h.ok(&["token", provider, "--no-cache"]);
         let out = h.ok(&["token", provider, "--format", "json", "--no-cache"]);
         assert_eq!(out.lines().count(), 1, "{out}");
@@ -242,7 +249,7 @@ fn token_json_has_the_documented_fields_for_every_provider() {
 #[test]
 fn token_header_prints_every_header_a_request_needs() {
     let h = Harness::new();
-    for provider in PROVIDERS {
+    for provider in providers() {
         let raw = h.ok(&["token", provider]);
         let out = h.ok(&["token", provider, "--format", "header"]);
         let lines: Vec<&str> = out.lines().collect();
@@ -683,10 +690,10 @@ fn request_refuses_plain_http_to_other_hosts() {
 // ---- providers --------------------------------------------------------------------------
 
 #[test]
-fn providers_lists_all_five_and_marks_set_variables_without_values() {
+fn providers_lists_every_provider_and_marks_set_variables_without_values() {
     let h = Harness::new();
     let out = h.ok(&["providers"]);
-    for provider in PROVIDERS {
+    for provider in providers() {
         assert!(out.lines().any(|l| l == provider), "{out}");
     }
     let state = |var: &str| {
@@ -699,23 +706,32 @@ fn providers_lists_all_five_and_marks_set_variables_without_values() {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    assert_eq!(state("ADAUTH_FYBER_CLIENT_ID"), "set");
-    assert_eq!(state("ADAUTH_FYBER_BASE_URL"), "set");
-    assert_eq!(state("ADAUTH_ADGEM_REFRESH_TOKEN"), "not set");
-    assert_eq!(state("ADAUTH_MEDIAGO_TOKEN_LEVEL"), "not set");
-    assert_eq!(state("ADAUTH_CACHE_DIR"), "set");
-    assert_eq!(state("ADAUTH_REDIS_URL"), "not set");
+    // Each variable: required or optional, then set (the sandbox's) or not.
+    let env = h.sandbox.env();
+    for var in adauth::PROVIDERS.iter().flat_map(|p| p.env_vars()) {
+        let need = if var.is_required() {
+            "required"
+        } else {
+            "optional"
+        };
+        let set = if env.iter().any(|(k, _)| k == var.name()) {
+            "set"
+        } else {
+            "not set"
+        };
+        assert_eq!(state(var.name()), format!("{need} {set}"), "{out}");
+    }
+    assert_eq!(state("ADAUTH_CACHE_DIR"), "optional set");
+    assert_eq!(state("ADAUTH_REDIS_URL"), "optional not set");
     let with_redis = h
         .cmd()
         .env("ADAUTH_REDIS_URL", "redis://:CANARY-pw@127.0.0.1:1/")
         .arg("providers")
         .output()
         .unwrap();
-    assert!(
-        stdout(&with_redis)
-            .lines()
-            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["ADAUTH_REDIS_URL", "set"])
-    );
+    assert!(stdout(&with_redis).lines().any(
+        |l| l.split_whitespace().collect::<Vec<_>>() == ["ADAUTH_REDIS_URL", "optional", "set"]
+    ));
     assert!(!stdout(&with_redis).contains("CANARY"));
     for (_, value) in h.sandbox.env() {
         assert!(!out.contains(&value), "{value} printed");
@@ -727,14 +743,16 @@ fn providers_lists_all_five_and_marks_set_variables_without_values() {
 #[test]
 fn configuration_and_usage_errors_exit_2() {
     let h = Harness::new();
+    // The provider argument takes the registered names only, and says which they are.
     let out = h.run(&["token", "nope"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).starts_with("adauth: "), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("unknown provider"),
-        "{}",
-        stderr(&out)
-    );
+    let err = stderr(&out);
+    assert!(err.contains("invalid value 'nope'"), "{err}");
+    for provider in providers() {
+        assert!(err.contains(provider), "{err}");
+    }
+    let help = h.ok(&["token", "--help"]);
+    assert!(help.contains("possible values"), "{help}");
 
     let out = h
         .cmd()
@@ -826,15 +844,17 @@ fn demo_shows_all_five_providers_working() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    for provider in PROVIDERS {
+    for provider in providers() {
         assert!(
             text.lines()
                 .any(|l| l.starts_with(&format!("{provider:<10} token "))),
             "{text}"
         );
     }
-    assert_eq!(text.matches("HTTP 200").count(), 5, "{text}");
-    assert_eq!(text.lines().last(), Some("all 5 providers working"));
+    let count = adauth::PROVIDERS.len();
+    assert_eq!(text.matches("HTTP 200").count(), count, "{text}");
+    let last = format!("all {count} providers working");
+    assert_eq!(text.lines().last(), Some(last.as_str()));
     assert!(h.token_files().is_empty(), "the demo writes no cache");
 }
 
@@ -1270,15 +1290,11 @@ fn messages_say_what_happened() {
             .env("PATH", std::env::var("PATH").unwrap_or_default());
         cmd
     };
-    // An unknown provider: one prefix, the providers compiled in.
+    // An unknown provider: the providers compiled in.
     let out = bare().args(["token", "nope"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(!err.contains("adauth: adauth:"), "{err}");
-    assert!(
-        err.contains("unknown provider") && err.contains("fyber"),
-        "{err}"
-    );
+    assert!(providers().all(|p| err.contains(p)), "{err}");
     // Every missing variable at once.
     let out = bare().args(["token", "mediamath"]).output().unwrap();
     let err = stderr(&out);

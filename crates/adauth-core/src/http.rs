@@ -691,6 +691,22 @@ impl HttpResponse {
     /// content type and a redacted excerpt (an HTML page: "expected a JSON body, got
     /// \"text/html\""). The error never quotes a field's value.
     pub fn json<T: DeserializeOwned>(&self, provider: &str) -> Result<T> {
+        self.json_seed(provider, std::marker::PhantomData::<T>)
+    }
+
+    /// As [`json`](Self::json), with a [`DeserializeSeed`](serde::de::DeserializeSeed):
+    /// for a reader configured at run time (see
+    /// [`EndpointSpec::read_token`](crate::endpoint::EndpointSpec::read_token)).
+    pub fn json_seed<'de, S: serde::de::DeserializeSeed<'de>>(
+        &'de self,
+        provider: &str,
+        seed: S,
+    ) -> Result<S::Value> {
+        let parse = |seed: S| {
+            let mut de = serde_json::Deserializer::from_slice(&self.body);
+            let value = seed.deserialize(&mut de)?;
+            de.end().map(|()| value)
+        };
         let fail = |why: Cow<'static, str>| {
             Error::unexpected(provider.to_owned(), why)
                 .with_status(self.status)
@@ -698,7 +714,7 @@ impl HttpResponse {
         };
         if !self.is_json() {
             // Servers mislabel JSON (`text/plain`, `text/html`): read it when it parses.
-            return serde_json::from_slice(&self.body).map_err(|_| {
+            return parse(seed).map_err(|_| {
                 fail(
                     match self.content_type() {
                         Some(ct) => format!("expected a JSON body, got {ct:?}"),
@@ -708,7 +724,7 @@ impl HttpResponse {
                 )
             });
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
+        parse(seed).map_err(|e| {
             fail(match e.classify() {
                 serde_json::error::Category::Eof => "the JSON body is truncated".into(),
                 serde_json::error::Category::Syntax => "the body is not valid JSON".into(),

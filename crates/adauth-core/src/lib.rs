@@ -5,12 +5,14 @@
 mod cache;
 mod client;
 mod clock;
+pub mod endpoint;
 pub mod env;
 mod error;
 mod expiry;
 mod fetcher;
 mod file_store;
 pub mod http;
+pub mod provider;
 mod record;
 mod redact;
 pub mod required;
@@ -29,6 +31,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use expiry::{ExpiresIn, ExpiryPolicy, FALLBACK_LIFETIME, RefreshPolicy, RefreshSchedule};
 pub use file_store::FileStore;
+pub use provider::{EnvVar, Provider};
 pub use redact::redact_excerpt;
 #[cfg(feature = "encryption")]
 #[cfg_attr(docsrs, doc(cfg(feature = "encryption")))]

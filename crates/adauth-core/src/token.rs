@@ -68,6 +68,13 @@ impl Token {
         self
     }
 
+    /// Moves the expiry to `expires_at`: for a source whose token is bound by something
+    /// else that expires (a session fetched with it).
+    pub fn with_expires_at(mut self, expires_at: SystemTime) -> Self {
+        self.expires_at = expires_at;
+        self
+    }
+
     /// Sets the granted scope.
     pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = Some(scope.into());

@@ -6,6 +6,10 @@ mod credentials;
 mod source;
 mod wire;
 
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit;
+
 use adauth_core::{Result, TokenSource};
 
 pub use credentials::{ApiToken, Credentials, CredentialsBuilder, TokenLevel};
@@ -47,22 +51,35 @@ pub const ENV_ACCOUNT_ID: &str = "ADAUTH_MEDIAGO_ACCOUNT_ID";
 pub const ENV_ACCOUNT_HEADER: &str = "ADAUTH_MEDIAGO_ACCOUNT_HEADER";
 /// `ADAUTH_MEDIAGO_BASE_URL`: optional, overrides [`DEFAULT_BASE_URL`].
 pub const ENV_BASE_URL: &str = "ADAUTH_MEDIAGO_BASE_URL";
-/// Every environment variable this crate reads.
-pub const ENV_VARS: &[&str] = &[
-    ENV_API_TOKEN,
-    ENV_TOKEN_LEVEL,
-    ENV_ACCOUNT_ID,
-    ENV_ACCOUNT_HEADER,
-    ENV_BASE_URL,
-];
+/// This provider, as the umbrella crate registers it.
+pub const DESCRIPTOR: adauth_core::Provider = {
+    use adauth_core::EnvVar;
+    let provider = adauth_core::Provider::new(PROVIDER, "Mediago", source_from_lookup)
+        .with_env_vars(&[
+            EnvVar::required(
+                ENV_API_TOKEN,
+                "the API token (Base64 of `id:secret`, or the raw pair)",
+            )
+            .secret(),
+            EnvVar::optional(ENV_TOKEN_LEVEL, "`client` (the default) or `account`"),
+            EnvVar::optional(ENV_ACCOUNT_ID, "the account API calls act on"),
+            EnvVar::optional(
+                ENV_ACCOUNT_HEADER,
+                "the header that names the account; default `Account-Id`",
+            ),
+            EnvVar::optional(
+                ENV_BASE_URL,
+                "the API host; default `https://api.mediago.io`",
+            ),
+        ])
+        .with_documented_lifetime(DOCUMENTED_LIFETIME);
+    #[cfg(feature = "testkit")]
+    let provider = provider.with_fake(&testkit::REGISTRATION);
+    provider
+};
 
-/// The source the environment describes, boxed: see [`Credentials::from_env`].
-pub fn source_from_env() -> Result<Box<dyn TokenSource>> {
-    source_from_lookup(&adauth_core::env::process)
-}
-
-/// As [`source_from_env`], with variables from `lookup`.
-pub fn source_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>> {
+/// The source that variables from `lookup` describe; see [`Credentials::from_lookup`].
+fn source_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn TokenSource>> {
     Ok(Box::new(MediagoSource::new(Credentials::from_lookup(
         lookup,
     )?)?))

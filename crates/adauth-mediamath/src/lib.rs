@@ -9,6 +9,10 @@ mod session;
 mod source;
 mod time;
 
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit;
+
 use std::time::Duration;
 
 use adauth_core::{Error, TokenSource};
@@ -94,28 +98,51 @@ pub const ENV_API_URL: &str = "ADAUTH_MEDIAMATH_API_URL";
 /// token, `0` (or unset) does not.
 pub const ENV_SESSION: &str = "ADAUTH_MEDIAMATH_SESSION";
 
-/// Every environment variable this crate reads.
-pub const ENV_VARS: &[&str] = &[
-    ENV_CLIENT_ID,
-    ENV_CLIENT_SECRET,
-    ENV_USERNAME,
-    ENV_PASSWORD,
-    ENV_AUDIENCE,
-    ENV_SCOPE,
-    ENV_REALM,
-    ENV_AUTH_URL,
-    ENV_API_URL,
-    ENV_SESSION,
-];
+/// This provider, as the umbrella crate registers it.
+pub const DESCRIPTOR: adauth_core::Provider = {
+    use adauth_core::EnvVar;
+    let provider = adauth_core::Provider::new(PROVIDER, "MediaMath", source_from_lookup)
+        .with_env_vars(&[
+            EnvVar::required(ENV_CLIENT_ID, "the application's client ID"),
+            EnvVar::required(ENV_CLIENT_SECRET, "the application's client secret").secret(),
+            EnvVar::required(
+                ENV_USERNAME,
+                "the MediaMath Platform user name (an email address)",
+            ),
+            EnvVar::required(ENV_PASSWORD, "the user's password").secret(),
+            EnvVar::optional(
+                ENV_AUDIENCE,
+                "the API audience; default `https://api.mediamath.com/`",
+            ),
+            EnvVar::optional(
+                ENV_SCOPE,
+                "the space-separated scopes (`offline_access` for a refresh token)",
+            ),
+            EnvVar::optional(
+                ENV_REALM,
+                "the realm of the password-realm grant, when that grant is wanted",
+            ),
+            EnvVar::optional(
+                ENV_AUTH_URL,
+                "the token host; default `https://auth.mediamath.com/`",
+            ),
+            EnvVar::optional(
+                ENV_API_URL,
+                "the API host; default `https://api.mediamath.com/`",
+            ),
+            EnvVar::optional(
+                ENV_SESSION,
+                "`1` fetches an `adama_session` cookie with every token",
+            ),
+        ])
+        .with_documented_lifetime(DOCUMENTED_LIFETIME);
+    #[cfg(feature = "testkit")]
+    let provider = provider.with_fake(&testkit::REGISTRATION);
+    provider
+};
 
-/// The source the environment describes: a [`MediaMathSource`] from
-/// [`Credentials::from_env`].
-pub fn source_from_env() -> adauth_core::Result<Box<dyn TokenSource>> {
-    source_from_lookup(&adauth_core::env::process)
-}
-
-/// As [`source_from_env`], with variables from `lookup`.
-pub fn source_from_lookup(
+/// The source that variables from `lookup` describe; see [`Credentials::from_lookup`].
+fn source_from_lookup(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> adauth_core::Result<Box<dyn TokenSource>> {
     Ok(Box::new(MediaMathSource::new(Credentials::from_lookup(

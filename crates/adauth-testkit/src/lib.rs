@@ -2,11 +2,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
-mod adgem;
-mod admitad;
-mod fyber;
-mod mediago;
-mod mediamath;
+pub mod fake;
 mod redis_server;
 mod server;
 mod store;
@@ -16,88 +12,43 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use base64::Engine;
-
+use fake::{FakeProvider, Store};
 pub use redis_server::RedisServer;
 use server::Server;
-use store::Store;
-
-/// The providers, in the order [`Sandbox::fakes`] lists them.
-pub const PROVIDERS: [&str; 5] = ["mediago", "mediamath", "admitad", "fyber", "adgem"];
 
 /// The token lifetime a [`Sandbox`] starts with: one hour.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
-/// The id half of Mediago's sandbox API token.
-pub const MEDIAGO_API_ID: &str = "sandbox-mediago-client";
-/// The secret half of Mediago's sandbox API token.
-pub const MEDIAGO_API_SECRET: &str = "sandbox-mediago-secret";
-/// The `client_id` Mediago's fake answers with its tokens.
-pub const MEDIAGO_CLIENT_ID: &str = "146";
-/// The account the sandbox names in `ADAUTH_MEDIAGO_ACCOUNT_ID`; reports require it.
-pub const MEDIAGO_ACCOUNT_ID: &str = "100146";
-/// MediaMath's sandbox client ID.
-pub const MEDIAMATH_CLIENT_ID: &str = "sandbox-mediamath-client";
-/// MediaMath's sandbox client secret.
-pub const MEDIAMATH_CLIENT_SECRET: &str = "sandbox-mediamath-secret";
-/// MediaMath's sandbox user name.
-pub const MEDIAMATH_USERNAME: &str = "sandbox-user@example.com";
-/// MediaMath's sandbox password.
-pub const MEDIAMATH_PASSWORD: &str = "sandbox-mediamath-password";
-/// The scope the sandbox asks MediaMath for: `offline_access`, so refresh tokens are issued.
-pub const MEDIAMATH_SCOPE: &str = "offline_access";
-/// Admitad's sandbox `client_id`.
-pub const ADMITAD_CLIENT_ID: &str = "sandbox-admitad-client";
-/// Admitad's sandbox `client_secret`.
-pub const ADMITAD_CLIENT_SECRET: &str = "sandbox-admitad-secret";
-/// The scopes the sandbox asks Admitad for.
-pub const ADMITAD_SCOPE: &str = "advcampaigns banners websites";
-/// Fyber's sandbox Reporting API ID.
-pub const FYBER_CLIENT_ID: &str = "sandbox-fyber-client";
-/// Fyber's sandbox Reporting API password.
-pub const FYBER_CLIENT_SECRET: &str = "sandbox-fyber-secret";
-/// AdGem's sandbox publisher id.
-pub const ADGEM_PUB_ID: u64 = 1001;
-/// AdGem's sandbox application id.
-pub const ADGEM_APP_ID: u64 = 2002;
-/// AdGem's sandbox application client id.
-pub const ADGEM_CLIENT_ID: &str = "sandbox-adgem-client";
-/// AdGem's sandbox application client secret.
-pub const ADGEM_CLIENT_SECRET: &str = "sandbox-adgem-secret";
-/// The long-lived refresh token AdGem's fake accepts at `POST /v1/users/token`. It is not
-/// in [`Fake::env`]: set `ADAUTH_ADGEM_REFRESH_TOKEN` to it to use that exchange instead.
-pub const ADGEM_REFRESH_TOKEN: &str = "sandbox-adgem-refresh-token";
-
-/// Mediago's sandbox API token as the account manager hands it out: Base64 of
-/// `id:secret`, sent as given in `Authorization: Basic`.
-pub fn mediago_api_token() -> String {
-    base64::engine::general_purpose::STANDARD
-        .encode(format!("{MEDIAGO_API_ID}:{MEDIAGO_API_SECRET}"))
-}
-
-fn vars<const N: usize>(pairs: [(&str, &str); N]) -> Vec<(String, String)> {
-    pairs
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
-
-/// All five fakes, each serving on its own `127.0.0.1` port until the sandbox is dropped.
+/// A set of fakes, each serving on its own `127.0.0.1` port until the sandbox is dropped.
 pub struct Sandbox {
     fakes: Vec<Fake>,
 }
 
 /// Builds a [`Sandbox`] with settings other than the defaults.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SandboxBuilder {
     token_lifetime: Duration,
+    fakes: Vec<&'static dyn FakeProvider>,
 }
 
 impl Default for SandboxBuilder {
     fn default() -> Self {
         Self {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            fakes: Vec::new(),
         }
+    }
+}
+
+impl fmt::Debug for SandboxBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxBuilder")
+            .field("token_lifetime", &self.token_lifetime)
+            .field(
+                "fakes",
+                &self.fakes.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            )
+            .finish()
     }
 }
 
@@ -109,10 +60,22 @@ impl SandboxBuilder {
         self
     }
 
+    /// Adds `fake` (its provider crate's `testkit::FAKE`, or one from a registration).
+    pub fn fake(mut self, fake: &'static dyn FakeProvider) -> Self {
+        self.fakes.push(fake);
+        self
+    }
+
+    /// Adds every fake in `fakes`, in order.
+    pub fn fakes(mut self, fakes: impl IntoIterator<Item = &'static dyn FakeProvider>) -> Self {
+        self.fakes.extend(fakes);
+        self
+    }
+
     /// Starts the fakes on the current tokio runtime.
     pub async fn build(self) -> std::io::Result<Sandbox> {
-        let mut fakes = Vec::with_capacity(PROVIDERS.len());
-        for provider in PROVIDERS {
+        let mut fakes = Vec::with_capacity(self.fakes.len());
+        for provider in self.fakes {
             fakes.push(Fake::start(provider, self.token_lifetime).await?);
         }
         Ok(Sandbox { fakes })
@@ -120,22 +83,24 @@ impl SandboxBuilder {
 }
 
 impl Sandbox {
-    /// Starts all five fakes with the default settings.
-    pub async fn start() -> std::io::Result<Sandbox> {
-        Self::builder().build().await
+    /// Starts `fakes` with the default settings.
+    pub async fn start(
+        fakes: impl IntoIterator<Item = &'static dyn FakeProvider>,
+    ) -> std::io::Result<Sandbox> {
+        Self::builder().fakes(fakes).build().await
     }
 
-    /// A builder, to set the token lifetime.
+    /// A builder, to choose the fakes and set the token lifetime.
     pub fn builder() -> SandboxBuilder {
         SandboxBuilder::default()
     }
 
-    /// The fake for `provider` (`mediago`, `mediamath`, `admitad`, `fyber` or `adgem`).
+    /// The fake of the provider called `provider`.
     pub fn fake(&self, provider: &str) -> Option<&Fake> {
         self.fakes.iter().find(|f| f.provider() == provider)
     }
 
-    /// Every fake, in the order of [`PROVIDERS`].
+    /// Every fake, in the order they were added.
     pub fn fakes(&self) -> &[Fake] {
         &self.fakes
     }
@@ -163,7 +128,7 @@ impl Drop for Sandbox {
 }
 
 struct Inner {
-    provider: &'static str,
+    provider: &'static dyn FakeProvider,
     base_url: String,
     store: Arc<Store>,
     server: std::sync::Mutex<Option<Server>>,
@@ -186,19 +151,20 @@ pub struct Fake {
 }
 
 impl Fake {
-    async fn start(provider: &'static str, lifetime: Duration) -> std::io::Result<Self> {
-        let store = Arc::new(Store::new(provider, lifetime));
-        let router = match provider {
-            "mediago" => mediago::router(store.clone()),
-            "mediamath" => mediamath::router(store.clone()),
-            "admitad" => admitad::router(store.clone()),
-            "fyber" => fyber::router(store.clone()),
-            _ => adgem::router(store.clone()),
-        };
-        let router = router.layer(axum::middleware::map_response_with_state(
-            store.clone(),
-            store::adjust_response,
-        ));
+    /// Starts `provider`'s fake alone, on the current tokio runtime, with tokens that
+    /// live for `lifetime`.
+    pub async fn start(
+        provider: &'static dyn FakeProvider,
+        lifetime: Duration,
+    ) -> std::io::Result<Self> {
+        let store = Arc::new(Store::new(provider.name(), lifetime));
+        let router =
+            provider
+                .router(store.clone())
+                .layer(axum::middleware::map_response_with_state(
+                    store.clone(),
+                    store::adjust_response,
+                ));
         let server = Server::start(router).await?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -210,13 +176,18 @@ impl Fake {
         })
     }
 
+    /// Stops the server; the handle's counters stay readable.
+    pub fn stop(&self) {
+        self.inner.stop();
+    }
+
     fn store(&self) -> &Store {
         &self.inner.store
     }
 
-    /// The provider name: `mediago`, `mediamath`, `admitad`, `fyber` or `adgem`.
+    /// The provider's name.
     pub fn provider(&self) -> &'static str {
-        self.inner.provider
+        self.inner.provider.name()
     }
 
     /// The fake's base URL, `http://127.0.0.1:PORT`.
@@ -226,37 +197,35 @@ impl Fake {
 
     /// This provider's `ADAUTH_*` variables: the sandbox credentials and the fake's URL.
     pub fn env(&self) -> Vec<(String, String)> {
-        let base = self.base_url();
-        match self.provider() {
-            "mediago" => mediago::env(&base),
-            "mediamath" => mediamath::env(&base),
-            "admitad" => admitad::env(&base),
-            "fyber" => fyber::env(&base),
-            _ => adgem::env(&base),
+        self.inner.provider.env(&self.inner.base_url)
+    }
+
+    /// A lookup over [`env`](Self::env) with `overrides` on top, as provider crates'
+    /// `from_lookup` functions take one.
+    pub fn lookup(
+        &self,
+        overrides: &[(&str, &str)],
+    ) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static + use<> {
+        let mut vars = self.env();
+        for (name, value) in overrides {
+            vars.retain(|(k, _)| k != name);
+            vars.push(((*name).to_owned(), (*value).to_owned()));
         }
+        move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
     /// An API endpoint that answers 200 to a valid token and 401 otherwise.
     pub fn protected_url(&self) -> String {
-        let path = match self.provider() {
-            "mediago" => mediago::PROTECTED_PATH,
-            "mediamath" => mediamath::PROTECTED_PATH,
-            "admitad" => admitad::PROTECTED_PATH,
-            "fyber" => fyber::PROTECTED_PATH,
-            _ => adgem::PROTECTED_PATH,
-        };
-        format!("{}{path}", self.inner.base_url)
+        format!(
+            "{}{}",
+            self.inner.base_url,
+            self.inner.provider.protected().1
+        )
     }
 
     /// The method of [`protected_url`](Self::protected_url): `GET` or `POST`.
     pub fn protected_method(&self) -> &'static str {
-        match self.provider() {
-            "mediago" => mediago::PROTECTED_METHOD,
-            "mediamath" => mediamath::PROTECTED_METHOD,
-            "admitad" => admitad::PROTECTED_METHOD,
-            "fyber" => fyber::PROTECTED_METHOD,
-            _ => adgem::PROTECTED_METHOD,
-        }
+        self.inner.provider.protected().0
     }
 
     /// Requests received at the token endpoints (every grant), valid or not.
@@ -331,6 +300,13 @@ impl Fake {
     /// not say how long the token lives; the tokens still live for the configured lifetime.
     pub fn withhold_lifetime(&self, yes: bool) {
         self.store().set_withhold_lifetime(yes);
+    }
+
+    /// Answers `value` (`0`, `-1`, `"soon"`, ...) where the token's lifetime goes, as a
+    /// provider with an absurd `expires_in`; `None` (the default) answers the configured
+    /// lifetime. Tokens still live for the configured lifetime.
+    pub fn answer_expires_in(&self, value: Option<serde_json::Value>) {
+        self.store().set_expires_in(value);
     }
 
     /// How often an already rotated refresh token was presented again (Admitad,

@@ -1,4 +1,5 @@
-//! Shared plumbing: the token store every fake keeps, its counters, and request helpers.
+//! The plumbing every fake shares: the token store, its counters and injected faults, and
+//! helpers to read requests.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -31,7 +32,7 @@ struct Refresh {
 }
 
 /// The result of presenting a refresh token.
-pub(crate) enum RefreshCheck {
+pub enum RefreshCheck {
     /// A live refresh token, now rotated; carries the scope it was issued with.
     Rotated(String),
     /// One that was already exchanged (counted in `refresh_token_reuses`).
@@ -42,15 +43,20 @@ pub(crate) enum RefreshCheck {
 
 /// Why an access token is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
+pub enum Refusal {
+    /// No bearer token in the request.
     Missing,
+    /// A token this fake never issued.
     Unknown,
+    /// A token whose lifetime is over.
     Expired,
+    /// A token revoked by a newer one or by the test.
     Revoked,
 }
 
 impl Refusal {
-    pub(crate) fn describe(self) -> &'static str {
+    /// The refusal in words, for an error description.
+    pub fn describe(self) -> &'static str {
         match self {
             Self::Missing => "no access token in the request",
             Self::Unknown => "the access token is unknown",
@@ -69,7 +75,7 @@ struct Tokens {
 }
 
 /// One fake's state: tokens, counters, the configured lifetime and injected failures.
-pub(crate) struct Store {
+pub struct Store {
     provider: &'static str,
     tokens: Mutex<Tokens>,
     lifetime: Mutex<Duration>,
@@ -78,6 +84,7 @@ pub(crate) struct Store {
     delay: Mutex<Duration>,
     withhold_lifetime: AtomicBool,
     json_label: Mutex<Option<&'static str>>,
+    expires_in: Mutex<Option<serde_json::Value>>,
     pub(crate) token_requests: AtomicUsize,
     pub(crate) protected_requests: AtomicUsize,
     pub(crate) unauthorized: AtomicUsize,
@@ -86,7 +93,8 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    pub(crate) fn new(provider: &'static str, lifetime: Duration) -> Self {
+    /// A store whose tokens are named after `provider` and live for `lifetime`.
+    pub fn new(provider: &'static str, lifetime: Duration) -> Self {
         Self {
             provider,
             tokens: Mutex::default(),
@@ -96,6 +104,7 @@ impl Store {
             delay: Mutex::new(Duration::ZERO),
             withhold_lifetime: AtomicBool::new(false),
             json_label: Mutex::new(None),
+            expires_in: Mutex::new(None),
             token_requests: AtomicUsize::new(0),
             protected_requests: AtomicUsize::new(0),
             unauthorized: AtomicUsize::new(0),
@@ -108,16 +117,21 @@ impl Store {
         self.tokens.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn lifetime(&self) -> Duration {
+    /// The lifetime of tokens issued from now on.
+    pub fn lifetime(&self) -> Duration {
         *self.lifetime.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn set_lifetime(&self, lifetime: Duration) {
+    /// Sets the lifetime of tokens issued from now on.
+    pub fn set_lifetime(&self, lifetime: Duration) {
         *self.lifetime.lock().unwrap_or_else(|e| e.into_inner()) = lifetime;
     }
 
     /// The lifetime as the `expires_in` the fakes answer: `null` while it is withheld.
-    pub(crate) fn expires_in(&self) -> serde_json::Value {
+    pub fn expires_in(&self) -> serde_json::Value {
+        if let Some(value) = &*self.expires_in.lock().unwrap_or_else(|e| e.into_inner()) {
+            return value.clone();
+        }
         if self.withhold_lifetime.load(Ordering::SeqCst) {
             serde_json::Value::Null
         } else {
@@ -125,33 +139,44 @@ impl Store {
         }
     }
 
-    pub(crate) fn set_json_label(&self, label: Option<&'static str>) {
+    /// Answers `value` as every token's lifetime (`None`: the configured one).
+    pub fn set_expires_in(&self, value: Option<serde_json::Value>) {
+        *self.expires_in.lock().unwrap_or_else(|e| e.into_inner()) = value;
+    }
+
+    /// Labels JSON answers with `label` instead of `application/json` (`None`: don't).
+    pub fn set_json_label(&self, label: Option<&'static str>) {
         *self.json_label.lock().unwrap_or_else(|e| e.into_inner()) = label;
     }
 
-    pub(crate) fn withholds_lifetime(&self) -> bool {
+    /// Whether answers leave out the token's lifetime.
+    pub fn withholds_lifetime(&self) -> bool {
         self.withhold_lifetime.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn set_withhold_lifetime(&self, yes: bool) {
+    /// Makes answers leave out the token's lifetime (or not).
+    pub fn set_withhold_lifetime(&self, yes: bool) {
         self.withhold_lifetime.store(yes, Ordering::SeqCst);
     }
 
-    pub(crate) fn fail_next(&self, count: usize, status: u16) {
+    /// Fails the next `count` token requests with `status`.
+    pub fn fail_next(&self, count: usize, status: u16) {
         *self.fail.lock().unwrap_or_else(|e| e.into_inner()) = (count, status);
     }
 
-    pub(crate) fn set_retry_after(&self, after: Option<Duration>) {
+    /// Sends `Retry-After` with 429 and 5xx answers (or not).
+    pub fn set_retry_after(&self, after: Option<Duration>) {
         *self.retry_after.lock().unwrap_or_else(|e| e.into_inner()) = after;
     }
 
-    pub(crate) fn delay_tokens(&self, delay: Duration) {
+    /// Holds each token request for `delay` before answering.
+    pub fn delay_tokens(&self, delay: Duration) {
         *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = delay;
     }
 
     /// Counts a token request, holds it for the configured delay, and says whether it must
     /// fail, and with which status.
-    pub(crate) async fn token_request(&self) -> Option<StatusCode> {
+    pub async fn token_request(&self) -> Option<StatusCode> {
         self.token_requests.fetch_add(1, Ordering::SeqCst);
         let delay = *self.delay.lock().unwrap_or_else(|e| e.into_inner());
         if !delay.is_zero() {
@@ -176,7 +201,7 @@ impl Store {
     }
 
     /// Issues an access token to `owner`, valid for the configured lifetime.
-    pub(crate) fn issue(&self, owner: &str) -> String {
+    pub fn issue(&self, owner: &str) -> String {
         let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
         let token = self.unique("access", n);
         let expires_at = Instant::now() + self.lifetime();
@@ -192,7 +217,7 @@ impl Store {
     }
 
     /// Revokes every live access token of `owner` (Mediago: one token per API token).
-    pub(crate) fn revoke_owner(&self, owner: &str) {
+    pub fn revoke_owner(&self, owner: &str) {
         for access in self.tokens().access.values_mut() {
             if access.owner == owner {
                 access.revoked = true;
@@ -201,7 +226,7 @@ impl Store {
     }
 
     /// Issues a refresh token that remembers `scope`.
-    pub(crate) fn issue_refresh(&self, scope: &str) -> String {
+    pub fn issue_refresh(&self, scope: &str) -> String {
         let mut tokens = self.tokens();
         let token = self.unique("refresh", tokens.refresh.len() + 1);
         tokens.refresh.insert(
@@ -215,7 +240,7 @@ impl Store {
     }
 
     /// Exchanges a refresh token: a live one is rotated (it will not work again).
-    pub(crate) fn use_refresh(&self, token: &str) -> RefreshCheck {
+    pub fn use_refresh(&self, token: &str) -> RefreshCheck {
         let mut tokens = self.tokens();
         match tokens.refresh.get_mut(token) {
             Some(r) if r.state == RefreshState::Live => {
@@ -231,7 +256,7 @@ impl Store {
     }
 
     /// Checks an access token (without counting anything).
-    pub(crate) fn check(&self, token: Option<&str>) -> Result<(), Refusal> {
+    pub fn check(&self, token: Option<&str>) -> Result<(), Refusal> {
         let token = token.ok_or(Refusal::Missing)?;
         let tokens = self.tokens();
         let access = tokens.access.get(token).ok_or(Refusal::Unknown)?;
@@ -245,7 +270,7 @@ impl Store {
     }
 
     /// The wall-clock expiry of a live access token.
-    pub(crate) fn expires_at(&self, token: &str) -> Option<SystemTime> {
+    pub fn expires_at(&self, token: &str) -> Option<SystemTime> {
         let tokens = self.tokens();
         let left = tokens
             .access
@@ -256,7 +281,7 @@ impl Store {
     }
 
     /// Counts a protected request and checks its bearer token; a refusal counts as a 401.
-    pub(crate) fn protected(&self, headers: &HeaderMap) -> Result<String, Refusal> {
+    pub fn protected(&self, headers: &HeaderMap) -> Result<String, Refusal> {
         self.protected_requests.fetch_add(1, Ordering::SeqCst);
         let token = bearer(headers);
         match self.check(token) {
@@ -269,12 +294,12 @@ impl Store {
     }
 
     /// Counts a 401 decided by the provider module (MediaMath's missing session).
-    pub(crate) fn count_unauthorized(&self) {
+    pub fn count_unauthorized(&self) {
         self.unauthorized.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Opens a session for `access_token` and returns its id.
-    pub(crate) fn open_session(&self, access_token: &str) -> String {
+    pub fn open_session(&self, access_token: &str) -> String {
         let mut tokens = self.tokens();
         let id = self.unique("session", tokens.sessions.len() + 1);
         tokens.sessions.insert(id.clone(), access_token.to_owned());
@@ -282,21 +307,22 @@ impl Store {
     }
 
     /// Whether session `id` belongs to `access_token`.
-    pub(crate) fn session_of(&self, id: &str, access_token: &str) -> bool {
+    pub fn session_of(&self, id: &str, access_token: &str) -> bool {
         self.tokens()
             .sessions
             .get(id)
             .is_some_and(|owner| owner == access_token)
     }
 
-    /// Every access token and refresh token stops working.
-    pub(crate) fn revoke_all(&self) {
+    /// Every access token stops working.
+    pub fn revoke_all(&self) {
         for access in self.tokens().access.values_mut() {
             access.revoked = true;
         }
     }
 
-    pub(crate) fn revoke_refresh_tokens(&self) {
+    /// Every refresh token stops working.
+    pub fn revoke_refresh_tokens(&self) {
         for refresh in self.tokens().refresh.values_mut() {
             refresh.state = RefreshState::Revoked;
         }
@@ -304,14 +330,14 @@ impl Store {
 }
 
 /// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
 }
 
 /// The credentials of an `Authorization: Basic <base64>` header: the raw Base64 text.
-pub(crate) fn basic(headers: &HeaderMap) -> Option<&str> {
+pub fn basic(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("basic").then(|| token.trim())
@@ -324,7 +350,7 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Whether the content type is `essence`, with at most a UTF-8 charset parameter.
-pub(crate) fn content_type_is(headers: &HeaderMap, essence: &str) -> bool {
+pub fn content_type_is(headers: &HeaderMap, essence: &str) -> bool {
     content_type(headers).is_some_and(|ct| {
         let mut parts = ct.split(';');
         parts.next() == Some(essence)
@@ -333,7 +359,7 @@ pub(crate) fn content_type_is(headers: &HeaderMap, essence: &str) -> bool {
 }
 
 /// A JSON object body, or `None` if the body is not one.
-pub(crate) fn json_object(body: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
+pub fn json_object(body: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
     match serde_json::from_slice(body).ok()? {
         serde_json::Value::Object(map) => Some(map),
         _ => None,
@@ -341,7 +367,7 @@ pub(crate) fn json_object(body: &[u8]) -> Option<serde_json::Map<String, serde_j
 }
 
 /// A form body as fields; `None` if a field repeats or the body is not UTF-8.
-pub(crate) fn form(body: &[u8]) -> Option<HashMap<String, String>> {
+pub fn form(body: &[u8]) -> Option<HashMap<String, String>> {
     std::str::from_utf8(body).ok()?;
     let mut fields = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(body) {
@@ -357,7 +383,7 @@ pub(crate) fn form(body: &[u8]) -> Option<HashMap<String, String>> {
 
 /// A string field of a JSON object: `Err` names the field when it is missing or not a
 /// string.
-pub(crate) fn json_str<'a>(
+pub fn json_str<'a>(
     object: &'a serde_json::Map<String, serde_json::Value>,
     field: &str,
 ) -> Result<&'a str, String> {
@@ -369,7 +395,7 @@ pub(crate) fn json_str<'a>(
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.
-pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -13,6 +13,11 @@ use adauth::{Provider, TokenCache, TokenSource};
 use crate::Failure;
 use crate::cache::{self, Activity, Noting, Shared};
 
+/// The names of the providers compiled in, as the provider argument's value list.
+pub(crate) fn provider_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(adauth::PROVIDERS.iter().map(|p| p.name()))
+}
+
 /// The compiled-in provider called `name`, or the umbrella's error listing them (exit 2).
 pub(crate) fn provider(name: &str) -> Result<&'static Provider, Failure> {
     match adauth::provider(name) {

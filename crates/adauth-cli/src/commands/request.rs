@@ -13,7 +13,8 @@ use crate::{Failure, note};
 /// Arguments of `adauth request`.
 #[derive(Debug, Args)]
 pub(crate) struct RequestArgs {
-    /// The provider: mediago, mediamath, admitad, fyber or adgem.
+    /// The provider.
+    #[arg(value_parser = crate::commands::provider_names(), ignore_case = true)]
     provider: String,
 
     /// The URL: https, or plain http to a loopback host only.

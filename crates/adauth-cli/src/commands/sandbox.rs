@@ -4,8 +4,6 @@
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
-use adauth_testkit::Sandbox;
-
 use crate::{Failure, note};
 
 /// The variable that names the background sandbox's process, for `--stop`.
@@ -133,7 +131,8 @@ fn print_out(text: &str) -> Result<(), Failure> {
 
 /// Starts the fakes, prints their variables and serves until Ctrl-C or SIGTERM.
 async fn serve(verbose: bool, background: bool) -> Result<(), Failure> {
-    let sandbox = Sandbox::start()
+    let sandbox = adauth::testkit::sandbox()
+        .build()
         .await
         .map_err(|e| Failure::other(format!("the sandbox could not start: {e}")))?;
     let mut out = String::new();

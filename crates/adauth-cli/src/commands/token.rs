@@ -13,7 +13,8 @@ use crate::{Failure, note};
 /// Arguments of `adauth token`.
 #[derive(Debug, Args)]
 pub(crate) struct TokenArgs {
-    /// The provider: mediago, mediamath, admitad, fyber or adgem.
+    /// The provider.
+    #[arg(value_parser = crate::commands::provider_names(), ignore_case = true)]
     provider: String,
 
     /// What to print.
@@ -176,15 +177,15 @@ mod tests {
     fn json_has_scope_only_when_known() {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_435_200);
         let token = Token::new("tok".to_owned().into(), t0, t0 + Duration::from_secs(3600));
-        let plain: serde_json::Value = serde_json::from_str(&json("fyber", &token, t0)).unwrap();
+        let plain: serde_json::Value = serde_json::from_str(&json("example", &token, t0)).unwrap();
         assert_eq!(
             plain,
             serde_json::json!({
-                "provider": "fyber", "access_token": "tok", "token_type": "Bearer",
+                "provider": "example", "access_token": "tok", "token_type": "Bearer",
                 "expires_at": "2026-11-23T13:00:00Z", "expires_in": 3600
             })
         );
-        let scoped = json("fyber", &token.with_scope("reports"), t0);
+        let scoped = json("example", &token.with_scope("reports"), t0);
         assert!(scoped.ends_with(",\"scope\":\"reports\"}"), "{scoped}");
     }
 }

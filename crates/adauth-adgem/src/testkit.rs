@@ -11,27 +11,36 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Value, json};
 
-use crate::store::{Store, content_type_is, form, json_object, json_str};
-use crate::{
-    ADGEM_APP_ID, ADGEM_CLIENT_ID, ADGEM_CLIENT_SECRET, ADGEM_PUB_ID, ADGEM_REFRESH_TOKEN,
-};
+use adauth_testkit::fake::{Store, content_type_is, form, json_object, json_str};
 
-pub(crate) const TOKEN_PATH: &str = "/v1/apps/tokens";
-pub(crate) const USER_TOKEN_PATH: &str = "/v1/users/token";
-pub(crate) const PROTECTED_PATH: &str = "/v1/offers";
-pub(crate) const PROTECTED_METHOD: &str = "POST";
+/// The sandbox publisher id.
+pub const PUB_ID: u64 = 1001;
+/// The sandbox application id.
+pub const APP_ID: u64 = 2002;
+/// The sandbox application client id.
+pub const CLIENT_ID: &str = "sandbox-adgem-client";
+/// The sandbox application client secret.
+pub const CLIENT_SECRET: &str = "sandbox-adgem-secret";
+/// The long-lived refresh token the fake accepts at `POST /v1/users/token`. It is not in
+/// the fake's variables: set `ADAUTH_ADGEM_REFRESH_TOKEN` to it to use that exchange.
+pub const REFRESH_TOKEN: &str = "sandbox-adgem-refresh-token";
 
-pub(crate) fn env(base_url: &str) -> Vec<(String, String)> {
-    crate::vars([
-        ("ADAUTH_ADGEM_PUB_ID", &ADGEM_PUB_ID.to_string()),
-        ("ADAUTH_ADGEM_APP_ID", &ADGEM_APP_ID.to_string()),
-        ("ADAUTH_ADGEM_CLIENT_ID", ADGEM_CLIENT_ID),
-        ("ADAUTH_ADGEM_CLIENT_SECRET", ADGEM_CLIENT_SECRET),
+const TOKEN_PATH: &str = "/v1/apps/tokens";
+const USER_TOKEN_PATH: &str = "/v1/users/token";
+const PROTECTED_PATH: &str = "/v1/offers";
+const PROTECTED_METHOD: &str = "POST";
+
+fn env(base_url: &str) -> Vec<(String, String)> {
+    adauth_testkit::fake::vars(&[
+        ("ADAUTH_ADGEM_PUB_ID", &PUB_ID.to_string()),
+        ("ADAUTH_ADGEM_APP_ID", &APP_ID.to_string()),
+        ("ADAUTH_ADGEM_CLIENT_ID", CLIENT_ID),
+        ("ADAUTH_ADGEM_CLIENT_SECRET", CLIENT_SECRET),
         ("ADAUTH_ADGEM_BASE_URL", base_url),
     ])
 }
 
-pub(crate) fn router(store: Arc<Store>) -> Router {
+fn router(store: Arc<Store>) -> Router {
     Router::new()
         .route(TOKEN_PATH, any(app_token))
         .route(USER_TOKEN_PATH, any(user_token))
@@ -95,14 +104,7 @@ async fn app_token(
         Ok(fields) => fields,
         Err(why) => return bad(&why),
     };
-    if (pub_id, app_id, client_id, client_secret)
-        != (
-            ADGEM_PUB_ID,
-            ADGEM_APP_ID,
-            ADGEM_CLIENT_ID,
-            ADGEM_CLIENT_SECRET,
-        )
-    {
+    if (pub_id, app_id, client_id, client_secret) != (PUB_ID, APP_ID, CLIENT_ID, CLIENT_SECRET) {
         return error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -160,7 +162,7 @@ async fn user_token(
         Some(token) if !token.is_empty() => token,
         _ => return invalid("refresh_token", "The refresh token field is required."),
     };
-    if refresh_token != ADGEM_REFRESH_TOKEN {
+    if refresh_token != REFRESH_TOKEN {
         return message(StatusCode::UNAUTHORIZED, "Unauthenticated.");
     }
     let access_token = store.issue(refresh_token);
@@ -192,3 +194,32 @@ async fn offers(State(store): State<Arc<Store>>, method: Method, headers: Header
     }))
     .into_response()
 }
+
+/// The fake.
+#[derive(Debug, Clone, Copy)]
+pub struct Fake;
+
+impl adauth_testkit::fake::FakeProvider for Fake {
+    fn name(&self) -> &'static str {
+        crate::PROVIDER
+    }
+
+    fn router(&'static self, store: Arc<Store>) -> Router {
+        router(store)
+    }
+
+    fn env(&self, base_url: &str) -> Vec<(String, String)> {
+        env(base_url)
+    }
+
+    fn protected(&self) -> (&'static str, &'static str) {
+        (PROTECTED_METHOD, PROTECTED_PATH)
+    }
+}
+
+/// The fake, as the provider's descriptor carries it.
+pub const FAKE: Fake = Fake;
+
+/// What the descriptor carries.
+pub const REGISTRATION: adauth_testkit::fake::Registration =
+    adauth_testkit::fake::Registration(&FAKE);

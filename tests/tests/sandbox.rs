@@ -5,8 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use adauth_core::{ErrorKind, FetchContext, TokenSource};
-use adauth_testkit::{PROVIDERS, Sandbox};
+use adauth::{ErrorKind, FetchContext, TokenSource};
 use common::{call_bearer, http, lookup};
 use serde_json::{Value, json};
 
@@ -24,47 +23,40 @@ async fn post(url: String, content_type: &str, body: &str) -> (u16, Value) {
 }
 
 #[tokio::test]
-async fn fakes_are_listed_in_order_and_env_covers_what_each_crate_needs() {
-    let sandbox = Sandbox::start().await.unwrap();
+async fn every_registered_provider_has_a_fake_whose_env_covers_its_required_variables() {
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let names: Vec<_> = sandbox.fakes().iter().map(|f| f.provider()).collect();
-    assert_eq!(names, PROVIDERS);
+    let registered: Vec<_> = adauth::PROVIDERS.iter().map(|p| p.name()).collect();
+    assert_eq!(names, registered, "every provider brings its fake");
     assert!(sandbox.fake("nope").is_none());
-    let env = sandbox.env();
-    let has = |name: &str| env.iter().any(|(k, v)| k == name && !v.is_empty());
-    let needed: [(&str, &[&str]); 5] = [
-        ("mediago", adauth_mediago::ENV_VARS),
-        ("mediamath", adauth_mediamath::ENV_VARS),
-        ("admitad", adauth_admitad::ENV_VARS),
-        ("fyber", adauth_fyber::ENV_VARS),
-        ("adgem", adauth_adgem::ENV_VARS),
-    ];
-    // Variables the sandbox leaves unset on purpose: defaults, and AdGem's other flow.
-    let optional = [
-        "ADAUTH_MEDIAGO_TOKEN_LEVEL",
-        "ADAUTH_MEDIAGO_ACCOUNT_HEADER",
-        "ADAUTH_MEDIAMATH_AUDIENCE",
-        "ADAUTH_MEDIAMATH_REALM",
-        "ADAUTH_ADGEM_REFRESH_TOKEN",
-        "ADAUTH_ADGEM_API",
-    ];
-    for (provider, vars) in needed {
-        let fake = sandbox.fake(provider).unwrap();
-        for var in vars.iter().filter(|v| !optional.contains(v)) {
-            assert!(has(var), "{var} missing");
+    for provider in adauth::PROVIDERS {
+        let fake = sandbox.fake(provider.name()).unwrap();
+        let env = fake.env();
+        let read: Vec<&str> = provider.env_vars().iter().map(|v| v.name()).collect();
+        for var in provider.required_env_vars() {
             assert!(
-                fake.env().iter().any(|(k, _)| k == var),
-                "{var} not in {provider}'s env"
+                env.iter().any(|(k, v)| k == var && !v.is_empty()),
+                "{var} missing from {}'s fake",
+                provider.name()
             );
         }
-        for (name, _) in fake.env() {
+        for (name, _) in &env {
             assert!(
-                vars.contains(&name.as_str()),
-                "{name} is not read by {provider}"
+                read.contains(&name.as_str()),
+                "{name} is not read by {}",
+                provider.name()
             );
         }
+        // The fake's variables alone make a working source.
+        assert!(
+            provider.source_from_lookup(&fake.lookup(&[])).is_ok(),
+            "{}",
+            provider.name()
+        );
         assert!(fake.base_url().starts_with("http://127.0.0.1:"));
         assert!(fake.protected_url().starts_with(&fake.base_url()));
     }
+    let env = sandbox.env();
     assert_eq!(
         env.iter()
             .filter(|(k, _)| k == "ADAUTH_MEDIAMATH_SESSION")
@@ -76,10 +68,10 @@ async fn fakes_are_listed_in_order_and_env_covers_what_each_crate_needs() {
 
 #[tokio::test]
 async fn fail_next_fails_that_many_token_requests_with_the_provider_shape() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("fyber").unwrap();
-    let credentials = adauth_fyber::Credentials::from_lookup(&lookup(fake, &[])).unwrap();
-    let source = adauth_fyber::FyberSource::with_http(credentials, http()).unwrap();
+    let credentials = adauth::fyber::Credentials::from_lookup(&lookup(fake, &[])).unwrap();
+    let source = adauth::fyber::FyberSource::with_http(credentials, http()).unwrap();
     let cx = FetchContext::default();
     fake.fail_next(2, 500);
     for _ in 0..2 {
@@ -93,8 +85,8 @@ async fn fail_next_fails_that_many_token_requests_with_the_provider_shape() {
 
     let admitad = sandbox.fake("admitad").unwrap();
     admitad.fail_next(1, 503);
-    let credentials = adauth_admitad::Credentials::from_lookup(&lookup(admitad, &[])).unwrap();
-    let source = adauth_admitad::AdmitadSource::with_http(credentials, http()).unwrap();
+    let credentials = adauth::admitad::Credentials::from_lookup(&lookup(admitad, &[])).unwrap();
+    let source = adauth::admitad::AdmitadSource::with_http(credentials, http()).unwrap();
     let err = source.fetch(&cx).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
@@ -103,7 +95,7 @@ async fn fail_next_fails_that_many_token_requests_with_the_provider_shape() {
 
 #[tokio::test]
 async fn a_zero_lifetime_token_is_expired_at_once() {
-    let sandbox = Sandbox::builder()
+    let sandbox = adauth::testkit::sandbox()
         .token_lifetime(Duration::from_secs(120))
         .build()
         .await
@@ -112,8 +104,8 @@ async fn a_zero_lifetime_token_is_expired_at_once() {
     let url = format!("{}/auth/v1/token", fake.base_url());
     let body = json!({
         "grant_type": "client_credentials",
-        "client_id": adauth_testkit::FYBER_CLIENT_ID,
-        "client_secret": adauth_testkit::FYBER_CLIENT_SECRET,
+        "client_id": adauth::fyber::testkit::CLIENT_ID,
+        "client_secret": adauth::fyber::testkit::CLIENT_SECRET,
     })
     .to_string();
     let (status, live) = post(url.clone(), "application/json", &body).await;
@@ -134,7 +126,7 @@ async fn a_zero_lifetime_token_is_expired_at_once() {
 
 #[tokio::test]
 async fn token_requests_are_checked_strictly() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let base = |p: &str| sandbox.fake(p).unwrap().base_url();
     let fyber = format!("{}/auth/v1/token", base("fyber"));
     let good = r#"{"grant_type":"client_credentials","client_id":"sandbox-fyber-client","client_secret":"sandbox-fyber-secret"}"#;
@@ -179,7 +171,7 @@ async fn token_requests_are_checked_strictly() {
 
     // Mediago: the API token in Basic, the form content type, an empty body.
     let mediago = format!("{}/data/v1/client/authentication", base("mediago"));
-    let basic = format!("Basic {}", adauth_testkit::mediago_api_token());
+    let basic = format!("Basic {}", adauth::mediago::testkit::api_token());
     let send = |ct: &'static str, body: &'static str| {
         reqwest::Client::new()
             .post(mediago.clone())
@@ -217,10 +209,10 @@ async fn token_requests_are_checked_strictly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn works_on_a_multi_thread_runtime_and_stops_when_dropped() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("adgem").unwrap().clone();
-    let credentials = adauth_adgem::Credentials::from_lookup(&lookup(&fake, &[])).unwrap();
-    let source = adauth_adgem::AdGemSource::with_http(credentials, http()).unwrap();
+    let credentials = adauth::adgem::Credentials::from_lookup(&lookup(&fake, &[])).unwrap();
+    let source = adauth::adgem::AdGemSource::with_http(credentials, http()).unwrap();
     assert!(source.fetch(&FetchContext::default()).await.is_ok());
     drop(sandbox);
     // Fresh connections are refused once the servers have stopped.
@@ -244,12 +236,12 @@ async fn works_on_a_multi_thread_runtime_and_stops_when_dropped() {
 
 #[tokio::test]
 async fn tokens_are_unique_and_debug_shows_no_credentials() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("adgem").unwrap();
-    let credentials = adauth_adgem::Credentials::from_lookup(&lookup(fake, &[])).unwrap();
-    let source = adauth_adgem::AdGemSource::with_http(credentials, http()).unwrap();
+    let credentials = adauth::adgem::Credentials::from_lookup(&lookup(fake, &[])).unwrap();
+    let source = adauth::adgem::AdGemSource::with_http(credentials, http()).unwrap();
     let cx = FetchContext::default();
-    use adauth_core::secrecy::ExposeSecret;
+    use adauth::secrecy::ExposeSecret;
     let a = source.fetch(&cx).await.unwrap();
     let b = source.fetch(&cx).await.unwrap();
     let (a, b) = (

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use adauth_core::http::{HttpClient, RetryPolicy};
-use adauth_core::secrecy::ExposeSecret;
-use adauth_core::{Token, TokenCache, TokenSource};
-use adauth_testkit::Fake;
+use adauth::http::{HttpClient, RetryPolicy};
+use adauth::secrecy::ExposeSecret;
+use adauth::testkit::Fake;
+use adauth::{Token, TokenCache, TokenSource};
 
 /// A lookup over `fake.env()`, with `overrides` taking precedence.
 pub(crate) fn lookup(

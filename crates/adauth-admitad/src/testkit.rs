@@ -13,12 +13,18 @@ use axum::routing::any;
 use base64::Engine;
 use serde_json::json;
 
-use crate::store::{RefreshCheck, Refusal, Store, basic, content_type_is, form};
-use crate::{ADMITAD_CLIENT_ID, ADMITAD_CLIENT_SECRET, ADMITAD_SCOPE};
+use adauth_testkit::fake::{RefreshCheck, Refusal, Store, basic, content_type_is, form};
 
-pub(crate) const TOKEN_PATH: &str = "/token/";
-pub(crate) const PROTECTED_PATH: &str = "/me/";
-pub(crate) const PROTECTED_METHOD: &str = "GET";
+/// The sandbox `client_id`.
+pub const CLIENT_ID: &str = "sandbox-admitad-client";
+/// The sandbox `client_secret`.
+pub const CLIENT_SECRET: &str = "sandbox-admitad-secret";
+/// The scopes the sandbox asks for.
+pub const SCOPE: &str = "advcampaigns banners websites";
+
+const TOKEN_PATH: &str = "/token/";
+const PROTECTED_PATH: &str = "/me/";
+const PROTECTED_METHOD: &str = "GET";
 
 /// The scopes Admitad documents; others are refused with `invalid_scope`.
 const SCOPES: &[&str] = &[
@@ -69,16 +75,16 @@ const SCOPES: &[&str] = &[
     "manage_offline_receipts",
 ];
 
-pub(crate) fn env(base_url: &str) -> Vec<(String, String)> {
-    crate::vars([
-        ("ADAUTH_ADMITAD_CLIENT_ID", ADMITAD_CLIENT_ID),
-        ("ADAUTH_ADMITAD_CLIENT_SECRET", ADMITAD_CLIENT_SECRET),
-        ("ADAUTH_ADMITAD_SCOPE", ADMITAD_SCOPE),
+fn env(base_url: &str) -> Vec<(String, String)> {
+    adauth_testkit::fake::vars(&[
+        ("ADAUTH_ADMITAD_CLIENT_ID", CLIENT_ID),
+        ("ADAUTH_ADMITAD_CLIENT_SECRET", CLIENT_SECRET),
+        ("ADAUTH_ADMITAD_SCOPE", SCOPE),
         ("ADAUTH_ADMITAD_BASE_URL", base_url),
     ])
 }
 
-pub(crate) fn router(store: Arc<Store>) -> Router {
+fn router(store: Arc<Store>) -> Router {
     Router::new()
         .route(TOKEN_PATH, any(token))
         .route(PROTECTED_PATH, any(me))
@@ -138,10 +144,8 @@ async fn token(
     match field("grant_type") {
         Some("client_credentials") => {
             let expected = base64::engine::general_purpose::STANDARD
-                .encode(format!("{ADMITAD_CLIENT_ID}:{ADMITAD_CLIENT_SECRET}"));
-            if basic(&headers) != Some(expected.as_str())
-                || field("client_id") != Some(ADMITAD_CLIENT_ID)
-            {
+                .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+            if basic(&headers) != Some(expected.as_str()) || field("client_id") != Some(CLIENT_ID) {
                 return invalid_client();
             }
             let Some(scope) = field("scope") else {
@@ -154,8 +158,8 @@ async fn token(
             issue(&store, scope)
         }
         Some("refresh_token") => {
-            if field("client_id") != Some(ADMITAD_CLIENT_ID)
-                || field("client_secret") != Some(ADMITAD_CLIENT_SECRET)
+            if field("client_id") != Some(CLIENT_ID)
+                || field("client_secret") != Some(CLIENT_SECRET)
             {
                 return invalid_client();
             }
@@ -184,7 +188,7 @@ async fn token(
 
 /// The documented success answer: the user's fields, the tokens and the scope.
 fn issue(store: &Store, scope: &str) -> Response {
-    let access_token = store.issue(ADMITAD_CLIENT_ID);
+    let access_token = store.issue(CLIENT_ID);
     let refresh_token = store.issue_refresh(scope);
     axum::Json(json!({
         "username": "sandbox-webmaster",
@@ -237,3 +241,32 @@ async fn me(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap)
     }))
     .into_response()
 }
+
+/// The fake.
+#[derive(Debug, Clone, Copy)]
+pub struct Fake;
+
+impl adauth_testkit::fake::FakeProvider for Fake {
+    fn name(&self) -> &'static str {
+        crate::PROVIDER
+    }
+
+    fn router(&'static self, store: Arc<Store>) -> Router {
+        router(store)
+    }
+
+    fn env(&self, base_url: &str) -> Vec<(String, String)> {
+        env(base_url)
+    }
+
+    fn protected(&self) -> (&'static str, &'static str) {
+        (PROTECTED_METHOD, PROTECTED_PATH)
+    }
+}
+
+/// The fake, as the provider's descriptor carries it.
+pub const FAKE: Fake = Fake;
+
+/// What the descriptor carries.
+pub const REGISTRATION: adauth_testkit::fake::Registration =
+    adauth_testkit::fake::Registration(&FAKE);

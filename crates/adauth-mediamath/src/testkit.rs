@@ -17,35 +17,44 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Value, json};
 
-use crate::store::{RefreshCheck, Store, bearer, content_type_is, cookie, form, json_object};
-use crate::{
-    MEDIAMATH_CLIENT_ID, MEDIAMATH_CLIENT_SECRET, MEDIAMATH_PASSWORD, MEDIAMATH_SCOPE,
-    MEDIAMATH_USERNAME,
+use adauth_testkit::fake::{
+    RefreshCheck, Store, bearer, content_type_is, cookie, form, json_object,
 };
 
-pub(crate) const TOKEN_PATH: &str = "/oauth/token";
-pub(crate) const SESSION_PATH: &str = "/api/v2.0/session";
-pub(crate) const PROTECTED_PATH: &str = "/api/v3.0/organizations";
-pub(crate) const PROTECTED_METHOD: &str = "GET";
+/// The sandbox client ID.
+pub const CLIENT_ID: &str = "sandbox-mediamath-client";
+/// The sandbox client secret.
+pub const CLIENT_SECRET: &str = "sandbox-mediamath-secret";
+/// The sandbox user name.
+pub const USERNAME: &str = "sandbox-user@example.com";
+/// The sandbox password.
+pub const PASSWORD: &str = "sandbox-mediamath-password";
+/// The scope the sandbox asks for: `offline_access`, so refresh tokens are issued.
+pub const SCOPE: &str = "offline_access";
+
+const TOKEN_PATH: &str = "/oauth/token";
+const SESSION_PATH: &str = "/api/v2.0/session";
+const PROTECTED_PATH: &str = "/api/v3.0/organizations";
+const PROTECTED_METHOD: &str = "GET";
 
 const AUDIENCE: &str = "https://api.mediamath.com/";
 const PASSWORD_REALM_GRANT: &str = "http://auth0.com/oauth/grant-type/password-realm";
 const SESSION_COOKIE: &str = "adama_session";
 
-pub(crate) fn env(base_url: &str) -> Vec<(String, String)> {
-    crate::vars([
-        ("ADAUTH_MEDIAMATH_CLIENT_ID", MEDIAMATH_CLIENT_ID),
-        ("ADAUTH_MEDIAMATH_CLIENT_SECRET", MEDIAMATH_CLIENT_SECRET),
-        ("ADAUTH_MEDIAMATH_USERNAME", MEDIAMATH_USERNAME),
-        ("ADAUTH_MEDIAMATH_PASSWORD", MEDIAMATH_PASSWORD),
-        ("ADAUTH_MEDIAMATH_SCOPE", MEDIAMATH_SCOPE),
+fn env(base_url: &str) -> Vec<(String, String)> {
+    adauth_testkit::fake::vars(&[
+        ("ADAUTH_MEDIAMATH_CLIENT_ID", CLIENT_ID),
+        ("ADAUTH_MEDIAMATH_CLIENT_SECRET", CLIENT_SECRET),
+        ("ADAUTH_MEDIAMATH_USERNAME", USERNAME),
+        ("ADAUTH_MEDIAMATH_PASSWORD", PASSWORD),
+        ("ADAUTH_MEDIAMATH_SCOPE", SCOPE),
         ("ADAUTH_MEDIAMATH_AUTH_URL", base_url),
         ("ADAUTH_MEDIAMATH_API_URL", base_url),
         ("ADAUTH_MEDIAMATH_SESSION", "1"),
     ])
 }
 
-pub(crate) fn router(store: Arc<Store>) -> Router {
+fn router(store: Arc<Store>) -> Router {
     Router::new()
         .route(TOKEN_PATH, any(token))
         .route(SESSION_PATH, any(session))
@@ -111,7 +120,7 @@ async fn token(
     else {
         return bad("client_id and client_secret are required");
     };
-    if (client_id, client_secret) != (MEDIAMATH_CLIENT_ID, MEDIAMATH_CLIENT_SECRET) {
+    if (client_id, client_secret) != (CLIENT_ID, CLIENT_SECRET) {
         return error(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized");
     }
     match required("grant_type") {
@@ -127,7 +136,7 @@ async fn token(
                 let why = format!("Service not found: {}", field("audience").unwrap_or(""));
                 return error(StatusCode::FORBIDDEN, "access_denied", &why);
             }
-            if (username, password) != (MEDIAMATH_USERNAME, MEDIAMATH_PASSWORD) {
+            if (username, password) != (USERNAME, PASSWORD) {
                 return error(
                     StatusCode::FORBIDDEN,
                     "invalid_grant",
@@ -161,7 +170,7 @@ async fn token(
 /// Auth0's answer; with `offline_access` in the scope, a refresh token too.
 fn issue(store: &Store, scope: &str) -> Response {
     let mut body = json!({
-        "access_token": store.issue(MEDIAMATH_USERNAME),
+        "access_token": store.issue(USERNAME),
         "expires_in": store.expires_in(),
         "token_type": "Bearer",
     });
@@ -284,3 +293,32 @@ mod tests {
         assert_eq!(timestamp(leap), "2000-02-29T00:00:00");
     }
 }
+
+/// The fake.
+#[derive(Debug, Clone, Copy)]
+pub struct Fake;
+
+impl adauth_testkit::fake::FakeProvider for Fake {
+    fn name(&self) -> &'static str {
+        crate::PROVIDER
+    }
+
+    fn router(&'static self, store: Arc<Store>) -> Router {
+        router(store)
+    }
+
+    fn env(&self, base_url: &str) -> Vec<(String, String)> {
+        env(base_url)
+    }
+
+    fn protected(&self) -> (&'static str, &'static str) {
+        (PROTECTED_METHOD, PROTECTED_PATH)
+    }
+}
+
+/// The fake, as the provider's descriptor carries it.
+pub const FAKE: Fake = Fake;
+
+/// What the descriptor carries.
+pub const REGISTRATION: adauth_testkit::fake::Registration =
+    adauth_testkit::fake::Registration(&FAKE);

@@ -5,39 +5,39 @@ mod common;
 
 use std::sync::Arc;
 
-use adauth_core::{ErrorKind, FetchContext, TokenSource};
-use adauth_testkit::Sandbox;
+use adauth::{ErrorKind, FetchContext, TokenSource};
 use common::{call, http, lookup, token_opens_then_revoked};
 
-fn fyber(fake: &adauth_testkit::Fake, overrides: &[(&str, &str)]) -> Arc<dyn TokenSource> {
-    let credentials = adauth_fyber::Credentials::from_lookup(&lookup(fake, overrides)).unwrap();
-    Arc::new(adauth_fyber::FyberSource::with_http(credentials, http()).unwrap())
+fn fyber(fake: &adauth::testkit::Fake, overrides: &[(&str, &str)]) -> Arc<dyn TokenSource> {
+    let credentials = adauth::fyber::Credentials::from_lookup(&lookup(fake, overrides)).unwrap();
+    Arc::new(adauth::fyber::FyberSource::with_http(credentials, http()).unwrap())
 }
 
-fn adgem(fake: &adauth_testkit::Fake, overrides: &[(&str, &str)]) -> Arc<dyn TokenSource> {
-    let credentials = adauth_adgem::Credentials::from_lookup(&lookup(fake, overrides)).unwrap();
-    Arc::new(adauth_adgem::AdGemSource::with_http(credentials, http()).unwrap())
+fn adgem(fake: &adauth::testkit::Fake, overrides: &[(&str, &str)]) -> Arc<dyn TokenSource> {
+    let credentials = adauth::adgem::Credentials::from_lookup(&lookup(fake, overrides)).unwrap();
+    Arc::new(adauth::adgem::AdGemSource::with_http(credentials, http()).unwrap())
 }
 
-fn adgem_users(fake: &adauth_testkit::Fake, refresh_token: &str) -> Arc<dyn TokenSource> {
+fn adgem_users(fake: &adauth::testkit::Fake, refresh_token: &str) -> Arc<dyn TokenSource> {
     let lookup = lookup(fake, &[("ADAUTH_ADGEM_REFRESH_TOKEN", refresh_token)]);
-    let credentials = adauth_adgem::UserCredentials::from_lookup(&lookup).unwrap();
-    Arc::new(adauth_adgem::UserTokenSource::with_http(credentials, http()).unwrap())
+    let credentials = adauth::adgem::UserCredentials::from_lookup(&lookup).unwrap();
+    Arc::new(adauth::adgem::UserTokenSource::with_http(credentials, http()).unwrap())
 }
 
-fn mediago(fake: &adauth_testkit::Fake, overrides: &[(&str, &str)]) -> Arc<dyn TokenSource> {
-    let credentials = adauth_mediago::Credentials::from_lookup(&lookup(fake, overrides)).unwrap();
-    Arc::new(adauth_mediago::MediagoSource::with_http(credentials, http()).unwrap())
+fn mediago(fake: &adauth::testkit::Fake, overrides: &[(&str, &str)]) -> Arc<dyn TokenSource> {
+    let credentials = adauth::mediago::Credentials::from_lookup(&lookup(fake, overrides)).unwrap();
+    Arc::new(adauth::mediago::MediagoSource::with_http(credentials, http()).unwrap())
 }
 
-fn admitad(fake: &adauth_testkit::Fake, overrides: &[(&str, &str)]) -> Arc<dyn TokenSource> {
-    let credentials = adauth_admitad::Credentials::from_lookup(&lookup(fake, overrides)).unwrap();
-    Arc::new(adauth_admitad::AdmitadSource::with_http(credentials, http()).unwrap())
+fn admitad(fake: &adauth::testkit::Fake, overrides: &[(&str, &str)]) -> Arc<dyn TokenSource> {
+    let credentials = adauth::admitad::Credentials::from_lookup(&lookup(fake, overrides)).unwrap();
+    Arc::new(adauth::admitad::AdmitadSource::with_http(credentials, http()).unwrap())
 }
 
-fn mediamath(fake: &adauth_testkit::Fake, overrides: &[(&str, &str)]) -> Arc<dyn TokenSource> {
-    let credentials = adauth_mediamath::Credentials::from_lookup(&lookup(fake, overrides)).unwrap();
-    Arc::new(adauth_mediamath::MediaMathSource::with_http(credentials, http()).unwrap())
+fn mediamath(fake: &adauth::testkit::Fake, overrides: &[(&str, &str)]) -> Arc<dyn TokenSource> {
+    let credentials =
+        adauth::mediamath::Credentials::from_lookup(&lookup(fake, overrides)).unwrap();
+    Arc::new(adauth::mediamath::MediaMathSource::with_http(credentials, http()).unwrap())
 }
 
 /// A fetch with `source` is refused as the provider documents: `CredentialsRejected`, with
@@ -51,14 +51,14 @@ async fn rejected(source: Arc<dyn TokenSource>, code: &str) {
 
 #[tokio::test]
 async fn fyber_token_opens_the_report_until_revoked() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("fyber").unwrap();
     token_opens_then_revoked(fake, fyber(fake, &[])).await;
 }
 
 #[tokio::test]
 async fn fyber_wrong_secret_is_invalid_client() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("fyber").unwrap();
     let source = fyber(fake, &[("ADAUTH_FYBER_CLIENT_SECRET", "wrong-secret")]);
     rejected(source, "invalid_client").await;
@@ -67,14 +67,14 @@ async fn fyber_wrong_secret_is_invalid_client() {
 
 #[tokio::test]
 async fn adgem_app_token_opens_offers_until_revoked() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("adgem").unwrap();
     token_opens_then_revoked(fake, adgem(fake, &[])).await;
 }
 
 #[tokio::test]
 async fn adgem_wrong_secret_is_invalid_client() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("adgem").unwrap();
     let source = adgem(fake, &[("ADAUTH_ADGEM_CLIENT_SECRET", "wrong-secret")]);
     rejected(source, "invalid_client").await;
@@ -84,9 +84,13 @@ async fn adgem_wrong_secret_is_invalid_client() {
 
 #[tokio::test]
 async fn adgem_refresh_token_exchange_answers_201_and_refuses_unknown_tokens() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("adgem").unwrap();
-    token_opens_then_revoked(fake, adgem_users(fake, adauth_testkit::ADGEM_REFRESH_TOKEN)).await;
+    token_opens_then_revoked(
+        fake,
+        adgem_users(fake, adauth::adgem::testkit::REFRESH_TOKEN),
+    )
+    .await;
     let err = adgem_users(fake, "wrong-secret")
         .fetch(&FetchContext::default())
         .await
@@ -97,14 +101,14 @@ async fn adgem_refresh_token_exchange_answers_201_and_refuses_unknown_tokens() {
 
 #[tokio::test]
 async fn mediago_token_opens_the_report_until_revoked() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediago").unwrap();
     token_opens_then_revoked(fake, mediago(fake, &[])).await;
 }
 
 #[tokio::test]
 async fn mediago_a_new_token_revokes_the_previous_one() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediago").unwrap();
     let source = mediago(fake, &[]);
     let cx = FetchContext::default();
@@ -118,7 +122,7 @@ async fn mediago_a_new_token_revokes_the_previous_one() {
 
 #[tokio::test]
 async fn mediago_report_needs_the_account_header() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediago").unwrap();
     let token = mediago(fake, &[])
         .fetch(&FetchContext::default())
@@ -135,7 +139,7 @@ async fn mediago_report_needs_the_account_header() {
 
 #[tokio::test]
 async fn mediago_wrong_api_token_is_refused_in_a_200_body() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediago").unwrap();
     let source = mediago(fake, &[("ADAUTH_MEDIAGO_API_TOKEN", "wrong-secret")]);
     let err = source.fetch(&FetchContext::default()).await.unwrap_err();
@@ -147,14 +151,14 @@ async fn mediago_wrong_api_token_is_refused_in_a_200_body() {
 
 #[tokio::test]
 async fn admitad_token_opens_me_until_revoked() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("admitad").unwrap();
     token_opens_then_revoked(fake, admitad(fake, &[])).await;
 }
 
 #[tokio::test]
 async fn admitad_wrong_secret_is_invalid_client() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("admitad").unwrap();
     let source = admitad(fake, &[("ADAUTH_ADMITAD_CLIENT_SECRET", "wrong-secret")]);
     rejected(source, "invalid_client").await;
@@ -162,7 +166,7 @@ async fn admitad_wrong_secret_is_invalid_client() {
 
 #[tokio::test]
 async fn admitad_refresh_rotates_and_a_reused_refresh_token_is_refused() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("admitad").unwrap();
     let source = admitad(fake, &[]);
     let cx = FetchContext::default();
@@ -170,7 +174,7 @@ async fn admitad_refresh_rotates_and_a_reused_refresh_token_is_refused() {
     let old = first.refresh_token().expect("a refresh token").clone();
     let second = source.refresh(&cx, &old).await.unwrap();
     let new = second.refresh_token().expect("a new refresh token");
-    use adauth_core::secrecy::ExposeSecret;
+    use adauth::secrecy::ExposeSecret;
     assert_ne!(old.expose_secret(), new.expose_secret());
     assert_eq!(call(fake, &*source, &second).await, 200);
     let err = source.refresh(&cx, &old).await.unwrap_err();
@@ -184,14 +188,14 @@ async fn admitad_refresh_rotates_and_a_reused_refresh_token_is_refused() {
 
 #[tokio::test]
 async fn mediamath_token_and_session_open_organizations_until_revoked() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediamath").unwrap();
     token_opens_then_revoked(fake, mediamath(fake, &[])).await;
 }
 
 #[tokio::test]
 async fn mediamath_needs_the_session_of_the_same_token() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediamath").unwrap();
     let source = mediamath(fake, &[]);
     let cx = FetchContext::default();
@@ -202,7 +206,7 @@ async fn mediamath_needs_the_session_of_the_same_token() {
         "offline_access gives a refresh token"
     );
     // The bearer token alone is not enough.
-    use adauth_core::secrecy::ExposeSecret;
+    use adauth::secrecy::ExposeSecret;
     let bare = common::call_bearer(fake, token.access_token().expose_secret()).await;
     assert_eq!(bare, 401);
     // Another token's session does not open it either.
@@ -223,7 +227,7 @@ async fn mediamath_needs_the_session_of_the_same_token() {
 
 #[tokio::test]
 async fn mediamath_refresh_rotates_and_a_reused_refresh_token_is_refused() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediamath").unwrap();
     let source = mediamath(fake, &[]);
     let cx = FetchContext::default();
@@ -239,7 +243,7 @@ async fn mediamath_refresh_rotates_and_a_reused_refresh_token_is_refused() {
 
 #[tokio::test]
 async fn mediamath_wrong_password_is_invalid_grant() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediamath").unwrap();
     let source = mediamath(fake, &[("ADAUTH_MEDIAMATH_PASSWORD", "wrong-secret")]);
     rejected(source, "invalid_grant").await;

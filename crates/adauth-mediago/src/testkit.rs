@@ -12,24 +12,41 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::json;
 
-use crate::store::{Store, basic, content_type_is};
-use crate::{MEDIAGO_ACCOUNT_ID, MEDIAGO_CLIENT_ID, mediago_api_token};
+use adauth_testkit::fake::{Store, basic, content_type_is};
 
-pub(crate) const CLIENT_TOKEN_PATH: &str = "/data/v1/client/authentication";
-pub(crate) const ACCOUNT_TOKEN_PATH: &str = "/data/v1/authentication";
-pub(crate) const ACCOUNTS_PATH: &str = "/data/v1/client/accounts";
-pub(crate) const PROTECTED_PATH: &str = "/data/v1/report/day/list";
-pub(crate) const PROTECTED_METHOD: &str = "GET";
+/// The id half of the sandbox API token.
+pub const API_ID: &str = "sandbox-mediago-client";
+/// The secret half of the sandbox API token.
+pub const API_SECRET: &str = "sandbox-mediago-secret";
+/// The `client_id` the fake answers with its tokens.
+pub const CLIENT_ID: &str = "146";
+/// The account the sandbox names in `ADAUTH_MEDIAGO_ACCOUNT_ID`; reports require it.
+pub const ACCOUNT_ID: &str = "100146";
 
-pub(crate) fn env(base_url: &str) -> Vec<(String, String)> {
-    crate::vars([
-        ("ADAUTH_MEDIAGO_API_TOKEN", &mediago_api_token()),
-        ("ADAUTH_MEDIAGO_ACCOUNT_ID", MEDIAGO_ACCOUNT_ID),
+/// The sandbox API token as the account manager hands it out: Base64 of `id:secret`, sent
+/// as given in `Authorization: Basic`.
+pub fn api_token() -> String {
+    base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{API_ID}:{API_SECRET}"),
+    )
+}
+
+const CLIENT_TOKEN_PATH: &str = "/data/v1/client/authentication";
+const ACCOUNT_TOKEN_PATH: &str = "/data/v1/authentication";
+const ACCOUNTS_PATH: &str = "/data/v1/client/accounts";
+const PROTECTED_PATH: &str = "/data/v1/report/day/list";
+const PROTECTED_METHOD: &str = "GET";
+
+fn env(base_url: &str) -> Vec<(String, String)> {
+    adauth_testkit::fake::vars(&[
+        ("ADAUTH_MEDIAGO_API_TOKEN", &api_token()),
+        ("ADAUTH_MEDIAGO_ACCOUNT_ID", ACCOUNT_ID),
         ("ADAUTH_MEDIAGO_BASE_URL", base_url),
     ])
 }
 
-pub(crate) fn router(store: Arc<Store>) -> Router {
+fn router(store: Arc<Store>) -> Router {
     Router::new()
         .route(CLIENT_TOKEN_PATH, any(token))
         .route(ACCOUNT_TOKEN_PATH, any(token))
@@ -78,7 +95,7 @@ async fn token(
         return error(StatusCode::BAD_REQUEST, "the request body must be empty");
     }
     // Mediago answers a refused API token with HTTP 200 and an error code in the body.
-    if api_token != mediago_api_token() {
+    if api_token != self::api_token() {
         return error(StatusCode::OK, "invalid API token");
     }
     store.revoke_owner(api_token);
@@ -86,7 +103,7 @@ async fn token(
     axum::Json(json!({
         "access_token": access_token,
         "expires_in": store.expires_in(),
-        "client_id": MEDIAGO_CLIENT_ID,
+        "client_id": CLIENT_ID,
     }))
     .into_response()
 }
@@ -108,7 +125,7 @@ async fn accounts(State(store): State<Arc<Store>>, method: Method, headers: Head
     axum::Json(json!({
         "data": {
             "accounts": [
-                { "account_id": MEDIAGO_ACCOUNT_ID, "account_name": "Sandbox Account" }
+                { "account_id": ACCOUNT_ID, "account_name": "Sandbox Account" }
             ]
         }
     }))
@@ -127,7 +144,7 @@ async fn report(State(store): State<Arc<Store>>, method: Method, headers: Header
     }
     let account = headers.get("account-id").and_then(|v| v.to_str().ok());
     match account {
-        Some(id) if id == MEDIAGO_ACCOUNT_ID => {}
+        Some(id) if id == ACCOUNT_ID => {}
         Some(_) => return error(StatusCode::OK, "no permission for this account"),
         None => return error(StatusCode::OK, "the Account-Id header is required"),
     }
@@ -148,3 +165,32 @@ async fn report(State(store): State<Arc<Store>>, method: Method, headers: Header
     }))
     .into_response()
 }
+
+/// The fake.
+#[derive(Debug, Clone, Copy)]
+pub struct Fake;
+
+impl adauth_testkit::fake::FakeProvider for Fake {
+    fn name(&self) -> &'static str {
+        crate::PROVIDER
+    }
+
+    fn router(&'static self, store: Arc<Store>) -> Router {
+        router(store)
+    }
+
+    fn env(&self, base_url: &str) -> Vec<(String, String)> {
+        env(base_url)
+    }
+
+    fn protected(&self) -> (&'static str, &'static str) {
+        (PROTECTED_METHOD, PROTECTED_PATH)
+    }
+}
+
+/// The fake, as the provider's descriptor carries it.
+pub const FAKE: Fake = Fake;
+
+/// What the descriptor carries.
+pub const REGISTRATION: adauth_testkit::fake::Registration =
+    adauth_testkit::fake::Registration(&FAKE);

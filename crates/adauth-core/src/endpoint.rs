@@ -1,0 +1,784 @@
+//! A token endpoint as configuration: most providers' token requests are one JSON or form
+//! POST, and an [`EndpointSpec`] says which, with everything else that varies between them
+//! (client authentication, the answer's field names, the provider's error codes, extra
+//! answer fields to keep). [`TokenEndpoint`] sends such a request and reads the answer into
+//! a [`Token`]; [`ClientCredentialsSource`] is a whole source for a provider whose only grant
+//! is `client_credentials`.
+//!
+//! ```
+//! use adauth_core::ErrorKind;
+//! use adauth_core::endpoint::{EndpointSpec, FieldCase};
+//!
+//! // Fyber: a JSON body, the secret in the body, a camel-case answer, and one code of its own.
+//! const FYBER: EndpointSpec = EndpointSpec::json("fyber", "/auth/v1/token")
+//!     .answer_case(FieldCase::Camel)
+//!     .codes(&[("invalid_request", ErrorKind::CredentialsRejected)]);
+//! assert_eq!(FYBER.provider(), "fyber");
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::http::{self, HttpClient, HttpResponse};
+use crate::required::{required_secret, required_text};
+use crate::{Error, ErrorKind, ExpiresIn, FetchContext, Result, Token, TokenSource, env};
+
+/// How a token request's body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// `application/json`: text fields as strings, [`TokenRequest::int`] fields as numbers.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+/// How the client authenticates on the token request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the body.
+    Body,
+    /// `Authorization: Basic base64(client_id:client_secret)` (RFC 6749, section 2.3.1).
+    Basic,
+}
+
+/// How the answer spells its field names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldCase {
+    /// `access_token`, `expires_in`, ... as RFC 6749 writes them.
+    Snake,
+    /// `accessToken`, `expiresIn`, ...
+    Camel,
+}
+
+/// Refines the error that an error answer was read as (a provider's own error shape).
+pub type RefineError = fn(&HttpResponse, Error) -> Error;
+
+/// A token endpoint, as configuration: a `const` in the provider's crate.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointSpec {
+    provider: &'static str,
+    path: &'static str,
+    encoding: Encoding,
+    client_auth: ClientAuth,
+    case: FieldCase,
+    codes: &'static [(&'static str, ErrorKind)],
+    statuses: &'static [(u16, ErrorKind)],
+    refine_error: Option<RefineError>,
+    extras: &'static [&'static str],
+    secret_extras: &'static [&'static str],
+}
+
+impl EndpointSpec {
+    /// A JSON POST to `path` (relative to the provider's base URL), with the client in the
+    /// body and a snake-case answer.
+    pub const fn json(provider: &'static str, path: &'static str) -> Self {
+        Self {
+            provider,
+            path,
+            encoding: Encoding::Json,
+            client_auth: ClientAuth::Body,
+            case: FieldCase::Snake,
+            codes: &[],
+            statuses: &[],
+            refine_error: None,
+            extras: &[],
+            secret_extras: &[],
+        }
+    }
+
+    /// A form POST to `path`, with the client in the body and a snake-case answer.
+    pub const fn form(provider: &'static str, path: &'static str) -> Self {
+        Self::json(provider, path).encoding(Encoding::Form)
+    }
+
+    /// The body encoding.
+    pub const fn encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// How the client authenticates (default: in the body).
+    pub const fn client_auth(mut self, auth: ClientAuth) -> Self {
+        self.client_auth = auth;
+        self
+    }
+
+    /// How the answer spells its fields (default: snake case).
+    pub const fn answer_case(mut self, case: FieldCase) -> Self {
+        self.case = case;
+        self
+    }
+
+    /// The provider's error codes and what each means, checked (ignoring case) before the
+    /// status-based table and [`http::classify`].
+    pub const fn codes(mut self, codes: &'static [(&'static str, ErrorKind)]) -> Self {
+        self.codes = codes;
+        self
+    }
+
+    /// HTTP statuses and what each means, checked after [`codes`](Self::codes) and before
+    /// [`http::classify`].
+    pub const fn statuses(mut self, statuses: &'static [(u16, ErrorKind)]) -> Self {
+        self.statuses = statuses;
+        self
+    }
+
+    /// A function that refines the error an error answer was read as.
+    pub const fn refine_error(mut self, refine: RefineError) -> Self {
+        self.refine_error = Some(refine);
+        self
+    }
+
+    /// Answer fields kept as token [extras](Token::extras): text as sent, a number as its
+    /// digits, anything else dropped.
+    pub const fn extras(mut self, fields: &'static [&'static str]) -> Self {
+        self.extras = fields;
+        self
+    }
+
+    /// Answer fields kept as [secret extras](Token::secret_extra) (an `id_token`, say).
+    pub const fn secret_extras(mut self, fields: &'static [&'static str]) -> Self {
+        self.secret_extras = fields;
+        self
+    }
+
+    /// The provider's name.
+    pub const fn provider(&self) -> &'static str {
+        self.provider
+    }
+
+    /// The path of the endpoint, relative to the base URL.
+    pub const fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// The kind of an error answer with `status` and the provider's `code`.
+    pub fn classify(&self, status: StatusCode, code: Option<&str>) -> ErrorKind {
+        if let Some(code) = code
+            && let Some((_, kind)) = self
+                .codes
+                .iter()
+                .find(|(c, _)| c.eq_ignore_ascii_case(code.trim()))
+        {
+            return *kind;
+        }
+        if let Some((_, kind)) = self.statuses.iter().find(|(s, _)| *s == status.as_u16()) {
+            return *kind;
+        }
+        http::classify(status, code)
+    }
+
+    /// The error an error answer stands for: read as [`HttpResponse::error_with`] reads it,
+    /// classified by [`classify`](Self::classify), then refined.
+    pub fn error(&self, response: &HttpResponse) -> Error {
+        let err = response.error_with(self.provider, |s, c| self.classify(s, c));
+        match self.refine_error {
+            Some(refine) => refine(response, err),
+            None => err,
+        }
+    }
+
+    /// Reads a token answer: the access token, `token_type`, `expires_in`,
+    /// `refresh_token`, `scope` and the extras, in the spec's field case. Unknown fields are
+    /// ignored; empty optional fields count as absent.
+    pub fn read_token(&self, cx: &FetchContext, response: &HttpResponse) -> Result<Token> {
+        let answer = response.json_seed(self.provider, AnswerSeed(self))?;
+        let mut token = cx.token(
+            self.provider,
+            response.sent_at(),
+            answer.access_token,
+            answer.expires_in.as_ref(),
+        )?;
+        if let Some(token_type) = answer.token_type {
+            token = token.with_token_type(token_type);
+        }
+        token = token.with_refresh_token(answer.refresh_token);
+        if let Some(scope) = answer.scope {
+            token = token.with_scope(scope);
+        }
+        for (name, value) in answer.extras {
+            token = token.with_extra(name, value);
+        }
+        for (name, value) in answer.secret_extras {
+            token = token.with_secret_extra(name, value);
+        }
+        Ok(token)
+    }
+}
+
+/// A field value of a token request.
+#[derive(Clone, Copy)]
+enum Value<'a> {
+    Text(&'a str),
+    Int(u64),
+}
+
+impl Serialize for Value<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Value::Text(t) => s.serialize_str(t),
+            Value::Int(n) => s.serialize_u64(*n),
+        }
+    }
+}
+
+struct Fields<'a>(&'a [(&'a str, Value<'a>)]);
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A configured token endpoint: an [`EndpointSpec`] at a URL, with an HTTP client.
+#[derive(Debug, Clone)]
+pub struct TokenEndpoint {
+    spec: EndpointSpec,
+    url: Url,
+    http: HttpClient,
+}
+
+impl TokenEndpoint {
+    /// The endpoint `spec` describes on `base_url`'s host.
+    pub fn new(spec: EndpointSpec, base_url: &Url, http: HttpClient) -> Result<Self> {
+        let url = http::join_path(spec.provider, base_url, spec.path)?;
+        Ok(Self { spec, url, http })
+    }
+
+    /// The endpoint `spec` describes at exactly `url`.
+    pub fn at(spec: EndpointSpec, url: Url, http: HttpClient) -> Self {
+        Self { spec, url, http }
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &EndpointSpec {
+        &self.spec
+    }
+
+    /// The endpoint's URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The HTTP client.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// A request to this endpoint, to fill in and [send](TokenRequest::send).
+    pub fn request(&self) -> TokenRequest<'_> {
+        TokenRequest {
+            endpoint: self,
+            client: None,
+            fields: Vec::new(),
+            secrets: Vec::new(),
+        }
+    }
+}
+
+/// One token request: the client, the fields, the secrets to keep out of errors.
+pub struct TokenRequest<'a> {
+    endpoint: &'a TokenEndpoint,
+    client: Option<(&'a str, &'a str)>,
+    fields: Vec<(&'a str, Value<'a>)>,
+    secrets: Vec<&'a str>,
+}
+
+impl<'a> TokenRequest<'a> {
+    /// The client, sent as the spec's [`ClientAuth`] says.
+    pub fn client(mut self, id: &'a str, secret: &'a SecretString) -> Self {
+        let secret = secret.expose_secret();
+        self.client = Some((id, secret));
+        self.secrets.push(secret);
+        self
+    }
+
+    /// A text field.
+    pub fn field(mut self, name: &'a str, value: &'a str) -> Self {
+        self.fields.push((name, Value::Text(value)));
+        self
+    }
+
+    /// A text field that is a secret (a refresh token, a password, a code): it is removed
+    /// from any error, in every encoding it may be echoed in.
+    pub fn secret(mut self, name: &'a str, value: &'a SecretString) -> Self {
+        let value = value.expose_secret();
+        self.fields.push((name, Value::Text(value)));
+        self.secrets.push(value);
+        self
+    }
+
+    /// An integer field: a JSON number, or its digits in a form.
+    pub fn int(mut self, name: &'a str, value: u64) -> Self {
+        self.fields.push((name, Value::Int(value)));
+        self
+    }
+
+    /// Sends the request and returns the provider's answer, or the error it stands for.
+    pub async fn send_raw(self, cx: &FetchContext) -> Result<HttpResponse> {
+        let endpoint = self.endpoint;
+        let spec = &endpoint.spec;
+        let mut fields = self.fields;
+        let mut secrets = self.secrets;
+        // The Basic pair, as a server that echoes the request may send it back.
+        let mut pair = zeroize::Zeroizing::new(String::new());
+        let mut basic = None;
+        match (self.client, spec.client_auth) {
+            (Some((id, secret)), ClientAuth::Body) => {
+                fields.push(("client_id", Value::Text(id)));
+                fields.push(("client_secret", Value::Text(secret)));
+            }
+            (Some((id, secret)), ClientAuth::Basic) => {
+                pair.reserve_exact(id.len() + 1 + secret.len());
+                pair.push_str(id);
+                pair.push(':');
+                pair.push_str(secret);
+                basic = Some(http::basic_authorization(id, secret));
+            }
+            (None, _) => {}
+        }
+        if !pair.is_empty() {
+            secrets.push(pair.as_str());
+        }
+        let (content_type, body) = match spec.encoding {
+            Encoding::Json => (http::JSON, http::json_body(&Fields(&fields))),
+            Encoding::Form => {
+                let digits: Vec<String> = fields
+                    .iter()
+                    .map(|(_, v)| match v {
+                        Value::Int(n) => n.to_string(),
+                        Value::Text(_) => String::new(),
+                    })
+                    .collect();
+                let form: Vec<(&str, &str)> = fields
+                    .iter()
+                    .zip(&digits)
+                    .map(|((name, v), digits)| match v {
+                        Value::Text(t) => (*name, *t),
+                        Value::Int(_) => (*name, digits.as_str()),
+                    })
+                    .collect();
+                (http::FORM, http::form_body(&form))
+            }
+        };
+        let scrub = |e: Error| e.scrub(&secrets);
+        let response = endpoint
+            .http
+            .send(spec.provider, cx, |client| {
+                let request = client
+                    .post(endpoint.url.clone())
+                    .header(CONTENT_TYPE, content_type)
+                    .body(body.clone());
+                match &basic {
+                    Some(basic) => request.header(AUTHORIZATION, basic.clone()),
+                    None => request,
+                }
+            })
+            .await
+            .map_err(scrub)?;
+        if response.reports_error() {
+            return Err(scrub(spec.error(&response)));
+        }
+        Ok(response)
+    }
+
+    /// Sends the request and reads the answer's token ([`EndpointSpec::read_token`]).
+    pub async fn send(self, cx: &FetchContext) -> Result<Token> {
+        let endpoint = self.endpoint;
+        let secrets = self.secrets.clone();
+        let response = self.send_raw(cx).await?;
+        endpoint
+            .spec
+            .read_token(cx, &response)
+            .map_err(|e| e.scrub(&secrets))
+    }
+}
+
+impl fmt::Debug for TokenRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("url", &self.endpoint.url.as_str())
+            .field("client_id", &self.client.map(|(id, _)| id))
+            .field(
+                "fields",
+                &self
+                    .fields
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token answer, as [`AnswerSeed`] reads it.
+struct Answer {
+    access_token: SecretString,
+    token_type: Option<String>,
+    expires_in: Option<ExpiresIn>,
+    refresh_token: Option<SecretString>,
+    scope: Option<String>,
+    extras: Vec<(&'static str, String)>,
+    secret_extras: Vec<(&'static str, SecretString)>,
+}
+
+/// Reads an answer in one pass, straight into secret types: no copy of the token is left
+/// in a map of untyped values.
+struct AnswerSeed<'s>(&'s EndpointSpec);
+
+impl<'de> DeserializeSeed<'de> for AnswerSeed<'_> {
+    type Value = Answer;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<Answer, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+/// Text as sent, a number as its digits; anything else (or an empty text) is `None`.
+struct Loose(Option<String>);
+
+impl<'de> Deserialize<'de> for Loose {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(Loose(match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }))
+    }
+}
+
+impl<'de> Visitor<'de> for AnswerSeed<'_> {
+    type Value = Answer;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a token answer (a JSON object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Answer, A::Error> {
+        let spec = self.0;
+        let camel = spec.case == FieldCase::Camel;
+        let name = |snake: &'static str, camel_name: &'static str| {
+            if camel { camel_name } else { snake }
+        };
+        let (access_name, type_name, expires_name, refresh_name) = (
+            name("access_token", "accessToken"),
+            name("token_type", "tokenType"),
+            name("expires_in", "expiresIn"),
+            name("refresh_token", "refreshToken"),
+        );
+        let mut access_token: Option<SecretString> = None;
+        let mut answer = Answer {
+            access_token: SecretString::default(),
+            token_type: None,
+            expires_in: None,
+            refresh_token: None,
+            scope: None,
+            extras: Vec::new(),
+            secret_extras: Vec::new(),
+        };
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let key = key.as_ref();
+            if key == access_name {
+                access_token = Some(map.next_value::<SecretString>()?);
+            } else if key == type_name {
+                answer.token_type = map
+                    .next_value::<Option<String>>()?
+                    .filter(|t| !t.is_empty());
+            } else if key == expires_name {
+                answer.expires_in = map.next_value::<Option<ExpiresIn>>()?;
+            } else if key == refresh_name {
+                answer.refresh_token = map
+                    .next_value::<Option<SecretString>>()?
+                    .filter(|t| !t.expose_secret().is_empty());
+            } else if key == "scope" {
+                answer.scope = map
+                    .next_value::<Option<String>>()?
+                    .filter(|s| !s.is_empty());
+            } else if let Some(extra) = spec.extras.iter().find(|e| **e == key) {
+                if let Some(value) = map.next_value::<Loose>()?.0 {
+                    answer.extras.push((extra, value));
+                }
+            } else if let Some(extra) = spec.secret_extras.iter().find(|e| **e == key) {
+                if let Some(value) = map
+                    .next_value::<Option<SecretString>>()?
+                    .filter(|t| !t.expose_secret().is_empty())
+                {
+                    answer.secret_extras.push((extra, value));
+                }
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        answer.access_token = access_token.ok_or_else(|| de::Error::missing_field(access_name))?;
+        Ok(answer)
+    }
+}
+
+/// A provider whose only grant is client credentials, described by constants: give it to
+/// [`ClientCredentials`] and [`ClientCredentialsSource`] and the provider's crate is done.
+pub trait ClientCredentialsProvider: Send + Sync + 'static {
+    /// The token endpoint.
+    const ENDPOINT: EndpointSpec;
+    /// The API host used when none is given.
+    const DEFAULT_BASE_URL: &'static str;
+    /// The variable that holds the client id.
+    const ENV_CLIENT_ID: &'static str;
+    /// The variable that holds the client secret.
+    const ENV_CLIENT_SECRET: &'static str;
+    /// The variable that overrides [`DEFAULT_BASE_URL`](Self::DEFAULT_BASE_URL).
+    const ENV_BASE_URL: &'static str;
+    /// How long the provider documents its tokens to live.
+    const DOCUMENTED_LIFETIME: Option<Duration>;
+}
+
+/// A client id, its secret and the API host, for a [`ClientCredentialsProvider`].
+pub struct ClientCredentials<P> {
+    client_id: String,
+    client_secret: SecretString,
+    base_url: Url,
+    provider: PhantomData<fn() -> P>,
+}
+
+impl<P: ClientCredentialsProvider> ClientCredentials<P> {
+    /// Credentials for the default host.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<SecretString>,
+    ) -> Result<Self> {
+        Self::builder()
+            .client_id(client_id)
+            .client_secret(client_secret)
+            .build()
+    }
+
+    /// A builder, to set the host too.
+    pub fn builder() -> ClientCredentialsBuilder<P> {
+        ClientCredentialsBuilder {
+            client_id: None,
+            client_secret: None,
+            base_url: None,
+            provider: PhantomData,
+        }
+    }
+
+    /// Reads the provider's client id, secret and, if set, base URL variables.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(&env::process)
+    }
+
+    /// As [`from_env`](Self::from_env), with variables from `lookup`.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let provider = P::ENDPOINT.provider;
+        env::require_all(provider, lookup, &[P::ENV_CLIENT_ID, P::ENV_CLIENT_SECRET])?;
+        let mut builder = Self::builder()
+            .client_id(env::required(provider, lookup, P::ENV_CLIENT_ID)?)
+            .client_secret(env::required(provider, lookup, P::ENV_CLIENT_SECRET)?);
+        if let Some(url) = env::optional(lookup, P::ENV_BASE_URL) {
+            builder = builder.base_url(url);
+        }
+        builder.build()
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The API host.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+}
+
+impl<P> Clone for ClientCredentials<P> {
+    fn clone(&self) -> Self {
+        Self {
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            base_url: self.base_url.clone(),
+            provider: PhantomData,
+        }
+    }
+}
+
+impl<P> fmt::Debug for ClientCredentials<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("base_url", &self.base_url.as_str())
+            .finish()
+    }
+}
+
+/// Builds [`ClientCredentials`].
+pub struct ClientCredentialsBuilder<P> {
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+    base_url: Option<String>,
+    provider: PhantomData<fn() -> P>,
+}
+
+impl<P: ClientCredentialsProvider> ClientCredentialsBuilder<P> {
+    /// The client id (required).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The client secret (required).
+    pub fn client_secret(mut self, client_secret: impl Into<SecretString>) -> Self {
+        self.client_secret = Some(client_secret.into());
+        self
+    }
+
+    /// The API host (default [`ClientCredentialsProvider::DEFAULT_BASE_URL`]); `https`, or
+    /// `http` for a loopback host.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Checks and builds the credentials.
+    pub fn build(self) -> Result<ClientCredentials<P>> {
+        let provider = P::ENDPOINT.provider;
+        Ok(ClientCredentials {
+            client_id: required_text(provider, self.client_id, "client_id")?,
+            client_secret: required_secret(provider, self.client_secret, "client_secret")?,
+            base_url: http::parse_endpoint(
+                provider,
+                self.base_url.as_deref().unwrap_or(P::DEFAULT_BASE_URL),
+            )?,
+            provider: PhantomData,
+        })
+    }
+}
+
+impl<P> fmt::Debug for ClientCredentialsBuilder<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialsBuilder")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// Fetches tokens with the client-credentials grant at a [`ClientCredentialsProvider`]'s
+/// endpoint: `grant_type=client_credentials` and the client, as the spec encodes them.
+pub struct ClientCredentialsSource<P> {
+    credentials: ClientCredentials<P>,
+    endpoint: TokenEndpoint,
+}
+
+impl<P: ClientCredentialsProvider> ClientCredentialsSource<P> {
+    /// A source using the default HTTP client.
+    pub fn new(credentials: ClientCredentials<P>) -> Result<Self> {
+        Self::with_http(credentials, HttpClient::new())
+    }
+
+    /// A source using `http`, for a custom reqwest client or retry policy.
+    pub fn with_http(credentials: ClientCredentials<P>, http: HttpClient) -> Result<Self> {
+        let endpoint = TokenEndpoint::new(P::ENDPOINT, &credentials.base_url, http)?;
+        Ok(Self {
+            credentials,
+            endpoint,
+        })
+    }
+
+    /// A source with credentials from the environment; see [`ClientCredentials::from_env`].
+    pub fn from_env() -> Result<Self> {
+        Self::new(ClientCredentials::from_env()?)
+    }
+
+    /// A boxed source with credentials from `lookup`: a provider descriptor's
+    /// [`FromLookup`](crate::provider::FromLookup).
+    pub fn boxed_from_lookup(
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Box<dyn TokenSource>> {
+        Ok(Box::new(Self::new(ClientCredentials::from_lookup(
+            lookup,
+        )?)?))
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &ClientCredentials<P> {
+        &self.credentials
+    }
+
+    /// The token endpoint's URL.
+    pub fn token_url(&self) -> &Url {
+        self.endpoint.url()
+    }
+}
+
+impl<P> Clone for ClientCredentialsSource<P> {
+    fn clone(&self) -> Self {
+        Self {
+            credentials: self.credentials.clone(),
+            endpoint: self.endpoint.clone(),
+        }
+    }
+}
+
+impl<P> fmt::Debug for ClientCredentialsSource<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentialsSource")
+            .field("provider", &self.endpoint.spec.provider)
+            .field("credentials", &self.credentials)
+            .field("token_url", &self.endpoint.url.as_str())
+            .field("http", &self.endpoint.http)
+            .finish()
+    }
+}
+
+#[async_trait::async_trait]
+impl<P: ClientCredentialsProvider> TokenSource for ClientCredentialsSource<P> {
+    fn provider(&self) -> &str {
+        P::ENDPOINT.provider
+    }
+
+    fn documented_lifetime(&self) -> Option<Duration> {
+        P::DOCUMENTED_LIFETIME
+    }
+
+    fn identity(&self) -> Option<String> {
+        Some(crate::credential_identity(
+            P::ENDPOINT.provider,
+            &[
+                self.endpoint.url.as_str(),
+                &self.credentials.client_id,
+                self.credentials.client_secret.expose_secret(),
+            ],
+        ))
+    }
+
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        self.endpoint
+            .request()
+            .field("grant_type", "client_credentials")
+            .client(&self.credentials.client_id, &self.credentials.client_secret)
+            .send(cx)
+            .await
+    }
+}

@@ -1,0 +1,268 @@
+//! Writing a fake: what a provider crate implements (behind its `testkit` feature) so that
+//! the [`Sandbox`](crate::Sandbox), the `adauth` command's sandbox and demo, and the tests
+//! that cover every provider can start it.
+//!
+//! A provider crate implements [`FakeProvider`] for its fake (or, for a provider whose only
+//! grant is client credentials, configures a [`ClientCredentialsFake`]) and hands a
+//! [`Registration`] to its descriptor (`adauth_core::Provider::with_fake`).
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::json;
+
+pub use crate::store::{
+    RefreshCheck, Refusal, Store, basic, bearer, content_type_is, cookie, form, json_object,
+    json_str,
+};
+
+/// One provider's fake server.
+pub trait FakeProvider: Send + Sync + 'static {
+    /// The provider's name (`"fyber"`), as its descriptor gives it.
+    fn name(&self) -> &'static str;
+
+    /// The fake's routes, over `store` (which counts, issues, checks and injects faults).
+    fn router(&'static self, store: Arc<Store>) -> Router;
+
+    /// The provider's `ADAUTH_*` variables for the sandbox credentials, pointing at a fake
+    /// served at `base_url`.
+    fn env(&self, base_url: &str) -> Vec<(String, String)>;
+
+    /// An API endpoint that answers 200 to a valid token and 401 otherwise: its method
+    /// (`GET` or `POST`) and its path (with the query it requires).
+    fn protected(&self) -> (&'static str, &'static str);
+}
+
+/// What a provider's descriptor carries as its fake (`Provider::with_fake`).
+#[derive(Clone, Copy)]
+pub struct Registration(pub &'static dyn FakeProvider);
+
+impl Registration {
+    /// The registration held untyped in a descriptor (`Provider::fake_any`).
+    pub fn from_any(fake: &'static (dyn Any + Send + Sync)) -> Option<&'static Registration> {
+        fake.downcast_ref()
+    }
+
+    /// The fake.
+    pub fn fake(&self) -> &'static dyn FakeProvider {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Registration").field(&self.0.name()).finish()
+    }
+}
+
+/// `pairs` as owned variables, for [`FakeProvider::env`].
+pub fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// The error body of an OAuth-style error: `{"error": code}`.
+pub fn oauth_error(status: StatusCode, code: &str) -> Response {
+    (status, axum::Json(json!({ "error": code }))).into_response()
+}
+
+/// A fake of a provider whose only grant is client credentials, as strict as its page:
+/// the method, the content type, the grant and the client as the page documents them.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientCredentialsFake {
+    /// The provider's name.
+    pub name: &'static str,
+    /// The token endpoint's path.
+    pub token_path: &'static str,
+    /// Whether the body is JSON (`true`) or a form.
+    pub json: bool,
+    /// Whether the client authenticates with `Authorization: Basic` (`true`) or in the
+    /// body.
+    pub basic: bool,
+    /// Whether the answer's fields are camel case (`accessToken`).
+    pub camel_case: bool,
+    /// The sandbox client id and secret.
+    pub client: (&'static str, &'static str),
+    /// The variables for the client id, the secret and the base URL.
+    pub env: (&'static str, &'static str, &'static str),
+    /// The status and code of the answer to a wrong client.
+    pub refused: (u16, &'static str),
+    /// The status and code of the answer to a malformed request.
+    pub malformed: (u16, &'static str),
+    /// The code of a 5xx answer.
+    pub unavailable: &'static str,
+    /// The protected endpoint: method, path (with the query it requires) and the answer's
+    /// content type and body.
+    pub protected: (&'static str, &'static str, &'static str, &'static str),
+}
+
+impl ClientCredentialsFake {
+    fn error(&self, status: u16, code: &str) -> Response {
+        oauth_error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            code,
+        )
+    }
+
+    /// The documented code for an injected failure's status.
+    fn failure(&self, status: StatusCode) -> Response {
+        match status.as_u16() {
+            400 => self.error(400, self.malformed.1),
+            401 | 403 => self.error(status.as_u16(), "invalid_client"),
+            _ => oauth_error(status, self.unavailable),
+        }
+    }
+
+    async fn token(
+        &self,
+        store: &Store,
+        method: Method,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        if let Some(status) = store.token_request().await {
+            return self.failure(status);
+        }
+        let bad = || self.error(self.malformed.0, self.malformed.1);
+        let essence = if self.json {
+            "application/json"
+        } else {
+            "application/x-www-form-urlencoded"
+        };
+        if method != Method::POST || !content_type_is(&headers, essence) {
+            return bad();
+        }
+        let fields: HashMap<String, serde_json::Value> = if self.json {
+            match json_object(&body) {
+                Some(map) => map.into_iter().collect(),
+                None => return bad(),
+            }
+        } else {
+            match form(&body) {
+                Some(map) => map.into_iter().map(|(k, v)| (k, v.into())).collect(),
+                None => return bad(),
+            }
+        };
+        let text = |name: &str| {
+            fields
+                .get(name)
+                .and_then(|v| v.as_str())
+                .filter(|v| !v.is_empty())
+        };
+        match text("grant_type") {
+            Some("client_credentials") => {}
+            Some(_) => return self.error(400, "unsupported_grant_type"),
+            None => return bad(),
+        }
+        let client = if self.basic {
+            if fields.contains_key("client_secret") {
+                return bad();
+            }
+            let expected = base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("{}:{}", self.client.0, self.client.1),
+            );
+            basic(&headers).map(|pair| pair == expected)
+        } else {
+            match (text("client_id"), text("client_secret")) {
+                (Some(id), Some(secret)) => Some(id == self.client.0 && secret == self.client.1),
+                _ => None,
+            }
+        };
+        match client {
+            None => return bad(),
+            Some(false) => return self.error(self.refused.0, self.refused.1),
+            Some(true) => {}
+        }
+        let access_token = store.issue(self.client.0);
+        let (token, kind, expires) = if self.camel_case {
+            ("accessToken", "tokenType", "expiresIn")
+        } else {
+            ("access_token", "token_type", "expires_in")
+        };
+        axum::Json(json!({ token: access_token, kind: "bearer", expires: store.expires_in() }))
+            .into_response()
+    }
+
+    fn api(
+        &self,
+        store: &Store,
+        method: Method,
+        query: Option<String>,
+        headers: HeaderMap,
+    ) -> Response {
+        if let Err(refusal) = store.protected(&headers) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(
+                    json!({ "error": "invalid_token", "error_description": refusal.describe() }),
+                ),
+            )
+                .into_response();
+        }
+        let (expected_method, path, content_type, body) = self.protected;
+        let wanted = path.split_once('?').map(|(_, q)| q);
+        let query_ok = wanted.is_none_or(|wanted| {
+            let got = query.unwrap_or_default();
+            wanted
+                .split('&')
+                .all(|pair| got.split('&').any(|p| p == pair))
+        });
+        if method.as_str() != expected_method || !query_ok {
+            return self.error(self.malformed.0, self.malformed.1);
+        }
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    }
+}
+
+impl FakeProvider for ClientCredentialsFake {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn router(&'static self, store: Arc<Store>) -> Router {
+        let api_path = self
+            .protected
+            .1
+            .split('?')
+            .next()
+            .unwrap_or(self.protected.1);
+        Router::new()
+            .route(
+                self.token_path,
+                any(move |State(store): State<Arc<Store>>, method, headers, body| async move {
+                    self.token(&store, method, headers, body).await
+                }),
+            )
+            .route(
+                api_path,
+                any(
+                    move |State(store): State<Arc<Store>>, method, RawQuery(query), headers| async move {
+                        self.api(&store, method, query, headers)
+                    },
+                ),
+            )
+            .with_state(store)
+    }
+
+    fn env(&self, base_url: &str) -> Vec<(String, String)> {
+        vars(&[
+            (self.env.0, self.client.0),
+            (self.env.1, self.client.1),
+            (self.env.2, base_url),
+        ])
+    }
+
+    fn protected(&self) -> (&'static str, &'static str) {
+        (self.protected.0, self.protected.1)
+    }
+}
