@@ -3,11 +3,11 @@
 
 use std::fmt;
 
-use adauth_core::http::{self, HttpClient};
+use adauth_core::endpoint::{EndpointSpec, TokenEndpoint};
+use adauth_core::http::HttpClient;
 use adauth_core::required::{missing, required_secret, required_text};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
-use adauth_core::{ExpiresIn, FetchContext, Result, Token, TokenSource, async_trait, env};
-use serde::{Deserialize, Serialize};
+use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait, env};
 use url::Url;
 
 use crate::{
@@ -192,13 +192,17 @@ impl fmt::Debug for CredentialsBuilder {
     }
 }
 
+/// The application token endpoint: JSON, the client in the body, a snake-case answer.
+/// AdGem's documented errors, 401 `invalid_client` and 500 `server_error`, are what the core
+/// classification already says (credentials rejected; provider unavailable, retried).
+const ENDPOINT: EndpointSpec = EndpointSpec::json(PROVIDER, TOKEN_PATH);
+
 /// Fetches JWT access tokens with the application credentials
 /// (`POST /v1/apps/tokens`, JSON).
 #[derive(Debug, Clone)]
 pub struct AdGemSource {
     credentials: Credentials,
-    token_url: Url,
-    http: HttpClient,
+    endpoint: TokenEndpoint,
 }
 
 impl AdGemSource {
@@ -209,11 +213,10 @@ impl AdGemSource {
 
     /// A source using `http`, for a custom reqwest client or retry policy.
     pub fn with_http(credentials: Credentials, http: HttpClient) -> Result<Self> {
-        let token_url = http::join_path(PROVIDER, &credentials.base_url, TOKEN_PATH)?;
+        let endpoint = TokenEndpoint::new(ENDPOINT, &credentials.base_url, http)?;
         Ok(Self {
             credentials,
-            token_url,
-            http,
+            endpoint,
         })
     }
 
@@ -229,30 +232,10 @@ impl AdGemSource {
 
     /// The token endpoint: [`TOKEN_PATH`] on the credentials' host.
     pub fn token_url(&self) -> &Url {
-        &self.token_url
+        self.endpoint.url()
     }
 }
 
-/// The identifiers are integers on the wire, as the documentation types them.
-#[derive(Serialize)]
-struct TokenRequest<'a> {
-    adgem_pub_id: u64,
-    adgem_app_id: u64,
-    client_id: &'a str,
-    client_secret: &'a str,
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    token_type: Option<String>,
-    #[serde(default)]
-    expires_in: Option<ExpiresIn>,
-}
-
-// AdGem's documented errors, 401 `invalid_client` and 500 `server_error`, are what the core
-// classification already says (credentials rejected; provider unavailable, retried), so
-// there is no provider-specific `classify` here.
 #[async_trait]
 impl TokenSource for AdGemSource {
     fn provider(&self) -> &str {
@@ -267,7 +250,7 @@ impl TokenSource for AdGemSource {
         Some(adauth_core::credential_identity(
             PROVIDER,
             &[
-                self.token_url.as_str(),
+                self.endpoint.url().as_str(),
                 &self.credentials.pub_id.to_string(),
                 &self.credentials.app_id.to_string(),
                 &self.credentials.client_id,
@@ -276,33 +259,14 @@ impl TokenSource for AdGemSource {
         ))
     }
 
+    /// The identifiers are integers on the wire, as the documentation types them.
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
-        let secret = self.credentials.client_secret.expose_secret();
-        let request = TokenRequest {
-            adgem_pub_id: self.credentials.pub_id,
-            adgem_app_id: self.credentials.app_id,
-            client_id: &self.credentials.client_id,
-            client_secret: secret,
-        };
-        let scrub = |e: adauth_core::Error| e.scrub(&[secret]);
-        let response = self
-            .http
-            .post_json(PROVIDER, cx, &self.token_url, &request)
+        self.endpoint
+            .request()
+            .int("adgem_pub_id", self.credentials.pub_id)
+            .int("adgem_app_id", self.credentials.app_id)
+            .client(&self.credentials.client_id, &self.credentials.client_secret)
+            .send(cx)
             .await
-            .map_err(scrub)?;
-        if response.reports_error() {
-            return Err(scrub(response.into_error(PROVIDER)));
-        }
-        let wire: TokenResponse = response.json(PROVIDER).map_err(scrub)?;
-        let token = cx.token(
-            PROVIDER,
-            response.sent_at(),
-            SecretString::from(wire.access_token),
-            wire.expires_in.as_ref(),
-        )?;
-        Ok(match wire.token_type {
-            Some(token_type) => token.with_token_type(token_type),
-            None => token,
-        })
     }
 }

@@ -3,13 +3,11 @@
 
 use std::fmt;
 
-use adauth_core::http::{self, HttpClient, HttpResponse};
+use adauth_core::endpoint::{EndpointSpec, TokenEndpoint};
+use adauth_core::http::{HttpClient, HttpResponse};
 use adauth_core::reqwest::StatusCode;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
-use adauth_core::{
-    Error, ErrorKind, ExpiresIn, FetchContext, Result, Token, TokenSource, async_trait, env,
-};
-use serde::Deserialize;
+use adauth_core::{Error, ErrorKind, FetchContext, Result, Token, TokenSource, async_trait, env};
 use serde_json::Value;
 use url::Url;
 
@@ -126,6 +124,19 @@ impl fmt::Debug for UserCredentialsBuilder {
     }
 }
 
+/// The refresh-token exchange: a form, no client, a snake-case answer (201). The documented
+/// failures: 401 and 403 `{"message"}` refuse the refresh token; 415 `{"error"}` refuses the
+/// content type; 422 `{"message", "errors": {field: [...]}}` is a validation failure, see
+/// [`validation_error`].
+const ENDPOINT: EndpointSpec = EndpointSpec::form(PROVIDER, USER_TOKEN_PATH)
+    .statuses(&[
+        (401, ErrorKind::CredentialsRejected),
+        (403, ErrorKind::CredentialsRejected),
+        (415, ErrorKind::RequestRejected),
+        (422, ErrorKind::RequestRejected),
+    ])
+    .refine_error(refine);
+
 /// Fetches access tokens by exchanging the long-lived refresh token
 /// (`POST /v1/users/token`, form-encoded).
 ///
@@ -134,8 +145,7 @@ impl fmt::Debug for UserCredentialsBuilder {
 #[derive(Debug, Clone)]
 pub struct UserTokenSource {
     credentials: UserCredentials,
-    token_url: Url,
-    http: HttpClient,
+    endpoint: TokenEndpoint,
 }
 
 impl UserTokenSource {
@@ -146,11 +156,10 @@ impl UserTokenSource {
 
     /// A source using `http`, for a custom reqwest client or retry policy.
     pub fn with_http(credentials: UserCredentials, http: HttpClient) -> Result<Self> {
-        let token_url = http::join_path(PROVIDER, &credentials.base_url, USER_TOKEN_PATH)?;
+        let endpoint = TokenEndpoint::new(ENDPOINT, &credentials.base_url, http)?;
         Ok(Self {
             credentials,
-            token_url,
-            http,
+            endpoint,
         })
     }
 
@@ -166,19 +175,8 @@ impl UserTokenSource {
 
     /// The token endpoint: [`USER_TOKEN_PATH`] on the credentials' host.
     pub fn token_url(&self) -> &Url {
-        &self.token_url
+        self.endpoint.url()
     }
-}
-
-/// The documented answer is 201 with `{"message": "Authorized", "access_token",
-/// "expires_in"}`; `message` says nothing a caller needs.
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    #[serde(default)]
-    token_type: Option<String>,
-    #[serde(default)]
-    expires_in: Option<ExpiresIn>,
 }
 
 #[async_trait]
@@ -195,55 +193,26 @@ impl TokenSource for UserTokenSource {
         Some(adauth_core::credential_identity(
             PROVIDER,
             &[
-                self.token_url.as_str(),
+                self.endpoint.url().as_str(),
                 self.credentials.refresh_token.expose_secret(),
             ],
         ))
     }
 
+    /// The documented answer is 201 with `{"message": "Authorized", "access_token",
+    /// "expires_in"}`; `message` says nothing a caller needs.
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
-        let refresh_token = self.credentials.refresh_token.expose_secret();
-        // `scrub` also removes the token as the form body carried it, percent-encoded.
-        let scrub = |e: Error| e.scrub(&[refresh_token]);
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ];
-        let response = self
-            .http
-            .post_form(PROVIDER, cx, &self.token_url, &form)
+        self.endpoint
+            .request()
+            .field("grant_type", "refresh_token")
+            .secret("refresh_token", &self.credentials.refresh_token)
+            .send(cx)
             .await
-            .map_err(scrub)?;
-        if response.reports_error() {
-            return Err(scrub(error(&response)));
-        }
-        let wire: TokenResponse = response.json(PROVIDER).map_err(scrub)?;
-        let token = cx.token(
-            PROVIDER,
-            response.sent_at(),
-            SecretString::from(wire.access_token),
-            wire.expires_in.as_ref(),
-        )?;
-        Ok(match wire.token_type {
-            Some(token_type) => token.with_token_type(token_type),
-            None => token,
-        })
     }
 }
 
-/// The documented failures: 401 and 403 `{"message"}` refuse the refresh token; 415
-/// `{"error"}` refuses the content type; 422 `{"message", "errors": {field: [...]}}` is a
-/// validation failure, see [`validation_error`].
-fn classify(status: StatusCode, code: Option<&str>) -> ErrorKind {
-    match status.as_u16() {
-        401 | 403 => ErrorKind::CredentialsRejected,
-        415 | 422 => ErrorKind::RequestRejected,
-        _ => http::classify(status, code),
-    }
-}
-
-fn error(response: &HttpResponse) -> Error {
-    let err = response.error_with(PROVIDER, classify);
+/// A 422's field errors, see [`validation_error`].
+fn refine(response: &HttpResponse, err: Error) -> Error {
     if response.status() == StatusCode::UNPROCESSABLE_ENTITY {
         validation_error(err, response)
     } else {

@@ -13,13 +13,11 @@ pub mod testkit;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use adauth_core::endpoint::{ClientAuth, EndpointSpec, TokenEndpoint};
 use adauth_core::http::{self, HttpClient, HttpResponse};
 use adauth_core::required::{missing, required_secret, required_text};
-use adauth_core::secrecy::zeroize::Zeroizing;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
-use adauth_core::{ExpiresIn, FetchContext, Result, Token, TokenSource, async_trait, env};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
-use serde::Deserialize;
+use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait, env};
 use url::Url;
 
 pub use authorize::AuthorizationRequest;
@@ -285,8 +283,9 @@ impl fmt::Debug for CredentialsBuilder {
 #[derive(Clone)]
 pub struct AdmitadSource {
     credentials: Credentials,
-    token_url: Url,
-    http: HttpClient,
+    client_grant: TokenEndpoint,
+    refresh_grant: TokenEndpoint,
+    code_grant: TokenEndpoint,
     /// A refresh token from an earlier run, tried once by the next `fetch`. Shared by
     /// clones, so it is spent once.
     resume: Arc<Mutex<Option<SecretString>>>,
@@ -300,11 +299,12 @@ impl AdmitadSource {
 
     /// A source using `http`, for a custom reqwest client or retry policy.
     pub fn with_http(credentials: Credentials, http: HttpClient) -> Result<Self> {
-        let token_url = http::join_path(PROVIDER, &credentials.base_url, TOKEN_PATH)?;
+        let endpoint = |spec| TokenEndpoint::new(spec, &credentials.base_url, http.clone());
         Ok(Self {
+            client_grant: endpoint(CLIENT_GRANT)?,
+            refresh_grant: endpoint(REFRESH_GRANT)?,
+            code_grant: endpoint(CODE_GRANT)?,
             credentials,
-            token_url,
-            http,
             resume: Arc::new(Mutex::new(None)),
         })
     }
@@ -370,28 +370,27 @@ impl AdmitadSource {
         code: &SecretString,
         redirect_uri: &str,
     ) -> Result<Token> {
-        let secret = self.credentials.client_secret.expose_secret();
-        let code = code.expose_secret();
-        let fields = [
-            ("grant_type", "authorization_code"),
-            ("client_id", self.credentials.client_id.as_str()),
-            ("client_secret", secret),
-            ("code", code),
-            ("redirect_uri", redirect_uri),
-        ];
-        self.request(cx, Grant::AuthorizationCode, &fields, &[secret, code])
+        self.code_grant
+            .request()
+            .field("grant_type", "authorization_code")
+            .client(&self.credentials.client_id, &self.credentials.client_secret)
+            .secret("code", code)
+            .field("redirect_uri", redirect_uri)
+            .send(cx)
             .await
     }
 
+    /// Client credentials: `grant_type`, `client_id` and `scope` in the body, and the
+    /// client in HTTP Basic, as Admitad documents it.
     async fn client_credentials(&self, cx: &FetchContext) -> Result<Token> {
         let scope = self.credentials.scopes.to_string();
-        let fields = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.credentials.client_id.as_str()),
-            ("scope", scope.as_str()),
-        ];
-        let secret = self.credentials.client_secret.expose_secret();
-        self.request(cx, Grant::ClientCredentials, &fields, &[secret])
+        self.client_grant
+            .request()
+            .field("grant_type", "client_credentials")
+            .field("client_id", &self.credentials.client_id)
+            .field("scope", &scope)
+            .client(&self.credentials.client_id, &self.credentials.client_secret)
+            .send(cx)
             .await
     }
 
@@ -400,59 +399,13 @@ impl AdmitadSource {
         cx: &FetchContext,
         refresh_token: &SecretString,
     ) -> Result<Token> {
-        let secret = self.credentials.client_secret.expose_secret();
-        let refresh_token = refresh_token.expose_secret();
-        let fields = [
-            ("grant_type", "refresh_token"),
-            ("client_id", self.credentials.client_id.as_str()),
-            ("client_secret", secret),
-            ("refresh_token", refresh_token),
-        ];
-        self.request(cx, Grant::RefreshToken, &fields, &[secret, refresh_token])
+        self.refresh_grant
+            .request()
+            .field("grant_type", "refresh_token")
+            .client(&self.credentials.client_id, &self.credentials.client_secret)
+            .secret("refresh_token", refresh_token)
+            .send(cx)
             .await
-    }
-
-    /// POSTs `fields` to the token endpoint and reads the token. Only client credentials
-    /// authenticate with HTTP Basic; the other grants carry the secret in the body, as
-    /// Admitad documents them.
-    async fn request(
-        &self,
-        cx: &FetchContext,
-        grant: Grant,
-        fields: &[(&str, &str)],
-        secrets: &[&str],
-    ) -> Result<Token> {
-        let id = self.credentials.client_id.as_str();
-        let secret = self.credentials.client_secret.expose_secret();
-        // A server that echoes the request may send back the Basic pair, base64-encoded.
-        // Built at its final size and wiped when dropped, like the body and the header.
-        let mut pair = Zeroizing::new(String::with_capacity(id.len() + 1 + secret.len()));
-        pair.push_str(id);
-        pair.push(':');
-        pair.push_str(secret);
-        let secrets = &[secrets, &[pair.as_str()]].concat();
-        let scrub = |e: adauth_core::Error| e.scrub(secrets);
-        let body = http::form_body(fields);
-        let basic =
-            (grant == Grant::ClientCredentials).then(|| http::basic_authorization(id, secret));
-        let response = self
-            .http
-            .send(PROVIDER, cx, |client| {
-                let request = client
-                    .post(self.token_url.clone())
-                    .header(CONTENT_TYPE, FORM_CONTENT_TYPE)
-                    .body(body.clone());
-                match &basic {
-                    Some(basic) => request.header(AUTHORIZATION, basic.clone()),
-                    None => request,
-                }
-            })
-            .await
-            .map_err(scrub)?;
-        if response.reports_error() {
-            return Err(token_error(&response, grant, secrets));
-        }
-        read_token(cx, &response).map_err(scrub)
     }
 
     fn lock_resume(&self) -> std::sync::MutexGuard<'_, Option<SecretString>> {
@@ -464,8 +417,8 @@ impl fmt::Debug for AdmitadSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AdmitadSource")
             .field("credentials", &self.credentials)
-            .field("token_url", &self.token_url.as_str())
-            .field("http", &self.http)
+            .field("token_url", &self.client_grant.url().as_str())
+            .field("http", self.client_grant.http())
             .field(
                 "resume_from",
                 &self.lock_resume().as_ref().map(|_| "[redacted]"),
@@ -480,81 +433,39 @@ impl fmt::Debug for AdmitadSource {
 /// writes them; every form decoder reads `+` back as a space, so the server sees
 /// `advcampaigns banners websites` exactly as in the documented request, whose literal
 /// spaces are not valid form encoding.
-/// The documented token response. Unknown fields are ignored.
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    #[serde(default)]
-    token_type: Option<String>,
-    #[serde(default)]
-    expires_in: Option<ExpiresIn>,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    scope: Option<String>,
-    #[serde(default)]
-    username: Option<UserField>,
-    #[serde(default)]
-    first_name: Option<UserField>,
-    #[serde(default)]
-    last_name: Option<UserField>,
-    #[serde(default)]
-    language: Option<UserField>,
-    #[serde(default)]
-    group: Option<UserField>,
+/// The user details that become token extras, under their wire names: text as sent, a
+/// number as its digits.
+const USER_FIELDS: &[&str] = &["username", "first_name", "last_name", "language", "group"];
+
+/// The token endpoint, one spec per grant: a form with the exact content type Admitad's
+/// example shows, the user details kept, and Admitad's own error reading
+/// ([`token_error`]), which depends on the grant. Only client credentials authenticate with
+/// HTTP Basic; the other grants carry the secret in the body, as Admitad documents them.
+const TOKEN_ENDPOINT: EndpointSpec = EndpointSpec::form(PROVIDER, TOKEN_PATH)
+    .content_type(FORM_CONTENT_TYPE)
+    .extras(USER_FIELDS);
+const CLIENT_GRANT: EndpointSpec = TOKEN_ENDPOINT
+    .client_auth(ClientAuth::Basic)
+    .refine_error(client_grant_error);
+const REFRESH_GRANT: EndpointSpec = TOKEN_ENDPOINT.refine_error(refresh_grant_error);
+const CODE_GRANT: EndpointSpec = TOKEN_ENDPOINT.refine_error(code_grant_error);
+
+fn client_grant_error(response: &HttpResponse, _: adauth_core::Error) -> adauth_core::Error {
+    token_error(response, Grant::ClientCredentials, &[])
 }
 
-/// A user detail: text as sent, a number as its digits; anything else is dropped rather
-/// than failing the whole token.
-struct UserField(Option<String>);
-
-impl<'de> Deserialize<'de> for UserField {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(UserField(
-            match serde_json::Value::deserialize(deserializer)? {
-                serde_json::Value::String(s) => Some(s),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            },
-        ))
-    }
+fn refresh_grant_error(response: &HttpResponse, _: adauth_core::Error) -> adauth_core::Error {
+    token_error(response, Grant::RefreshToken, &[])
 }
 
-/// The user details that become token extras, under their wire names.
-const USER_FIELDS: [&str; 5] = ["username", "first_name", "last_name", "language", "group"];
+fn code_grant_error(response: &HttpResponse, _: adauth_core::Error) -> adauth_core::Error {
+    token_error(response, Grant::AuthorizationCode, &[])
+}
 
+/// Reads a token answer as every grant does, for tests of the parser.
+#[cfg(test)]
 pub(crate) fn read_token(cx: &FetchContext, response: &HttpResponse) -> Result<Token> {
-    let wire: TokenResponse = response.json(PROVIDER)?;
-    let mut token = cx.token(
-        PROVIDER,
-        response.sent_at(),
-        SecretString::from(wire.access_token),
-        wire.expires_in.as_ref(),
-    )?;
-    if let Some(token_type) = wire.token_type.filter(|t| !t.is_empty()) {
-        token = token.with_token_type(token_type);
-    }
-    let refresh_token = wire
-        .refresh_token
-        .filter(|t| !t.is_empty())
-        .map(SecretString::from);
-    token = token.with_refresh_token(refresh_token);
-    if let Some(scope) = wire.scope {
-        token = token.with_scope(scope);
-    }
-    let user = [
-        wire.username,
-        wire.first_name,
-        wire.last_name,
-        wire.language,
-        wire.group,
-    ];
-    for (name, value) in USER_FIELDS.into_iter().zip(user) {
-        if let Some(UserField(Some(value))) = value {
-            token = token.with_extra(name, value);
-        }
-    }
-    Ok(token)
+    CLIENT_GRANT.read_token(cx, response)
 }
 
 #[async_trait]
@@ -571,7 +482,7 @@ impl TokenSource for AdmitadSource {
         Some(adauth_core::credential_identity(
             PROVIDER,
             &[
-                self.token_url.as_str(),
+                self.client_grant.url().as_str(),
                 &self.credentials.client_id,
                 self.credentials.client_secret.expose_secret(),
                 &self.credentials.scopes.to_string(),

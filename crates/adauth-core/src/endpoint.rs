@@ -69,6 +69,7 @@ pub struct EndpointSpec {
     provider: &'static str,
     path: &'static str,
     encoding: Encoding,
+    content_type: Option<&'static str>,
     client_auth: ClientAuth,
     case: FieldCase,
     codes: &'static [(&'static str, ErrorKind)],
@@ -86,6 +87,7 @@ impl EndpointSpec {
             provider,
             path,
             encoding: Encoding::Json,
+            content_type: None,
             client_auth: ClientAuth::Body,
             case: FieldCase::Snake,
             codes: &[],
@@ -104,6 +106,13 @@ impl EndpointSpec {
     /// The body encoding.
     pub const fn encoding(mut self, encoding: Encoding) -> Self {
         self.encoding = encoding;
+        self
+    }
+
+    /// The `Content-Type` sent, when the provider documents it with parameters
+    /// (`application/x-www-form-urlencoded;charset=UTF-8`); by default the encoding's.
+    pub const fn content_type(mut self, content_type: &'static str) -> Self {
+        self.content_type = Some(content_type);
         self
     }
 
@@ -283,7 +292,7 @@ impl TokenEndpoint {
     pub fn request(&self) -> TokenRequest<'_> {
         TokenRequest {
             endpoint: self,
-            client: None,
+            basic: None,
             fields: Vec::new(),
             secrets: Vec::new(),
         }
@@ -293,16 +302,23 @@ impl TokenEndpoint {
 /// One token request: the client, the fields, the secrets to keep out of errors.
 pub struct TokenRequest<'a> {
     endpoint: &'a TokenEndpoint,
-    client: Option<(&'a str, &'a str)>,
+    basic: Option<(&'a str, &'a str)>,
     fields: Vec<(&'a str, Value<'a>)>,
     secrets: Vec<&'a str>,
 }
 
 impl<'a> TokenRequest<'a> {
-    /// The client, sent as the spec's [`ClientAuth`] says.
+    /// The client, sent as the spec's [`ClientAuth`] says: `client_id` and `client_secret`
+    /// fields here, or an `Authorization: Basic` header.
     pub fn client(mut self, id: &'a str, secret: &'a SecretString) -> Self {
         let secret = secret.expose_secret();
-        self.client = Some((id, secret));
+        match self.endpoint.spec.client_auth {
+            ClientAuth::Body => {
+                self.fields.push(("client_id", Value::Text(id)));
+                self.fields.push(("client_secret", Value::Text(secret)));
+            }
+            ClientAuth::Basic => self.basic = Some((id, secret)),
+        }
         self.secrets.push(secret);
         self
     }
@@ -322,6 +338,14 @@ impl<'a> TokenRequest<'a> {
         self
     }
 
+    /// As [`secret`](Self::secret), for a secret held as text (an authorization code
+    /// read from a redirect).
+    pub fn secret_text(mut self, name: &'a str, value: &'a str) -> Self {
+        self.fields.push((name, Value::Text(value)));
+        self.secrets.push(value);
+        self
+    }
+
     /// An integer field: a JSON number, or its digits in a form.
     pub fn int(mut self, name: &'a str, value: u64) -> Self {
         self.fields.push((name, Value::Int(value)));
@@ -332,24 +356,17 @@ impl<'a> TokenRequest<'a> {
     pub async fn send_raw(self, cx: &FetchContext) -> Result<HttpResponse> {
         let endpoint = self.endpoint;
         let spec = &endpoint.spec;
-        let mut fields = self.fields;
+        let fields = self.fields;
         let mut secrets = self.secrets;
         // The Basic pair, as a server that echoes the request may send it back.
         let mut pair = zeroize::Zeroizing::new(String::new());
         let mut basic = None;
-        match (self.client, spec.client_auth) {
-            (Some((id, secret)), ClientAuth::Body) => {
-                fields.push(("client_id", Value::Text(id)));
-                fields.push(("client_secret", Value::Text(secret)));
-            }
-            (Some((id, secret)), ClientAuth::Basic) => {
-                pair.reserve_exact(id.len() + 1 + secret.len());
-                pair.push_str(id);
-                pair.push(':');
-                pair.push_str(secret);
-                basic = Some(http::basic_authorization(id, secret));
-            }
-            (None, _) => {}
+        if let Some((id, secret)) = self.basic {
+            pair.reserve_exact(id.len() + 1 + secret.len());
+            pair.push_str(id);
+            pair.push(':');
+            pair.push_str(secret);
+            basic = Some(http::basic_authorization(id, secret));
         }
         if !pair.is_empty() {
             secrets.push(pair.as_str());
@@ -375,6 +392,7 @@ impl<'a> TokenRequest<'a> {
                 (http::FORM, http::form_body(&form))
             }
         };
+        let content_type = spec.content_type.unwrap_or(content_type);
         let scrub = |e: Error| e.scrub(&secrets);
         let response = endpoint
             .http
@@ -412,7 +430,7 @@ impl fmt::Debug for TokenRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenRequest")
             .field("url", &self.endpoint.url.as_str())
-            .field("client_id", &self.client.map(|(id, _)| id))
+            .field("basic", &self.basic.map(|(id, _)| id))
             .field(
                 "fields",
                 &self

@@ -1,13 +1,15 @@
 //! MediaMath's Auth0 token endpoint: the request every grant shares, the answer, the errors,
 //! and the session that follows each new token.
 
-use adauth_core::bytes::Bytes;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use adauth_core::endpoint::{ClientAuth, Encoding, EndpointSpec, TokenEndpoint, TokenRequest};
 use adauth_core::http::{self, HttpClient};
 use adauth_core::reqwest::header::{COOKIE, HeaderValue};
 use adauth_core::reqwest::{RequestBuilder, StatusCode};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
-use adauth_core::{Error, ErrorKind, ExpiresIn, FetchContext, Result, Token};
-use serde::Deserialize;
+use adauth_core::{Error, ErrorKind, FetchContext, Result, Token};
 use url::Url;
 
 use crate::{PROVIDER, SESSION_COOKIE, SESSION_PATH, TOKEN_PATH, session};
@@ -16,120 +18,115 @@ use crate::{PROVIDER, SESSION_COOKIE, SESSION_PATH, TOKEN_PATH, session};
 /// one (scope `openid`).
 pub(crate) const ID_TOKEN: &str = "id_token";
 
-/// What every MediaMath grant needs: the client, the token endpoint, the session endpoint
-/// when the session is wanted, and the HTTP client.
+/// Auth0's `/oauth/token`, as every grant sends it: Auth0's codes on top of the OAuth
+/// defaults (`too_many_requests` is rate limiting whatever the status; `invalid_grant`,
+/// `access_denied` and `unauthorized_client` are refused credentials, as the core
+/// classification already says), and the `id_token` kept as a secret extra.
+const TOKEN_ENDPOINT: EndpointSpec = EndpointSpec::json(PROVIDER, TOKEN_PATH)
+    .codes(&[("too_many_requests", ErrorKind::RateLimited)])
+    .secret_extras(&[ID_TOKEN]);
+
+/// The kind of an Auth0 error answer, for other Auth0 answers (the session's).
+pub(crate) fn classify(status: StatusCode, code: Option<&str>) -> ErrorKind {
+    TOKEN_ENDPOINT.classify(status, code)
+}
+
+/// What every MediaMath grant needs: the client, the token endpoint (in the chosen
+/// encoding, and as a form for the refresh and code grants), the session endpoint when the
+/// session is wanted, and the HTTP client.
 #[derive(Debug, Clone)]
 pub(crate) struct Auth0 {
     pub(crate) client_id: String,
     pub(crate) client_secret: SecretString,
-    pub(crate) token_url: Url,
+    pub(crate) endpoint: TokenEndpoint,
+    pub(crate) form: TokenEndpoint,
     pub(crate) session_url: Option<Url>,
     pub(crate) http: HttpClient,
-}
-
-/// Every field Auth0 documents for `/oauth/token` answers; unknown ones are ignored.
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    #[serde(default)]
-    expires_in: Option<ExpiresIn>,
-    token_type: Option<String>,
-    refresh_token: Option<String>,
-    scope: Option<String>,
-    id_token: Option<String>,
-}
-
-/// Auth0's codes on top of the OAuth defaults: `too_many_requests` is rate limiting whatever
-/// the status. `invalid_grant`, `access_denied` and `unauthorized_client` are refused
-/// credentials, as the core classification already says; other codes keep its verdict.
-pub(crate) fn classify(status: StatusCode, code: Option<&str>) -> ErrorKind {
-    match code {
-        Some(code) if code.eq_ignore_ascii_case("too_many_requests") => ErrorKind::RateLimited,
-        _ => http::classify(status, code),
-    }
+    /// A token whose session could not be fetched: the next fetch opens a session for it
+    /// instead of asking for another token, while it is valid. Shared by clones.
+    unsessioned: Arc<Mutex<Option<Token>>>,
 }
 
 impl Auth0 {
     pub(crate) fn new(
-        client_id: String,
-        client_secret: SecretString,
+        client: (String, SecretString),
         auth_url: &Url,
         api_url: &Url,
         session: bool,
+        (encoding, client_auth): (Encoding, ClientAuth),
         http: HttpClient,
     ) -> Result<Self> {
-        let token_url = http::join_path(PROVIDER, auth_url, TOKEN_PATH)?;
+        let spec = TOKEN_ENDPOINT.client_auth(client_auth);
+        let endpoint = TokenEndpoint::new(spec.encoding(encoding), auth_url, http.clone())?;
+        let form = TokenEndpoint::new(spec.encoding(Encoding::Form), auth_url, http.clone())?;
         let session_url = if session {
             Some(http::join_path(PROVIDER, api_url, SESSION_PATH)?)
         } else {
             None
         };
         Ok(Self {
-            client_id,
-            client_secret,
-            token_url,
+            client_id: client.0,
+            client_secret: client.1,
+            endpoint,
+            form,
             session_url,
             http,
+            unsessioned: Arc::default(),
         })
     }
 
-    /// POSTs `body` to the token endpoint and makes a token of the answer, with its session
-    /// when the session is wanted. `secrets` are the values in `body` besides the client
-    /// secret: they are removed from any error.
+    /// Sends a token request (from [`endpoint`](Self::endpoint) or [`form`](Self::form))
+    /// and opens its session when the session is wanted.
     pub(crate) async fn token(
         &self,
         cx: &FetchContext,
-        content_type: &'static str,
-        body: Bytes,
-        secrets: &[&str],
+        request: TokenRequest<'_>,
     ) -> Result<Token> {
-        let client_secret = self.client_secret.expose_secret();
-        let scrub = |e: Error| e.scrub(secrets).scrub(&[client_secret]);
-        let response = self
-            .http
-            .post(PROVIDER, cx, &self.token_url, content_type, body)
-            .await
-            .map_err(scrub)?;
-        let wire: TokenResponse = response
-            .success_json_with(PROVIDER, classify)
-            .map_err(scrub)?;
-        let issued_at = response.sent_at();
-        let access_token = SecretString::from(wire.access_token);
-        let base = cx.token(
-            PROVIDER,
-            issued_at,
-            access_token.clone(),
-            wire.expires_in.as_ref(),
-        )?;
-        // The session is fetched before the token is assembled: its expiry bounds the
-        // token's, so that the cache renews both together.
-        let mut expires_at = base.expires_at();
-        let session = match &self.session_url {
-            Some(url) => {
-                let session = session::fetch(&self.http, cx, url, &base).await?;
-                expires_at = expires_at.min(session.expires_at);
-                Some(session)
-            }
-            None => None,
+        let token = request.send(cx).await?;
+        self.with_session(cx, token).await
+    }
+
+    /// A fetch for a source that keeps no other state: a token whose session failed last
+    /// time gets its session now, without a new token request; otherwise `fetch` runs.
+    pub(crate) async fn fetch_with<F: Future<Output = Result<Token>>>(
+        &self,
+        cx: &FetchContext,
+        fetch: impl FnOnce() -> F,
+    ) -> Result<Token> {
+        let pending = self
+            .unsessioned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        match pending {
+            Some(token) if token.is_valid_at(cx.now()) => self.with_session(cx, token).await,
+            _ => fetch().await,
+        }
+    }
+
+    /// Bounds the token by its session and carries the session's id, when the session is
+    /// wanted. The session is fetched before the token is handed out: its expiry bounds the
+    /// token's, so that the cache renews both together. A failed session keeps the token
+    /// for the next fetch ([`fetch_with`](Self::fetch_with)), so that a good access token is
+    /// not thrown away with it.
+    async fn with_session(&self, cx: &FetchContext, token: Token) -> Result<Token> {
+        let Some(url) = &self.session_url else {
+            return Ok(token);
         };
-        let mut token = Token::new(access_token, issued_at, expires_at).with_refresh_token(
-            wire.refresh_token
-                .filter(|t| !t.is_empty())
-                .map(SecretString::from),
-        );
-        if let Some(token_type) = wire.token_type {
-            token = token.with_token_type(token_type);
+        match session::fetch(&self.http, cx, url, &token).await {
+            Ok(session) => {
+                let expires_at = token.expires_at().min(session.expires_at);
+                Ok(token
+                    .with_expires_at(expires_at)
+                    .with_secret_extra(SESSION_COOKIE, session.id))
+            }
+            Err(err) => {
+                if !err.is_credentials_rejected() {
+                    *self.unsessioned.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
+                }
+                Err(err)
+            }
         }
-        if let Some(scope) = wire.scope.filter(|s| !s.is_empty()) {
-            token = token.with_scope(scope);
-        }
-        if let Some(id_token) = wire.id_token.filter(|t| !t.is_empty()) {
-            token = token.with_secret_extra(ID_TOKEN, SecretString::from(id_token));
-        }
-        if let Some(session) = session {
-            token = token.with_secret_extra(SESSION_COOKIE, session.id);
-        }
-        Ok(token)
     }
 
     /// Renews a token with a refresh token: the form POST Auth0 documents.
@@ -138,14 +135,13 @@ impl Auth0 {
         cx: &FetchContext,
         refresh_token: &SecretString,
     ) -> Result<Token> {
-        let refresh_token = refresh_token.expose_secret();
-        let body = http::form_body(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", &self.client_id),
-            ("client_secret", self.client_secret.expose_secret()),
-            ("refresh_token", refresh_token),
-        ]);
-        self.token(cx, http::FORM, body, &[refresh_token]).await
+        let request = self
+            .form
+            .request()
+            .field("grant_type", "refresh_token")
+            .client(&self.client_id, &self.client_secret)
+            .secret("refresh_token", refresh_token);
+        self.token(cx, request).await
     }
 
     /// `Authorization: Bearer`, plus `Cookie: adama_session=<id>` when the token carries a

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use adauth_core::endpoint::{ClientAuth, Encoding};
 use adauth_core::http::{self, HttpClient};
 use adauth_core::reqwest::{RequestBuilder, StatusCode};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
@@ -272,11 +273,11 @@ impl AuthorizationCodeFlow {
     pub fn with_http(app: AppCredentials, http: HttpClient) -> Result<Self> {
         let authorize_url = http::join_path(PROVIDER, &app.auth_url, AUTHORIZE_PATH)?;
         let auth0 = Auth0::new(
-            app.client_id.clone(),
-            app.client_secret.clone(),
+            (app.client_id.clone(), app.client_secret.clone()),
             &app.auth_url,
             &app.api_url,
             app.session,
+            (Encoding::Form, ClientAuth::Body),
             http,
         )?;
         Ok(Self {
@@ -347,21 +348,18 @@ impl AuthorizationCodeFlow {
                 "the authorization code is empty",
             ));
         }
-        let verifier = pending.code_verifier.as_ref().map(|v| v.expose_secret());
-        let mut fields = vec![
-            ("grant_type", "authorization_code"),
-            ("client_id", self.app.client_id.as_str()),
-            ("client_secret", self.app.client_secret.expose_secret()),
-            ("code", code),
-            ("redirect_uri", self.app.redirect_uri.as_str()),
-        ];
-        if let Some(verifier) = verifier {
-            fields.push(("code_verifier", verifier));
+        let mut request = self
+            .auth0
+            .form
+            .request()
+            .field("grant_type", "authorization_code")
+            .client(&self.app.client_id, &self.app.client_secret)
+            .secret_text("code", code)
+            .field("redirect_uri", self.app.redirect_uri.as_str());
+        if let Some(verifier) = &pending.code_verifier {
+            request = request.secret("code_verifier", verifier);
         }
-        let secrets = [code, verifier.unwrap_or_default()];
-        self.auth0
-            .token(cx, http::FORM, http::form_body(&fields), &secrets)
-            .await
+        self.auth0.token(cx, request).await
     }
 
     /// As [`exchange`](Self::exchange), with the whole URL the user was redirected to

@@ -1,5 +1,7 @@
 use std::fmt;
 
+use adauth_core::endpoint::{ClientAuth, Encoding};
+
 use adauth_core::http;
 use adauth_core::secrecy::SecretString;
 use adauth_core::{Error, Result, env};
@@ -7,8 +9,8 @@ use url::Url;
 
 use crate::{
     DEFAULT_API_URL, DEFAULT_AUDIENCE, DEFAULT_AUTH_URL, ENV_API_URL, ENV_AUDIENCE, ENV_AUTH_URL,
-    ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_PASSWORD, ENV_REALM, ENV_SCOPE, ENV_SESSION,
-    ENV_USERNAME, PROVIDER,
+    ENV_CLIENT_AUTH, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_ENCODING, ENV_PASSWORD, ENV_REALM,
+    ENV_SCOPE, ENV_SESSION, ENV_USERNAME, PROVIDER,
 };
 
 /// How the password grant's body is encoded.
@@ -41,6 +43,7 @@ pub struct Credentials {
     pub(crate) api_url: Url,
     pub(crate) session: bool,
     pub(crate) encoding: BodyEncoding,
+    pub(crate) client_auth: ClientAuth,
 }
 
 impl Credentials {
@@ -109,6 +112,30 @@ impl Credentials {
                 ));
             }
         };
+        if let Some(value) = env::optional(lookup, ENV_ENCODING) {
+            builder = builder.encoding(match value.to_ascii_lowercase().as_str() {
+                "json" => BodyEncoding::Json,
+                "form" => BodyEncoding::Form,
+                _ => {
+                    return Err(Error::configuration(
+                        PROVIDER,
+                        format!("environment variable {ENV_ENCODING} must be `json` or `form`"),
+                    ));
+                }
+            });
+        }
+        if let Some(value) = env::optional(lookup, ENV_CLIENT_AUTH) {
+            builder = builder.client_auth(match value.to_ascii_lowercase().as_str() {
+                "body" => ClientAuth::Body,
+                "basic" => ClientAuth::Basic,
+                _ => {
+                    return Err(Error::configuration(
+                        PROVIDER,
+                        format!("environment variable {ENV_CLIENT_AUTH} must be `body` or `basic`"),
+                    ));
+                }
+            });
+        }
         builder.session(session).build()
     }
 
@@ -156,6 +183,20 @@ impl Credentials {
     pub fn encoding(&self) -> BodyEncoding {
         self.encoding
     }
+
+    /// How the client authenticates on token requests.
+    pub fn client_auth(&self) -> ClientAuth {
+        self.client_auth
+    }
+
+    /// The encoding and client authentication, as the token endpoint takes them.
+    pub(crate) fn wire(&self) -> (Encoding, ClientAuth) {
+        let encoding = match self.encoding {
+            BodyEncoding::Json => Encoding::Json,
+            BodyEncoding::Form => Encoding::Form,
+        };
+        (encoding, self.client_auth)
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -172,6 +213,7 @@ impl fmt::Debug for Credentials {
             .field("api_url", &self.api_url.as_str())
             .field("session", &self.session)
             .field("encoding", &self.encoding)
+            .field("client_auth", &self.client_auth)
             .finish()
     }
 }
@@ -190,6 +232,7 @@ pub struct CredentialsBuilder {
     api_url: Option<String>,
     session: bool,
     encoding: BodyEncoding,
+    client_auth: Option<ClientAuth>,
 }
 
 impl CredentialsBuilder {
@@ -264,6 +307,14 @@ impl CredentialsBuilder {
         self
     }
 
+    /// How the client authenticates on token requests: `client_id` and `client_secret` in
+    /// the body (the default, as MediaMath's page shows), or HTTP Basic (RFC 6749, section
+    /// 2.3.1), which Auth0 accepts too.
+    pub fn client_auth(mut self, auth: ClientAuth) -> Self {
+        self.client_auth = Some(auth);
+        self
+    }
+
     /// Checks and builds the credentials.
     pub fn build(self) -> Result<Credentials> {
         let client_id = required_text(self.client_id, "client_id")?;
@@ -292,6 +343,7 @@ impl CredentialsBuilder {
             api_url,
             session: self.session,
             encoding: self.encoding,
+            client_auth: self.client_auth.unwrap_or(ClientAuth::Body),
         })
     }
 }
@@ -313,6 +365,7 @@ impl fmt::Debug for CredentialsBuilder {
             .field("api_url", &self.api_url)
             .field("session", &self.session)
             .field("encoding", &self.encoding)
+            .field("client_auth", &self.client_auth)
             .finish()
     }
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use adauth_core::{Error, TokenSource};
 
+pub use adauth_core::endpoint::ClientAuth;
 pub use code::{
     AppCredentials, AppCredentialsBuilder, AuthorizationCodeFlow, AuthorizedSource,
     PendingAuthorization,
@@ -94,6 +95,12 @@ pub const ENV_REALM: &str = "ADAUTH_MEDIAMATH_REALM";
 pub const ENV_AUTH_URL: &str = "ADAUTH_MEDIAMATH_AUTH_URL";
 /// `ADAUTH_MEDIAMATH_API_URL`: optional, overrides [`DEFAULT_API_URL`].
 pub const ENV_API_URL: &str = "ADAUTH_MEDIAMATH_API_URL";
+/// `ADAUTH_MEDIAMATH_ENCODING`: optional, `json` (the default, as MediaMath's page sends
+/// the password grant) or `form` (as RFC 6749 and form-only servers want it).
+pub const ENV_ENCODING: &str = "ADAUTH_MEDIAMATH_ENCODING";
+/// `ADAUTH_MEDIAMATH_CLIENT_AUTH`: optional, `body` (the default) or `basic`: how the client
+/// authenticates on token requests.
+pub const ENV_CLIENT_AUTH: &str = "ADAUTH_MEDIAMATH_CLIENT_AUTH";
 /// `ADAUTH_MEDIAMATH_SESSION`: optional; `1` fetches an `adama_session` cookie with every
 /// token, `0` (or unset) does not.
 pub const ENV_SESSION: &str = "ADAUTH_MEDIAMATH_SESSION";
@@ -133,6 +140,14 @@ pub const DESCRIPTOR: adauth_core::Provider = {
             EnvVar::optional(
                 ENV_SESSION,
                 "`1` fetches an `adama_session` cookie with every token",
+            ),
+            EnvVar::optional(
+                ENV_ENCODING,
+                "the password grant's body: `json` (the default) or `form`",
+            ),
+            EnvVar::optional(
+                ENV_CLIENT_AUTH,
+                "the client's authentication: `body` (the default) or `basic`",
             ),
         ])
         .with_documented_lifetime(DOCUMENTED_LIFETIME);

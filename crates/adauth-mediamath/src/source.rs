@@ -1,11 +1,10 @@
-use adauth_core::http::{self, HttpClient};
+use adauth_core::http::HttpClient;
 use adauth_core::reqwest::RequestBuilder;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait};
-use serde::Serialize;
 
 use crate::auth0::Auth0;
-use crate::credentials::{BodyEncoding, Credentials};
+use crate::credentials::Credentials;
 use crate::{PASSWORD_REALM_GRANT, PROVIDER};
 
 /// Fetches tokens with the password grant (`POST /oauth/token`), renews them with the refresh
@@ -26,11 +25,14 @@ impl MediaMathSource {
     /// A source using `http`, for a custom reqwest client or retry policy.
     pub fn with_http(credentials: Credentials, http: HttpClient) -> Result<Self> {
         let auth0 = Auth0::new(
-            credentials.client_id.clone(),
-            credentials.client_secret.clone(),
+            (
+                credentials.client_id.clone(),
+                credentials.client_secret.clone(),
+            ),
             &credentials.auth_url,
             &credentials.api_url,
             credentials.session,
+            credentials.wire(),
             http,
         )?;
         Ok(Self { credentials, auth0 })
@@ -44,39 +46,6 @@ impl MediaMathSource {
     /// The credentials.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
-    }
-}
-
-/// The password grant, in the field order of MediaMath's sample body.
-#[derive(Serialize)]
-struct PasswordRequest<'a> {
-    grant_type: &'a str,
-    username: &'a str,
-    password: &'a str,
-    audience: &'a str,
-    scope: &'a str,
-    client_id: &'a str,
-    client_secret: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    realm: Option<&'a str>,
-}
-
-impl PasswordRequest<'_> {
-    /// The same fields, in the same order, for a form body.
-    fn fields(&self) -> Vec<(&str, &str)> {
-        let mut fields = vec![
-            ("grant_type", self.grant_type),
-            ("username", self.username),
-            ("password", self.password),
-            ("audience", self.audience),
-            ("scope", self.scope),
-            ("client_id", self.client_id),
-            ("client_secret", self.client_secret),
-        ];
-        if let Some(realm) = self.realm {
-            fields.push(("realm", realm));
-        }
-        fields
     }
 }
 
@@ -109,28 +78,31 @@ impl TokenSource for MediaMathSource {
         ))
     }
 
+    /// The password grant, in the field order of MediaMath's sample body; the client in
+    /// the body or in HTTP Basic, as the credentials say.
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
         let c = &self.credentials;
-        let password = c.password.expose_secret();
-        let body = PasswordRequest {
-            grant_type: match c.realm {
-                Some(_) => PASSWORD_REALM_GRANT,
-                None => "password",
-            },
-            username: &c.username,
-            password,
-            audience: &c.audience,
-            scope: &c.scope,
-            client_id: &c.client_id,
-            client_secret: c.client_secret.expose_secret(),
-            realm: c.realm.as_deref(),
-        };
-        let encoded = match c.encoding {
-            BodyEncoding::Json => (http::JSON, http::json_body(&body)),
-            BodyEncoding::Form => (http::FORM, http::form_body(&body.fields())),
+        let grant_type = match c.realm {
+            Some(_) => PASSWORD_REALM_GRANT,
+            None => "password",
         };
         self.auth0
-            .token(cx, encoded.0, encoded.1, &[password])
+            .fetch_with(cx, || {
+                let mut request = self
+                    .auth0
+                    .endpoint
+                    .request()
+                    .field("grant_type", grant_type)
+                    .field("username", &c.username)
+                    .secret("password", &c.password)
+                    .field("audience", &c.audience)
+                    .field("scope", &c.scope)
+                    .client(&c.client_id, &c.client_secret);
+                if let Some(realm) = &c.realm {
+                    request = request.field("realm", realm);
+                }
+                self.auth0.token(cx, request)
+            })
             .await
     }
 
