@@ -224,6 +224,18 @@ impl TokenSource for Noting {
     ) -> Result<reqwest::RequestBuilder> {
         self.inner.authorize(request, token)
     }
+
+    fn check_answer(
+        &self,
+        status: reqwest::StatusCode,
+        headers: &reqwest::header::HeaderMap,
+    ) -> adauth::AuthCheck {
+        self.inner.check_answer(status, headers)
+    }
+
+    fn refuses_token(&self, status: reqwest::StatusCode, body: &[u8]) -> bool {
+        self.inner.refuses_token(status, body)
+    }
 }
 
 /// Fetches a new token and writes it to the store in place of the one stored now.

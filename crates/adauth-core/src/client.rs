@@ -1,15 +1,23 @@
-use reqwest::{IntoUrl, Method, RequestBuilder, Response, StatusCode};
+use reqwest::{IntoUrl, Method, RequestBuilder, Response, ResponseBuilderExt as _};
 
-use crate::{Result, TokenCache};
+use crate::{AuthCheck, Result, TokenCache};
 
-/// Sends API requests with a provider's auth applied, and recovers by itself from a 401.
+/// The largest body [`AuthorizedClient`] reads to let a source look for a refusal in it
+/// ([`AuthCheck::ReadBody`]): 64 KiB. A larger answer, or one of unknown length, is
+/// taken as accepted and passed on unread.
+pub const MAX_INSPECTED_BODY: u64 = 64 * 1024;
+
+/// Sends API requests with a provider's auth applied, and recovers by itself when the API
+/// refuses the token.
 ///
 /// Each request gets the cache's current token through the source's
 /// [`authorize`](crate::TokenSource::authorize): `Authorization: Bearer`, plus the provider's
-/// extras (Mediago's account header, MediaMath's session cookie). If the API answers 401,
-/// the client invalidates exactly the token it used, gets a fresh one and sends the request
-/// once more, when its body can be replayed. A second 401 is returned to the caller, as is
-/// any other answer: the client never turns an HTTP status into an error.
+/// extras (Mediago's account header, MediaMath's session cookie). If the answer refuses the
+/// token (a 401, or what the source's
+/// [`check_answer`](crate::TokenSource::check_answer) says: Mediago's `errno` in a 200), the
+/// client invalidates exactly the token it used, gets a fresh one and sends the request
+/// once more, when its body can be replayed. A second refusal is returned to the caller, as
+/// is any other answer: the client never turns an HTTP status into an error.
 ///
 /// ```no_run
 /// # async fn run(cache: adauth_core::TokenCache) -> adauth_core::Result<()> {
@@ -78,23 +86,68 @@ impl AuthorizedClient {
             .send()
             .await
             .map_err(|e| crate::http::transport_error(provider, e))?;
-        if response.status() != StatusCode::UNAUTHORIZED {
+        let (refused, response) = self.refused(response).await?;
+        if !refused {
             return Ok(response);
         }
         let Some(replay) = replay else {
             tracing::debug!(
                 provider,
-                "401 with a body that cannot be replayed; not retrying"
+                "the token was refused, and the request cannot be replayed; not retrying"
             );
             return Ok(response);
         };
         self.cache.invalidate(&token);
-        tracing::debug!(provider, "401: retrying once with a fresh token");
+        tracing::debug!(
+            provider,
+            status = response.status().as_u16(),
+            "the token was refused: retrying once with a fresh one"
+        );
         let fresh = self.cache.token().await?;
         source
             .authorize(replay, &fresh)?
             .send()
             .await
             .map_err(|e| crate::http::transport_error(provider, e))
+    }
+
+    /// Whether `response` refuses the token, as the source reads it; the response itself,
+    /// rebuilt from its bytes when its body had to be read.
+    async fn refused(&self, response: Response) -> Result<(bool, Response)> {
+        let source = self.cache.source();
+        match source.check_answer(response.status(), response.headers()) {
+            AuthCheck::Accepted => Ok((false, response)),
+            AuthCheck::Rejected => Ok((true, response)),
+            AuthCheck::ReadBody => {
+                if response
+                    .content_length()
+                    .is_none_or(|len| len > MAX_INSPECTED_BODY)
+                {
+                    return Ok((false, response));
+                }
+                let (status, version, url) = (
+                    response.status(),
+                    response.version(),
+                    response.url().clone(),
+                );
+                let headers = response.headers().clone();
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| crate::http::transport_error(source.provider(), e))?;
+                let refused = source.refuses_token(status, &body);
+                let mut rebuilt = ::http::Response::builder()
+                    .status(status)
+                    .version(version)
+                    .url(url);
+                if let Some(map) = rebuilt.headers_mut() {
+                    *map = headers;
+                }
+                let rebuilt = rebuilt.body(body).map_err(|_| {
+                    crate::Error::unexpected(source.provider().to_owned(), "an unreadable answer")
+                })?;
+                Ok((refused, Response::from(rebuilt)))
+            }
+        }
     }
 }

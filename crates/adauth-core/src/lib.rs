@@ -26,7 +26,7 @@ mod token;
 pub use cache::{
     DEFAULT_LEASE_TTL, DEFAULT_LOAD_TIMEOUT, DEFAULT_STORE_TIMEOUT, TokenCache, TokenCacheBuilder,
 };
-pub use client::AuthorizedClient;
+pub use client::{AuthorizedClient, MAX_INSPECTED_BODY};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use expiry::{ExpiresIn, ExpiryPolicy, FALLBACK_LIFETIME, RefreshPolicy, RefreshSchedule};
@@ -36,7 +36,7 @@ pub use redact::redact_excerpt;
 #[cfg(feature = "encryption")]
 #[cfg_attr(docsrs, doc(cfg(feature = "encryption")))]
 pub use sealed::{STORE_KEY_VAR, SealedStore, StoreKey};
-pub use source::{FetchContext, TokenSource, credential_identity};
+pub use source::{AuthCheck, FetchContext, TokenSource, credential_identity};
 pub use store::{Lease, StoredValue, TokenStore, new_revision};
 pub use token::{Extras, Token};
 

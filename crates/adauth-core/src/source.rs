@@ -3,8 +3,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use reqwest::RequestBuilder;
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{AUTHORIZATION, HeaderMap};
+use reqwest::{RequestBuilder, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Clock, ExpiresIn, ExpiryPolicy, Result, SystemClock, Token};
@@ -147,6 +147,28 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
         self.fetch(cx).await
     }
 
+    /// Whether an API answer says the token it carried was refused (invalid, expired or
+    /// revoked), from its status and headers: [`AuthorizedClient`](crate::AuthorizedClient)
+    /// then invalidates that token and replays the request once. The default: a 401 is a
+    /// refusal. A provider that reports refusals in the body of other answers (Mediago's
+    /// `errno` in a 200) answers [`AuthCheck::ReadBody`] for those, and reads the body in
+    /// [`refuses_token`](Self::refuses_token).
+    fn check_answer(&self, status: StatusCode, headers: &HeaderMap) -> AuthCheck {
+        let _ = headers;
+        if status == StatusCode::UNAUTHORIZED {
+            AuthCheck::Rejected
+        } else {
+            AuthCheck::Accepted
+        }
+    }
+
+    /// For an answer that [`check_answer`](Self::check_answer) sent to
+    /// [`AuthCheck::ReadBody`]: whether `body` says the token was refused. The default: no.
+    fn refuses_token(&self, status: StatusCode, body: &[u8]) -> bool {
+        let _ = (status, body);
+        false
+    }
+
     /// Applies `token` to an API request: `Authorization: Bearer <token>` by default (marked
     /// sensitive), plus whatever else the provider requires, such as an account header or
     /// a session cookie. Each header is set, replacing any value the request already had
@@ -210,6 +232,19 @@ mod tests {
     }
 }
 
+/// What an API answer says about the token it was sent with; see
+/// [`TokenSource::check_answer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthCheck {
+    /// The token was accepted (whatever else the answer says).
+    Accepted,
+    /// The token was refused: invalidate it and try once more with a fresh one.
+    Rejected,
+    /// The body decides: [`TokenSource::refuses_token`] reads it (a small body only; see
+    /// [`AuthorizedClient`](crate::AuthorizedClient)).
+    ReadBody,
+}
+
 macro_rules! forward_source {
     ($ty:ty) => {
         #[async_trait]
@@ -235,6 +270,12 @@ macro_rules! forward_source {
             }
             fn documented_lifetime(&self) -> Option<Duration> {
                 (**self).documented_lifetime()
+            }
+            fn check_answer(&self, status: StatusCode, headers: &HeaderMap) -> AuthCheck {
+                (**self).check_answer(status, headers)
+            }
+            fn refuses_token(&self, status: StatusCode, body: &[u8]) -> bool {
+                (**self).refuses_token(status, body)
             }
         }
     };

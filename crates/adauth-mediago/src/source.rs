@@ -1,6 +1,10 @@
 use adauth_core::http::{self, HttpClient};
+use adauth_core::reqwest::StatusCode;
+use adauth_core::reqwest::header::HeaderMap;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
-use adauth_core::{Error, FetchContext, Result, Token, TokenCache, TokenSource, async_trait};
+use adauth_core::{
+    AuthCheck, Error, FetchContext, Result, Token, TokenCache, TokenSource, async_trait,
+};
 use reqwest::RequestBuilder;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use url::Url;
@@ -190,6 +194,22 @@ impl TokenSource for MediagoSource {
             Some(id) => token.with_extra("client_id", id),
             None => token,
         })
+    }
+
+    /// A 401 refuses the token; so does a 200 or a 403 whose `errno` (or `code`) says the
+    /// token is invalid or expired, as Mediago reports refusals in the body.
+    fn check_answer(&self, status: StatusCode, headers: &HeaderMap) -> AuthCheck {
+        let _ = headers;
+        match status.as_u16() {
+            401 => AuthCheck::Rejected,
+            200 | 403 => AuthCheck::ReadBody,
+            _ => AuthCheck::Accepted,
+        }
+    }
+
+    fn refuses_token(&self, status: StatusCode, body: &[u8]) -> bool {
+        let _ = status;
+        crate::wire::BodyError::read(body).is_some_and(|e| e.refuses_token())
     }
 
     /// `Authorization: Bearer <token>` (marked sensitive) and, when the credentials name an

@@ -130,10 +130,49 @@ impl BodyError {
     }
 }
 
+impl BodyError {
+    /// Whether this error, in an API answer, says the access token was refused: a code that
+    /// reads as 401 or 403, or a message about an invalid or expired token.
+    pub(crate) fn refuses_token(&self) -> bool {
+        if matches!(self.code.parse::<i64>(), Ok(401 | 403)) {
+            return true;
+        }
+        let message = self
+            .description
+            .as_deref()
+            .unwrap_or_default()
+            .to_lowercase();
+        message.contains("token")
+            && ["invalid", "expire", "illegal", "unauthori"]
+                .iter()
+                .any(|w| message.contains(w))
+    }
+}
+
 /// The error an answer stands for, if it is one: any non-2xx status, or a 2xx whose body
-/// reports an error. `request` names the request in the message of the latter.
+/// reports an error. `request` names the request in the message.
+///
+/// A body error (`errno`, `code`) is read whatever the status, and keeps its code and
+/// message; its kind is the body code's ([`BodyError`]: `errno: -1` is a refused
+/// credential) unless the status says that the provider failed (5xx) or throttled (429).
 pub(crate) fn answer_error(response: &HttpResponse, request: &str) -> Option<Error> {
     let body_error = BodyError::read(response.body());
+    let status = response.status();
+    if let Some(found) = &body_error
+        && !status.is_success()
+        && !status.is_server_error()
+        && status != adauth_core::reqwest::StatusCode::TOO_MANY_REQUESTS
+    {
+        let mut err = response
+            .error_with(PROVIDER, http::classify)
+            .with_kind(found.kind())
+            .with_message(format!("{request} was refused"))
+            .with_code(found.code.clone());
+        if let Some(description) = &found.description {
+            err = err.with_description(description.clone());
+        }
+        return Some(err);
+    }
     if response.reports_error() {
         let mut err = response.error_with(PROVIDER, http::classify);
         if let Some(found) = body_error {
