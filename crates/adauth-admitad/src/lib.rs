@@ -319,9 +319,10 @@ impl AdmitadSource {
     /// renews it with the refresh grant instead of minting a new token, and falls back to
     /// client credentials if Admitad no longer takes it.
     ///
-    /// The fallback gets a token for the application's own account: resume a token that a
-    /// user granted through the authorization-code flow by calling
-    /// [`refresh`](TokenSource::refresh) yourself instead.
+    /// The fallback gets a token for the application's own account: for a token that a
+    /// user granted through the authorization-code flow, use
+    /// [`authorized_from_refresh_token`](Self::authorized_from_refresh_token), which never
+    /// falls back.
     pub fn resume_from(self, refresh_token: impl Into<SecretString>) -> Self {
         let refresh_token = refresh_token.into();
         if !refresh_token.expose_secret().is_empty() {
@@ -408,6 +409,28 @@ impl AdmitadSource {
             .await
     }
 
+    /// A source for the user's grant that `token` starts: a token from
+    /// [`exchange_code`](Self::exchange_code) or
+    /// [`complete_authorization`](Self::complete_authorization), with its refresh token.
+    pub fn authorized(&self, token: Token) -> AuthorizedSource {
+        AuthorizedSource {
+            source: self.clone(),
+            grant: adauth_core::UserGrant::new(PROVIDER, Some(token), None),
+        }
+    }
+
+    /// A source for a user's grant, from a refresh token kept from an earlier run
+    /// ([`AuthorizedSource::refresh_token`]).
+    pub fn authorized_from_refresh_token(
+        &self,
+        refresh_token: impl Into<SecretString>,
+    ) -> AuthorizedSource {
+        AuthorizedSource {
+            source: self.clone(),
+            grant: adauth_core::UserGrant::new(PROVIDER, None, Some(refresh_token.into())),
+        }
+    }
+
     fn lock_resume(&self) -> std::sync::MutexGuard<'_, Option<SecretString>> {
         self.resume.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -433,6 +456,74 @@ impl fmt::Debug for AdmitadSource {
 /// writes them; every form decoder reads `+` back as a space, so the server sees
 /// `advcampaigns banners websites` exactly as in the documented request, whose literal
 /// spaces are not valid form encoding.
+/// A source for a user's grant from the authorization-code flow: from
+/// [`AdmitadSource::authorized`] or [`AdmitadSource::authorized_from_refresh_token`].
+///
+/// Its first fetch hands out the exchanged token; renewals use the refresh grant with the
+/// newest refresh token (Admitad rotates them). Once Admitad refuses the refresh token, or
+/// without one, fetching fails with a
+/// [`CredentialsRejected`](adauth_core::ErrorKind::CredentialsRejected) error for which
+/// [`adauth_core::is_authorization_required`] holds: the user must authorize the
+/// application again. It never falls back to client credentials, which would act for the
+/// application's owner instead of the user. A refused client (`invalid_client`) is that
+/// error, with Admitad's code.
+///
+/// The identity is the application's: tokens of different users authorized through the
+/// same application are not told apart, so do not share a token store between them.
+#[derive(Debug)]
+pub struct AuthorizedSource {
+    source: AdmitadSource,
+    grant: adauth_core::UserGrant,
+}
+
+impl AuthorizedSource {
+    /// The newest refresh token, to keep for the next run.
+    pub fn refresh_token(&self) -> Option<SecretString> {
+        self.grant.refresh_token()
+    }
+}
+
+#[async_trait]
+impl TokenSource for AuthorizedSource {
+    fn provider(&self) -> &str {
+        PROVIDER
+    }
+
+    fn documented_lifetime(&self) -> Option<std::time::Duration> {
+        Some(DOCUMENTED_LIFETIME)
+    }
+
+    fn identity(&self) -> Option<String> {
+        let c = &self.source.credentials;
+        Some(adauth_core::credential_identity(
+            PROVIDER,
+            &[
+                self.source.client_grant.url().as_str(),
+                &c.client_id,
+                c.client_secret.expose_secret(),
+                "authorization_code",
+            ],
+        ))
+    }
+
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        self.grant
+            .fetch(
+                cx,
+                |rt| async move { self.source.refresh_grant(cx, &rt).await },
+            )
+            .await
+    }
+
+    async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
+        self.grant
+            .refresh(refresh_token, |rt| async move {
+                self.source.refresh_grant(cx, &rt).await
+            })
+            .await
+    }
+}
+
 /// The user details that become token extras, under their wire names: text as sent, a
 /// number as its digits.
 const USER_FIELDS: &[&str] = &["username", "first_name", "last_name", "language", "group"];

@@ -11,6 +11,7 @@ mod error;
 mod expiry;
 mod fetcher;
 mod file_store;
+mod grant;
 pub mod http;
 pub mod provider;
 mod record;
@@ -31,6 +32,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use expiry::{ExpiresIn, ExpiryPolicy, FALLBACK_LIFETIME, RefreshPolicy, RefreshSchedule};
 pub use file_store::FileStore;
+pub use grant::{
+    AUTHORIZATION_REQUIRED, UserGrant, authorization_required, is_authorization_required,
+};
 pub use provider::{EnvVar, Provider};
 pub use redact::redact_excerpt;
 #[cfg(feature = "encryption")]

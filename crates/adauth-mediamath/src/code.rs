@@ -3,8 +3,9 @@
 //! with its refresh token.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use adauth_core::UserGrant;
 use adauth_core::endpoint::{ClientAuth, Encoding};
 use adauth_core::http::{self, HttpClient};
 use adauth_core::reqwest::{RequestBuilder, StatusCode};
@@ -17,7 +18,7 @@ use url::Url;
 
 use crate::auth0::{self, Auth0};
 use crate::credentials::{hosts, required_secret, required_text};
-use crate::{AUTHORIZATION_REQUIRED, AUTHORIZE_PATH, DEFAULT_AUDIENCE, PROVIDER, STATE_MISMATCH};
+use crate::{AUTHORIZE_PATH, DEFAULT_AUDIENCE, PROVIDER, STATE_MISMATCH};
 
 /// The default scope of the authorization-code flow: a refresh token, so that the token can
 /// be renewed without sending the user through the browser again.
@@ -402,14 +403,9 @@ impl AuthorizationCodeFlow {
     /// A source that hands out `token` (from [`exchange`](Self::exchange)) first, then renews
     /// it with its refresh token. Wrap it in a [`TokenCache`](adauth_core::TokenCache).
     pub fn source(&self, token: Token) -> AuthorizedSource {
-        let refresh_token = token.refresh_token().cloned();
         AuthorizedSource {
             flow: self.clone(),
-            grant: Mutex::new(Grant {
-                initial: Some(token),
-                refresh_token,
-                refused: false,
-            }),
+            grant: UserGrant::new(PROVIDER, Some(token), None),
         }
     }
 
@@ -418,11 +414,7 @@ impl AuthorizationCodeFlow {
     pub fn source_from_refresh_token(&self, refresh_token: SecretString) -> AuthorizedSource {
         AuthorizedSource {
             flow: self.clone(),
-            grant: Mutex::new(Grant {
-                initial: None,
-                refresh_token: Some(refresh_token),
-                refused: false,
-            }),
+            grant: UserGrant::new(PROVIDER, None, Some(refresh_token)),
         }
     }
 }
@@ -500,15 +492,6 @@ fn code_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-struct Grant {
-    /// The token from the exchange, handed out by the first fetch.
-    initial: Option<Token>,
-    /// The newest refresh token seen.
-    refresh_token: Option<SecretString>,
-    /// Whether MediaMath refused the last refresh token.
-    refused: bool,
-}
-
 /// A source for a token obtained with the authorization-code flow; from
 /// [`AuthorizationCodeFlow::source`].
 ///
@@ -519,45 +502,30 @@ struct Grant {
 /// through the browser again.
 pub struct AuthorizedSource {
     flow: AuthorizationCodeFlow,
-    grant: Mutex<Grant>,
+    grant: UserGrant,
 }
 
 impl AuthorizedSource {
     /// The newest refresh token, to keep for the next run
     /// ([`AuthorizationCodeFlow::source_from_refresh_token`]).
     pub fn refresh_token(&self) -> Option<SecretString> {
-        self.lock().refresh_token.clone()
+        self.grant.refresh_token()
     }
 
     /// The flow this source came from.
     pub fn flow(&self) -> &AuthorizationCodeFlow {
         &self.flow
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Grant> {
-        // Every critical section assigns whole fields, so a poisoned lock is still consistent.
-        self.grant.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 impl fmt::Debug for AuthorizedSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let grant = self.lock();
         f.debug_struct("AuthorizedSource")
             .field("flow", &self.flow)
-            .field("initial_token", &grant.initial.is_some())
-            .field(
-                "refresh_token",
-                &grant.refresh_token.as_ref().map(|_| "[redacted]"),
-            )
+            .field("initial_token", &self.grant.has_initial_token())
+            .field("grant", &self.grant)
             .finish()
     }
-}
-
-fn authorization_required(why: &'static str) -> Error {
-    Error::new(PROVIDER, ErrorKind::CredentialsRejected)
-        .with_message(why)
-        .with_code(AUTHORIZATION_REQUIRED)
 }
 
 #[async_trait]
@@ -585,75 +553,24 @@ impl TokenSource for AuthorizedSource {
         ))
     }
 
+    /// The exchanged token first; then renewals with the refresh token (scope
+    /// `offline_access`). Without one, or once MediaMath refuses it, an
+    /// [`authorization_required`](adauth_core::authorization_required) error.
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
-        let (initial, refresh_token, refused) = {
-            let mut grant = self.lock();
-            (
-                grant.initial.take(),
-                grant.refresh_token.clone(),
-                grant.refused,
+        self.grant
+            .fetch(
+                cx,
+                |rt| async move { self.flow.auth0.refresh(cx, &rt).await },
             )
-        };
-        if let Some(token) = initial.filter(|t| t.is_valid_at(cx.now())) {
-            return Ok(token);
-        }
-        match refresh_token {
-            Some(refresh_token) => match self.refresh(cx, &refresh_token).await {
-                // `invalid_client`: the application's credentials are wrong, which no new
-                // authorization by the user fixes; the error says so with its code.
-                Err(e) if e.is_credentials_rejected() && !e.is_client_rejected() => {
-                    let mut err = authorization_required(
-                        "MediaMath refused the refresh token; the user must authorize the \
-                         application again",
-                    );
-                    if let Some(status) = e.status() {
-                        err = err.with_status(status);
-                    }
-                    if let Some(description) = e.description() {
-                        err = err.with_description(description);
-                    }
-                    Err(err)
-                }
-                result => result,
-            },
-            None if refused => Err(authorization_required(
-                "MediaMath refused the refresh token; the user must authorize the \
-                 application again",
-            )),
-            None => Err(authorization_required(
-                "no refresh token to renew the token with; the user must authorize the \
-                 application again (ask for the offline_access scope to get one)",
-            )),
-        }
+            .await
     }
 
     async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
-        match self.flow.auth0.refresh(cx, refresh_token).await {
-            Ok(token) => {
-                if let Some(newer) = token.refresh_token() {
-                    let mut grant = self.lock();
-                    grant.refresh_token = Some(newer.clone());
-                    grant.refused = false;
-                }
-                Ok(token)
-            }
-            Err(e) => {
-                if e.is_credentials_rejected() && !e.is_client_rejected() {
-                    // Forget a refused refresh token, so the fetch that follows says what to
-                    // do instead of sending it again.
-                    let mut grant = self.lock();
-                    if grant
-                        .refresh_token
-                        .as_ref()
-                        .is_some_and(|t| t.expose_secret() == refresh_token.expose_secret())
-                    {
-                        grant.refresh_token = None;
-                        grant.refused = true;
-                    }
-                }
-                Err(e)
-            }
-        }
+        self.grant
+            .refresh(refresh_token, |rt| async move {
+                self.flow.auth0.refresh(cx, &rt).await
+            })
+            .await
     }
 
     fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {

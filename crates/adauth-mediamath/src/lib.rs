@@ -73,7 +73,7 @@ pub const STATE_MISMATCH: &str = "state_mismatch";
 
 /// The error code given when a token can only be renewed by a new user authorization; see
 /// [`is_authorization_required`].
-pub const AUTHORIZATION_REQUIRED: &str = "authorization_required";
+pub const AUTHORIZATION_REQUIRED: &str = adauth_core::AUTHORIZATION_REQUIRED;
 
 /// `ADAUTH_MEDIAMATH_CLIENT_ID`: the application's client ID.
 pub const ENV_CLIENT_ID: &str = "ADAUTH_MEDIAMATH_CLIENT_ID";
