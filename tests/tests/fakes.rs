@@ -194,7 +194,8 @@ async fn mediamath_token_and_session_open_organizations_until_revoked() {
 }
 
 #[tokio::test]
-async fn mediamath_needs_the_session_of_the_same_token() {
+async fn mediamath_v3_takes_the_bearer_token_and_v2_needs_the_session_of_the_same_token() {
+    use adauth::secrecy::ExposeSecret;
     let sandbox = adauth::testkit::sandbox().build().await.unwrap();
     let fake = sandbox.fake("mediamath").unwrap();
     let source = mediamath(fake, &[]);
@@ -205,24 +206,180 @@ async fn mediamath_needs_the_session_of_the_same_token() {
         token.refresh_token().is_some(),
         "offline_access gives a refresh token"
     );
-    // The bearer token alone is not enough.
-    use adauth::secrecy::ExposeSecret;
-    let bare = common::call_bearer(fake, token.access_token().expose_secret()).await;
-    assert_eq!(bare, 401);
-    // Another token's session does not open it either.
+    let access = token.access_token().expose_secret();
+    // v3.0: the bearer token alone.
+    assert_eq!(common::call_bearer(fake, access).await, 200);
+    // v2.0: not without the session, nor with another token's session.
+    let legacy = format!(
+        "{}{}",
+        fake.base_url(),
+        adauth::mediamath::testkit::LEGACY_PATH
+    );
+    let get = |cookie: Option<String>| {
+        let request = reqwest::Client::new().get(&legacy).bearer_auth(access);
+        let request = match cookie {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        };
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get(None).await, 401);
     let other = source.fetch(&cx).await.unwrap();
     let session = other.secret_extra("adama_session").unwrap().expose_secret();
-    let status = reqwest::Client::new()
-        .get(fake.protected_url())
-        .bearer_auth(token.access_token().expose_secret())
-        .header("cookie", format!("adama_session={session}"))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status.as_u16(), 401);
-    assert_eq!(call(fake, &*source, &token).await, 200);
+    assert_eq!(get(Some(format!("adama_session={session}"))).await, 401);
+    let own = token.secret_extra("adama_session").unwrap().expose_secret();
+    assert_eq!(get(Some(format!("adama_session={own}"))).await, 200);
     assert_eq!(fake.unauthorized(), 2);
+}
+
+#[tokio::test]
+async fn mediamath_code_flow_runs_against_the_fake_with_pkce() {
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
+    let fake = sandbox.fake("mediamath").unwrap();
+    let app = adauth::mediamath::AppCredentials::builder()
+        .client_id(adauth::mediamath::testkit::CLIENT_ID)
+        .client_secret(adauth::mediamath::testkit::CLIENT_SECRET)
+        .redirect_uri("http://127.0.0.1:9/callback")
+        .scope("offline_access")
+        .auth_url(fake.base_url())
+        .api_url(fake.base_url())
+        .build()
+        .unwrap();
+    let flow = adauth::mediamath::AuthorizationCodeFlow::with_http(app, http()).unwrap();
+    let pending = flow.start().unwrap();
+    let redirect = follow(pending.url().as_str()).await;
+    let cx = FetchContext::default();
+    let token = flow
+        .exchange_redirect(&cx, &pending, &redirect)
+        .await
+        .unwrap();
+    assert!(token.refresh_token().is_some());
+    let source = flow.source(token);
+    let token = source.fetch(&cx).await.unwrap();
+    assert_eq!(call(fake, &source, &token).await, 200);
+    // A code is spent once, and a wrong verifier is refused.
+    let err = flow
+        .exchange_redirect(&cx, &pending, &redirect)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("invalid_grant"), "{err}");
+}
+
+/// The `Location` the fake's authorization page redirects to.
+async fn follow(url: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 302, "{url}");
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn admitad_code_flow_runs_against_the_fake() {
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
+    let fake = sandbox.fake("admitad").unwrap();
+    let lookup = lookup(fake, &[]);
+    let credentials = adauth::admitad::Credentials::from_lookup(&lookup).unwrap();
+    let admitad = adauth::admitad::AdmitadSource::with_http(credentials, http()).unwrap();
+    let request = admitad
+        .authorization_request("http://127.0.0.1:9/callback")
+        .unwrap();
+    let redirect = follow(request.url().as_str()).await;
+    let cx = FetchContext::default();
+    let token = admitad
+        .complete_authorization(&cx, &request, &redirect)
+        .await
+        .unwrap();
+    let source = admitad.authorized(token);
+    let token = source.fetch(&cx).await.unwrap();
+    assert_eq!(call(fake, &source, &token).await, 200);
+    // Renewed with the user's refresh token, never client credentials.
+    let renewed = source
+        .refresh(&cx, token.refresh_token().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(call(fake, &source, &renewed).await, 200);
+    assert_eq!(fake.token_requests(), 2, "the exchange and one refresh");
+}
+
+#[tokio::test]
+async fn admitad_fake_is_as_strict_as_the_page() {
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
+    let fake = sandbox.fake("admitad").unwrap();
+    let url = format!("{}/token/", fake.base_url());
+    let basic = format!(
+        "Basic {}",
+        base64_pair(
+            adauth::admitad::testkit::CLIENT_ID,
+            adauth::admitad::testkit::CLIENT_SECRET
+        )
+    );
+    let cc = format!(
+        "grant_type=client_credentials&client_id={}&scope=advcampaigns",
+        adauth::admitad::testkit::CLIENT_ID
+    );
+    let post = |content_type: &'static str, auth: Option<String>, body: String| {
+        let request = reqwest::Client::new()
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body);
+        let request = match auth {
+            Some(auth) => request.header("authorization", auth),
+            None => request,
+        };
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let exact = "application/x-www-form-urlencoded;charset=UTF-8";
+    assert_eq!(post(exact, Some(basic.clone()), cc.clone()).await.0, 200);
+    // Without the charset the page's example carries.
+    let (status, body) = post(
+        "application/x-www-form-urlencoded",
+        Some(basic.clone()),
+        cc.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["error"]),
+        (400, &serde_json::json!("invalid_request"))
+    );
+    // The client secret in the body of the client-credentials grant.
+    let with_secret = format!(
+        "{cc}&client_secret={}",
+        adauth::admitad::testkit::CLIENT_SECRET
+    );
+    assert_eq!(post(exact, Some(basic.clone()), with_secret).await.0, 400);
+    // Basic on the refresh grant.
+    let refresh = format!(
+        "grant_type=refresh_token&client_id={}&client_secret={}&refresh_token=x",
+        adauth::admitad::testkit::CLIENT_ID,
+        adauth::admitad::testkit::CLIENT_SECRET
+    );
+    assert_eq!(post(exact, Some(basic.clone()), refresh).await.0, 400);
+    // Error code 6 once the application holds too many tokens; the crate reads it as a
+    // quota, not as refused credentials.
+    fake.cap_tokens(Some(1));
+    let (status, body) = post(exact, Some(basic), cc).await;
+    assert_eq!((status, &body["error_code"]), (400, &serde_json::json!(6)));
+    let err = admitad(fake, &[])
+        .fetch(&FetchContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
+    assert_eq!(
+        adauth::admitad::AdmitadErrorCode::of(&err),
+        Some(adauth::admitad::AdmitadErrorCode::TooManyTokens)
+    );
+}
+
+fn base64_pair(id: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
 }
 
 #[tokio::test]
@@ -249,4 +406,91 @@ async fn mediamath_wrong_password_is_invalid_grant() {
     rejected(source, "invalid_grant").await;
     let source = mediamath(fake, &[("ADAUTH_MEDIAMATH_CLIENT_SECRET", "wrong-secret")]);
     rejected(source, "access_denied").await;
+}
+
+#[tokio::test]
+async fn mediago_client_and_account_level_tokens_are_told_apart() {
+    use adauth::secrecy::ExposeSecret;
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
+    let fake = sandbox.fake("mediago").unwrap();
+    let account_token = adauth::mediago::testkit::account_api_token();
+    let account = mediago(
+        fake,
+        &[
+            ("ADAUTH_MEDIAGO_API_TOKEN", &account_token),
+            ("ADAUTH_MEDIAGO_TOKEN_LEVEL", "account"),
+            ("ADAUTH_MEDIAGO_ACCOUNT_ID", ""),
+        ],
+    );
+    let cx = FetchContext::default();
+    let token = account.fetch(&cx).await.unwrap();
+    // An account-level token acts on its account without a header.
+    let report = |token: String, account: Option<&'static str>| {
+        let request = reqwest::Client::new()
+            .get(fake.protected_url())
+            .bearer_auth(token);
+        let request = match account {
+            Some(id) => request.header("account-id", id),
+            None => request,
+        };
+        async move {
+            let body: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
+            body
+        }
+    };
+    let body = report(token.access_token().expose_secret().to_owned(), None).await;
+    assert_eq!(body["code"], 0, "{body}");
+    // The accounts list takes a client-level token only.
+    let accounts = format!("{}/data/v1/client/accounts", fake.base_url());
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(&accounts)
+        .bearer_auth(token.access_token().expose_secret())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["errno"], -1, "{body}");
+    // A client-level token must name the account.
+    let client = mediago(fake, &[]);
+    let token = client.fetch(&cx).await.unwrap();
+    let access = token.access_token().expose_secret().to_owned();
+    assert_eq!(report(access.clone(), None).await["errno"], -1);
+    assert_eq!(report(access, Some("100146")).await["code"], 0);
+    // Each endpoint takes only its own level's API token.
+    let crossed = mediago(fake, &[("ADAUTH_MEDIAGO_TOKEN_LEVEL", "account")]);
+    let err = crossed.fetch(&cx).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CredentialsRejected, "{err}");
+}
+
+#[tokio::test]
+async fn adgem_graphql_errors_come_in_a_200() {
+    let sandbox = adauth::testkit::sandbox().build().await.unwrap();
+    let fake = sandbox.fake("adgem").unwrap();
+    let token = adgem(fake, &[])
+        .fetch(&FetchContext::default())
+        .await
+        .unwrap();
+    use adauth::secrecy::ExposeSecret;
+    let post = |body: &'static str| {
+        reqwest::Client::new()
+            .post(fake.protected_url())
+            .bearer_auth(token.access_token().expose_secret())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for bad in ["{}", r#"{"query":"{ nothing }"}"#] {
+        let response = post(bad).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(body["errors"][0]["message"].is_string(), "{body}");
+        assert!(body["data"].is_null(), "{body}");
+    }
+    let response = post(r#"{"query":"{ offers(player_id: \"user123\") { id name } }"}"#)
+        .await
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["data"]["offers"].is_array(), "{body}");
 }

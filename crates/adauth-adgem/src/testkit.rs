@@ -174,7 +174,17 @@ async fn user_token(
     (StatusCode::CREATED, axum::Json(body)).into_response()
 }
 
-async fn offers(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap) -> Response {
+/// GraphQL's error answer: HTTP 200 with `{"errors": [{"message"}]}` and no data.
+fn graphql_error(message: &str) -> Response {
+    axum::Json(json!({ "errors": [{ "message": message }], "data": null })).into_response()
+}
+
+async fn offers(
+    State(store): State<Arc<Store>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if store.protected(&headers).is_err() {
         return message(StatusCode::UNAUTHORIZED, "Unauthenticated.");
     }
@@ -183,6 +193,15 @@ async fn offers(State(store): State<Arc<Store>>, method: Method, headers: Header
             StatusCode::METHOD_NOT_ALLOWED,
             "The method is not supported.",
         );
+    }
+    // A GraphQL server reports a bad query in a 200.
+    let query =
+        json_object(&body).and_then(|b| b.get("query").and_then(Value::as_str).map(str::to_owned));
+    let Some(query) = query else {
+        return graphql_error("Syntax Error: the request has no query");
+    };
+    if !query.trim_start().starts_with('{') || !query.contains("offers") {
+        return graphql_error("Cannot query field on type \"Query\"");
     }
     axum::Json(json!({
         "data": {

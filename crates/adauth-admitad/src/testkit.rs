@@ -1,19 +1,22 @@
-//! Admitad: `POST /token/` (form) with the client-credentials grant (HTTP Basic) and the
-//! refresh grant (secret in the form); every refresh rotates the refresh token. `GET /me/`
-//! needs the bearer token.
+//! Admitad: `POST /token/` (a form, exactly `application/x-www-form-urlencoded;charset=UTF-8`)
+//! with the client-credentials grant (HTTP Basic, no secret in the body), and the refresh
+//! and authorization-code grants (the secret in the form, no Basic); every refresh rotates
+//! the refresh token, and a capped application gets `error_code` 6. `GET /authorize/`
+//! grants at once and redirects with a code. `GET /me/` needs the bearer token.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use base64::Engine;
 use serde_json::json;
 
-use adauth_testkit::fake::{RefreshCheck, Refusal, Store, basic, content_type_is, form};
+use adauth_testkit::fake::{RefreshCheck, Refusal, Store, basic, form};
 
 /// The sandbox `client_id`.
 pub const CLIENT_ID: &str = "sandbox-admitad-client";
@@ -23,6 +26,9 @@ pub const CLIENT_SECRET: &str = "sandbox-admitad-secret";
 pub const SCOPE: &str = "advcampaigns banners websites";
 
 const TOKEN_PATH: &str = "/token/";
+const AUTHORIZE_PATH: &str = "/authorize/";
+/// The exact content type of token requests, as Admitad's example shows it.
+const FORM_UTF8: &str = "application/x-www-form-urlencoded;charset=utf-8";
 const PROTECTED_PATH: &str = "/me/";
 const PROTECTED_METHOD: &str = "GET";
 
@@ -86,6 +92,7 @@ fn env(base_url: &str) -> Vec<(String, String)> {
 
 fn router(store: Arc<Store>) -> Router {
     Router::new()
+        .route(AUTHORIZE_PATH, any(authorize))
         .route(TOKEN_PATH, any(token))
         .route(PROTECTED_PATH, any(me))
         .with_state(store)
@@ -129,8 +136,12 @@ async fn token(
     if method != Method::POST {
         return bad("the token endpoint takes POST");
     }
-    if !content_type_is(&headers, "application/x-www-form-urlencoded") {
-        return bad("Content-Type must be application/x-www-form-urlencoded");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.to_ascii_lowercase().replace(' ', ""));
+    if content_type.as_deref() != Some(FORM_UTF8) {
+        return bad("Content-Type must be application/x-www-form-urlencoded;charset=UTF-8");
     }
     let Some(fields) = form(&body) else {
         return bad("the body is not a valid form");
@@ -143,10 +154,21 @@ async fn token(
     };
     match field("grant_type") {
         Some("client_credentials") => {
+            if fields.contains_key("client_secret") {
+                return bad("client_secret must not be sent in the body; use HTTP Basic");
+            }
             let expected = base64::engine::general_purpose::STANDARD
                 .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
             if basic(&headers) != Some(expected.as_str()) || field("client_id") != Some(CLIENT_ID) {
                 return invalid_client();
+            }
+            if store.at_token_cap(CLIENT_ID) {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Too many tokens for this application",
+                    6,
+                );
             }
             let Some(scope) = field("scope") else {
                 return bad("scope is required");
@@ -156,6 +178,31 @@ async fn token(
                 return error(StatusCode::BAD_REQUEST, "invalid_scope", &why, 2);
             }
             issue(&store, scope)
+        }
+        Some(grant @ ("refresh_token" | "authorization_code"))
+            if headers.contains_key(header::AUTHORIZATION) =>
+        {
+            let why = format!("the {grant} grant takes the client in the body, not HTTP Basic");
+            bad(&why)
+        }
+        Some("authorization_code") => {
+            if field("client_id") != Some(CLIENT_ID)
+                || field("client_secret") != Some(CLIENT_SECRET)
+            {
+                return invalid_client();
+            }
+            let Some(grant) = field("code").and_then(|code| store.use_code(code)) else {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "The authorization code is invalid or spent",
+                    1,
+                );
+            };
+            if field("redirect_uri") != Some(grant.redirect_uri.as_str()) {
+                return bad("redirect_uri does not match the authorization request");
+            }
+            issue(&store, &grant.scope)
         }
         Some("refresh_token") => {
             if field("client_id") != Some(CLIENT_ID)
@@ -184,6 +231,14 @@ async fn token(
         ),
         None => bad("grant_type is required"),
     }
+}
+
+/// The authorization page: grants at once and redirects with a code.
+async fn authorize(
+    State(store): State<Arc<Store>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    adauth_testkit::fake::authorize(&store, CLIENT_ID, &query)
 }
 
 /// The documented success answer: the user's fields, the tokens and the scope.

@@ -24,13 +24,34 @@ pub const CLIENT_ID: &str = "146";
 pub const ACCOUNT_ID: &str = "100146";
 
 /// The sandbox API token as the account manager hands it out: Base64 of `id:secret`, sent
-/// as given in `Authorization: Basic`.
+/// as given in `Authorization: Basic`. It is a client-level API token: it gets client-level
+/// access tokens, which name the account in `Account-Id` on each call.
 pub fn api_token() -> String {
+    encode(API_ID, API_SECRET)
+}
+
+/// The id half of the sandbox's account-level API token.
+pub const ACCOUNT_API_ID: &str = "sandbox-mediago-account";
+/// The secret half of the sandbox's account-level API token.
+pub const ACCOUNT_API_SECRET: &str = "sandbox-mediago-account-secret";
+
+/// The sandbox's account-level API token: it gets account-level access tokens
+/// (`POST /data/v1/authentication`), which act on [`ACCOUNT_ID`] without a header. Set
+/// `ADAUTH_MEDIAGO_API_TOKEN` to it and `ADAUTH_MEDIAGO_TOKEN_LEVEL=account` to use it.
+pub fn account_api_token() -> String {
+    encode(ACCOUNT_API_ID, ACCOUNT_API_SECRET)
+}
+
+fn encode(id: &str, secret: &str) -> String {
     base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
-        format!("{API_ID}:{API_SECRET}"),
+        format!("{id}:{secret}"),
     )
 }
+
+/// Whose tokens the fake issued: a client's or an account's.
+const CLIENT_OWNER: &str = "client";
+const ACCOUNT_OWNER: &str = "account";
 
 const CLIENT_TOKEN_PATH: &str = "/data/v1/client/authentication";
 const ACCOUNT_TOKEN_PATH: &str = "/data/v1/authentication";
@@ -48,8 +69,8 @@ fn env(base_url: &str) -> Vec<(String, String)> {
 
 fn router(store: Arc<Store>) -> Router {
     Router::new()
-        .route(CLIENT_TOKEN_PATH, any(token))
-        .route(ACCOUNT_TOKEN_PATH, any(token))
+        .route(CLIENT_TOKEN_PATH, any(client_token))
+        .route(ACCOUNT_TOKEN_PATH, any(account_token))
         .route(ACCOUNTS_PATH, any(accounts))
         .route(PROTECTED_PATH, any(report))
         .with_state(store)
@@ -64,11 +85,41 @@ fn error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-async fn token(
+async fn client_token(
     State(store): State<Arc<Store>>,
     method: Method,
     headers: HeaderMap,
     body: Bytes,
+) -> Response {
+    token(&store, method, &headers, &body, CLIENT_OWNER, api_token()).await
+}
+
+async fn account_token(
+    State(store): State<Arc<Store>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    token(
+        &store,
+        method,
+        &headers,
+        &body,
+        ACCOUNT_OWNER,
+        account_api_token(),
+    )
+    .await
+}
+
+/// A token request at the client- or the account-level endpoint, each taking only its own
+/// level's API token.
+async fn token(
+    store: &Store,
+    method: Method,
+    headers: &HeaderMap,
+    body: &[u8],
+    level: &str,
+    expected: String,
 ) -> Response {
     if let Some(status) = store.token_request().await {
         return error(status, "service unavailable, please retry later");
@@ -79,13 +130,13 @@ async fn token(
             "request method not supported",
         );
     }
-    let Some(api_token) = basic(&headers) else {
+    let Some(api_token) = basic(headers) else {
         return error(
             StatusCode::UNAUTHORIZED,
             "missing Authorization: Basic <API token>",
         );
     };
-    if !content_type_is(&headers, "application/x-www-form-urlencoded") {
+    if !content_type_is(headers, "application/x-www-form-urlencoded") {
         return error(
             StatusCode::BAD_REQUEST,
             "Content-Type must be application/x-www-form-urlencoded;charset=utf-8",
@@ -95,11 +146,12 @@ async fn token(
         return error(StatusCode::BAD_REQUEST, "the request body must be empty");
     }
     // Mediago answers a refused API token with HTTP 200 and an error code in the body.
-    if api_token != self::api_token() {
+    if api_token != expected {
         return error(StatusCode::OK, "invalid API token");
     }
-    store.revoke_owner(api_token);
-    let access_token = store.issue(api_token);
+    // One live token per API token: a new one revokes the previous one.
+    store.revoke_owner(level);
+    let access_token = store.issue(level);
     axum::Json(json!({
         "access_token": access_token,
         "expires_in": store.expires_in(),
@@ -113,8 +165,12 @@ fn unauthorized(why: &str) -> Response {
 }
 
 async fn accounts(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap) -> Response {
-    if let Err(refusal) = store.protected(&headers) {
-        return unauthorized(refusal.describe());
+    let token = match store.protected(&headers) {
+        Ok(token) => token,
+        Err(refusal) => return unauthorized(refusal.describe()),
+    };
+    if store.owner_of(&token).as_deref() != Some(CLIENT_OWNER) {
+        return error(StatusCode::OK, "a client-level token is required");
     }
     if method != Method::GET {
         return error(
@@ -133,9 +189,11 @@ async fn accounts(State(store): State<Arc<Store>>, method: Method, headers: Head
 }
 
 async fn report(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap) -> Response {
-    if let Err(refusal) = store.protected(&headers) {
-        return unauthorized(refusal.describe());
-    }
+    let token = match store.protected(&headers) {
+        Ok(token) => token,
+        Err(refusal) => return unauthorized(refusal.describe()),
+    };
+    let account_level = store.owner_of(&token).as_deref() == Some(ACCOUNT_OWNER);
     if method != Method::GET {
         return error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -143,9 +201,11 @@ async fn report(State(store): State<Arc<Store>>, method: Method, headers: Header
         );
     }
     let account = headers.get("account-id").and_then(|v| v.to_str().ok());
+    // A client-level token names the account; an account-level one acts on its own.
     match account {
         Some(id) if id == ACCOUNT_ID => {}
         Some(_) => return error(StatusCode::OK, "no permission for this account"),
+        None if account_level => {}
         None => return error(StatusCode::OK, "the Account-Id header is required"),
     }
     axum::Json(json!({

@@ -1,6 +1,8 @@
-//! MediaMath: Auth0's `POST /oauth/token` (password grant as JSON or form, refresh grant),
-//! the legacy `GET /api/v2.0/session` that sets `adama_session`, and
-//! `GET /api/v3.0/organizations`, which needs the bearer token **and** its session cookie.
+//! MediaMath: Auth0's `POST /oauth/token` (password grant as JSON or form, refresh grant,
+//! authorization-code grant with PKCE), `GET /authorize` (grants at once and redirects with
+//! a code), the legacy `GET /api/v2.0/session` that sets `adama_session`,
+//! `GET /api/v3.0/organizations`, which takes the bearer token alone, and the legacy
+//! `GET /api/v2.0/campaigns`, which needs the bearer token **and** its session cookie.
 //!
 //! Refresh tokens rotate, as Auth0 does with rotation switched on: each refresh answers a
 //! new refresh token and the one presented stops working.
@@ -11,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -36,6 +38,9 @@ const TOKEN_PATH: &str = "/oauth/token";
 const SESSION_PATH: &str = "/api/v2.0/session";
 const PROTECTED_PATH: &str = "/api/v3.0/organizations";
 const PROTECTED_METHOD: &str = "GET";
+/// A legacy (v2.0) endpoint, not migrated to OAuth2: it needs the `adama_session` cookie of
+/// the same token beside the bearer token.
+pub const LEGACY_PATH: &str = "/api/v2.0/campaigns";
 
 const AUDIENCE: &str = "https://api.mediamath.com/";
 const PASSWORD_REALM_GRANT: &str = "http://auth0.com/oauth/grant-type/password-realm";
@@ -59,6 +64,8 @@ fn router(store: Arc<Store>) -> Router {
         .route(TOKEN_PATH, any(token))
         .route(SESSION_PATH, any(session))
         .route(PROTECTED_PATH, any(organizations))
+        .route(LEGACY_PATH, any(campaigns))
+        .route(crate::AUTHORIZE_PATH, any(authorize))
         .with_state(store)
 }
 
@@ -145,6 +152,34 @@ async fn token(
             }
             issue(&store, field("scope").unwrap_or(""))
         }
+        Some("authorization_code") => {
+            let Some(grant) = required("code").and_then(|code| store.use_code(code)) else {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "invalid_grant",
+                    "Invalid authorization code",
+                );
+            };
+            if field("redirect_uri") != Some(grant.redirect_uri.as_str()) {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "invalid_grant",
+                    "redirect_uri does not match the authorization request",
+                );
+            }
+            if let Some(challenge) = &grant.code_challenge {
+                let verified = required("code_verifier")
+                    .is_some_and(|v| adauth_testkit::fake::pkce_matches(challenge, v));
+                if !verified {
+                    return error(
+                        StatusCode::FORBIDDEN,
+                        "invalid_grant",
+                        "Failed to verify code verifier",
+                    );
+                }
+            }
+            issue(&store, &grant.scope)
+        }
         Some("refresh_token") => {
             let Some(refresh_token) = required("refresh_token") else {
                 return bad("refresh_token is required");
@@ -218,24 +253,29 @@ async fn session(State(store): State<Arc<Store>>, method: Method, headers: Heade
     ([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response()
 }
 
+/// The authorization page: grants at once and redirects with a code.
+async fn authorize(
+    State(store): State<Arc<Store>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    adauth_testkit::fake::authorize(&store, CLIENT_ID, &query)
+}
+
+fn auth_error() -> Response {
+    let body = json!({
+        "errors": [{ "message": "Authentication error" }],
+        "meta": { "status": "auth_error" }
+    });
+    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+}
+
+/// A v3.0 endpoint: the bearer token alone, no session cookie.
 async fn organizations(
     State(store): State<Arc<Store>>,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let auth_error = || {
-        let body = json!({
-            "errors": [{ "message": "Authentication error" }],
-            "meta": { "status": "auth_error" }
-        });
-        (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
-    };
-    let Ok(token) = store.protected(&headers) else {
-        return auth_error();
-    };
-    // The session must be the one opened with this very token.
-    if !cookie(&headers, SESSION_COOKIE).is_some_and(|id| store.session_of(id, &token)) {
-        store.count_unauthorized();
+    if store.protected(&headers).is_err() {
         return auth_error();
     }
     if method != Method::GET {
@@ -252,6 +292,22 @@ async fn organizations(
             { "id": 100002, "name": "Organization Three", "entity_type": "organization" }
         ],
         "meta": { "count": 3, "total_count": 3, "offset": 0, "status": "success" }
+    }))
+    .into_response()
+}
+
+/// A legacy v2.0 endpoint: the bearer token and the session opened with that very token.
+async fn campaigns(State(store): State<Arc<Store>>, headers: HeaderMap) -> Response {
+    let Ok(token) = store.protected(&headers) else {
+        return auth_error();
+    };
+    if !cookie(&headers, SESSION_COOKIE).is_some_and(|id| store.session_of(id, &token)) {
+        store.count_unauthorized();
+        return auth_error();
+    }
+    axum::Json(json!({
+        "data": [{ "id": 200000, "name": "Campaign One", "entity_type": "campaign" }],
+        "meta": { "count": 1, "status": "ok" }
     }))
     .into_response()
 }

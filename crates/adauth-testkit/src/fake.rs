@@ -19,8 +19,8 @@ use axum::routing::any;
 use serde_json::json;
 
 pub use crate::store::{
-    RefreshCheck, Refusal, Store, basic, bearer, content_type_is, cookie, form, json_object,
-    json_str,
+    CodeGrant, RefreshCheck, Refusal, Store, basic, bearer, content_type_is, cookie, form,
+    json_object, json_str,
 };
 
 /// One provider's fake server.
@@ -60,6 +60,58 @@ impl std::fmt::Debug for Registration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Registration").field(&self.0.name()).finish()
     }
+}
+
+/// An authorization page that grants at once: it checks `client_id` and
+/// `response_type=code`, and redirects to `redirect_uri` with a one-time `code` and the
+/// `state` it was given, as a provider does once the user agrees. `query` is the request's.
+pub fn authorize(store: &Store, client_id: &str, query: &HashMap<String, String>) -> Response {
+    let field = |name: &str| {
+        query
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    if field("client_id") != Some(client_id) {
+        return oauth_error(StatusCode::BAD_REQUEST, "unauthorized_client");
+    }
+    if field("response_type") != Some("code") {
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_response_type");
+    }
+    let Some(redirect_uri) = field("redirect_uri") else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request");
+    };
+    let Ok(mut location) = url::Url::parse(redirect_uri) else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request");
+    };
+    if field("code_challenge").is_some() && field("code_challenge_method") != Some("S256") {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    let code = store.issue_code(CodeGrant {
+        client_id: client_id.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        scope: field("scope").unwrap_or_default().to_owned(),
+        code_challenge: field("code_challenge").map(str::to_owned),
+    });
+    {
+        let mut pairs = location.query_pairs_mut();
+        pairs.append_pair("code", &code);
+        if let Some(state) = field("state") {
+            pairs.append_pair("state", state);
+        }
+    }
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, location.to_string())],
+    )
+        .into_response()
+}
+
+/// Whether `verifier` is the PKCE verifier of `challenge` (S256: base64url of its SHA-256).
+pub fn pkce_matches(challenge: &str, verifier: &str) -> bool {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(verifier.as_bytes());
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, digest) == challenge
 }
 
 /// `pairs` as owned variables, for [`FakeProvider::env`].

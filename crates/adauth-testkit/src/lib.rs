@@ -309,6 +309,13 @@ impl Fake {
         self.store().set_expires_in(value);
     }
 
+    /// Caps how many live access tokens the client may hold, as Admitad caps tokens per
+    /// application (`None`, the default: no cap); a fake whose provider caps them refuses
+    /// more with the provider's code.
+    pub fn cap_tokens(&self, cap: Option<usize>) {
+        self.store().set_token_cap(cap);
+    }
+
     /// How often an already rotated refresh token was presented again (Admitad,
     /// MediaMath).
     pub fn refresh_token_reuses(&self) -> usize {

@@ -72,6 +72,21 @@ struct Tokens {
     refresh: HashMap<String, Refresh>,
     /// MediaMath's `adama_session` ids and the access token each belongs to.
     sessions: HashMap<String, String>,
+    /// Authorization codes not yet exchanged.
+    codes: HashMap<String, CodeGrant>,
+}
+
+/// What an authorization code was issued for, as [`Store::issue_code`] keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeGrant {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The redirect URI of the authorization request; the exchange must send the same.
+    pub redirect_uri: String,
+    /// The scope asked for.
+    pub scope: String,
+    /// The PKCE `code_challenge` (S256), when the request had one.
+    pub code_challenge: Option<String>,
 }
 
 /// One fake's state: tokens, counters, the configured lifetime and injected failures.
@@ -85,6 +100,7 @@ pub struct Store {
     withhold_lifetime: AtomicBool,
     json_label: Mutex<Option<&'static str>>,
     expires_in: Mutex<Option<serde_json::Value>>,
+    token_cap: Mutex<Option<usize>>,
     pub(crate) token_requests: AtomicUsize,
     pub(crate) protected_requests: AtomicUsize,
     pub(crate) unauthorized: AtomicUsize,
@@ -105,6 +121,7 @@ impl Store {
             withhold_lifetime: AtomicBool::new(false),
             json_label: Mutex::new(None),
             expires_in: Mutex::new(None),
+            token_cap: Mutex::new(None),
             token_requests: AtomicUsize::new(0),
             protected_requests: AtomicUsize::new(0),
             unauthorized: AtomicUsize::new(0),
@@ -269,6 +286,11 @@ impl Store {
         }
     }
 
+    /// Who an access token was issued to ([`issue`](Self::issue)'s `owner`).
+    pub fn owner_of(&self, token: &str) -> Option<String> {
+        self.tokens().access.get(token).map(|a| a.owner.clone())
+    }
+
     /// The wall-clock expiry of a live access token.
     pub fn expires_at(&self, token: &str) -> Option<SystemTime> {
         let tokens = self.tokens();
@@ -312,6 +334,41 @@ impl Store {
             .sessions
             .get(id)
             .is_some_and(|owner| owner == access_token)
+    }
+
+    /// Issues a one-time authorization code for `grant`.
+    pub fn issue_code(&self, grant: CodeGrant) -> String {
+        let mut tokens = self.tokens();
+        let code = self.unique("code", tokens.codes.len() + 1);
+        tokens.codes.insert(code.clone(), grant);
+        code
+    }
+
+    /// Takes an authorization code: what it was issued for, once; `None` for an unknown or
+    /// spent code.
+    pub fn use_code(&self, code: &str) -> Option<CodeGrant> {
+        self.tokens().codes.remove(code)
+    }
+
+    /// Caps how many live access tokens one owner may hold, as a provider that caps tokens
+    /// per application does (`None`, the default: no cap).
+    pub fn set_token_cap(&self, cap: Option<usize>) {
+        *self.token_cap.lock().unwrap_or_else(|e| e.into_inner()) = cap;
+    }
+
+    /// Whether `owner` holds as many live access tokens as the cap allows.
+    pub fn at_token_cap(&self, owner: &str) -> bool {
+        let Some(cap) = *self.token_cap.lock().unwrap_or_else(|e| e.into_inner()) else {
+            return false;
+        };
+        let now = Instant::now();
+        let live = self
+            .tokens()
+            .access
+            .values()
+            .filter(|a| a.owner == owner && !a.revoked && a.expires_at > now)
+            .count();
+        live >= cap
     }
 
     /// Every access token stops working.
