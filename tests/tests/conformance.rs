@@ -405,3 +405,66 @@ async fn caches_sharing_a_store_fetch_once() {
         assert!(!on_disk.is_empty(), "{}", fake.provider());
     }
 }
+
+#[tokio::test]
+async fn a_provider_that_echoes_the_secrets_never_gets_them_shown() {
+    let sandbox = sandbox().await;
+    // Every provider's secret variables get canaries; the mock echoes all of them.
+    let canaries: Vec<(&str, String)> = adauth::PROVIDERS
+        .iter()
+        .flat_map(|p| p.env_vars())
+        .filter(|v| v.is_secret())
+        .map(|v| (v.name(), format!("CANARY-{}-e1", v.name())))
+        .collect();
+    let echoed = canaries
+        .iter()
+        .map(|(_, c)| c.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let json_echo = json!({
+        "error": "invalid_client",
+        "error_description": format!("bad client_secret {echoed}"),
+        "errno": -1,
+        "errmsg": format!("bad token {echoed}"),
+        "message": format!("refused {echoed}"),
+    })
+    .to_string();
+    let html_echo = format!("<html><p>bad secret {echoed}</p></html>");
+    for (status, content_type, body) in [
+        (400, "application/json", json_echo.clone()),
+        (200, "application/json", json_echo),
+        (502, "text/html", html_echo),
+    ] {
+        let server = answering(status, content_type, body.into_bytes()).await;
+        for fake in sandbox.fakes() {
+            let name = fake.provider();
+            let env: Vec<(String, String)> = fake
+                .env()
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = canaries
+                        .iter()
+                        .find(|(var, _)| *var == k)
+                        .map_or(v, |(_, canary)| canary.clone());
+                    (k, v.replace(&fake.base_url(), &server.base_url()))
+                })
+                .collect();
+            let lookup = move |n: &str| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+            let source: Arc<dyn TokenSource> =
+                descriptor(fake).source_from_lookup(&lookup).unwrap().into();
+            let cache = no_retries(Arc::clone(&source));
+            let err = match cache.token().await {
+                Err(err) => err,
+                Ok(token) => panic!("{name} {status}: a token from an error answer: {token:?}"),
+            };
+            let shown = format!("{err} {err:?} {source:?} {cache:?}");
+            // The provider's own secrets (another provider's are not secrets to this one).
+            let own = descriptor(fake).env_vars().iter().filter(|v| v.is_secret());
+            for var in own.filter(|v| fake.env().iter().any(|(k, _)| k == v.name())) {
+                let canary = format!("CANARY-{}-e1", var.name());
+                assert!(shown.contains("CANARY-"), "{name}: the echo reached the error");
+                assert!(!shown.contains(&canary), "{name} {status}: {shown}");
+            }
+        }
+    }
+}

@@ -298,29 +298,12 @@ async fn me(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap)
 }
 
 /// The fake.
-#[derive(Debug, Clone, Copy)]
-pub struct Fake;
-
-impl adauth_testkit::fake::FakeProvider for Fake {
-    fn name(&self) -> &'static str {
-        crate::PROVIDER
-    }
-
-    fn router(&'static self, store: Arc<Store>) -> Router {
-        router(store)
-    }
-
-    fn env(&self, base_url: &str) -> Vec<(String, String)> {
-        env(base_url)
-    }
-
-    fn protected(&self) -> (&'static str, &'static str) {
-        (PROTECTED_METHOD, PROTECTED_PATH)
-    }
-}
-
-/// The fake, as the provider's descriptor carries it.
-pub const FAKE: Fake = Fake;
+pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake {
+    name: crate::PROVIDER,
+    router,
+    env,
+    protected: (PROTECTED_METHOD, PROTECTED_PATH),
+};
 
 /// What the descriptor carries.
 pub const REGISTRATION: adauth_testkit::fake::Registration =

@@ -334,6 +334,18 @@ fn timestamp(t: SystemTime) -> String {
     )
 }
 
+/// The fake.
+pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake {
+    name: crate::PROVIDER,
+    router,
+    env,
+    protected: (PROTECTED_METHOD, PROTECTED_PATH),
+};
+
+/// What the descriptor carries.
+pub const REGISTRATION: adauth_testkit::fake::Registration =
+    adauth_testkit::fake::Registration(&FAKE);
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -349,32 +361,3 @@ mod tests {
         assert_eq!(timestamp(leap), "2000-02-29T00:00:00");
     }
 }
-
-/// The fake.
-#[derive(Debug, Clone, Copy)]
-pub struct Fake;
-
-impl adauth_testkit::fake::FakeProvider for Fake {
-    fn name(&self) -> &'static str {
-        crate::PROVIDER
-    }
-
-    fn router(&'static self, store: Arc<Store>) -> Router {
-        router(store)
-    }
-
-    fn env(&self, base_url: &str) -> Vec<(String, String)> {
-        env(base_url)
-    }
-
-    fn protected(&self) -> (&'static str, &'static str) {
-        (PROTECTED_METHOD, PROTECTED_PATH)
-    }
-}
-
-/// The fake, as the provider's descriptor carries it.
-pub const FAKE: Fake = Fake;
-
-/// What the descriptor carries.
-pub const REGISTRATION: adauth_testkit::fake::Registration =
-    adauth_testkit::fake::Registration(&FAKE);

@@ -114,6 +114,46 @@ pub fn pkce_matches(challenge: &str, verifier: &str) -> bool {
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, digest) == challenge
 }
 
+/// A fake made of plain functions: its routes, its variables and its protected endpoint.
+/// Most provider crates' fakes are one of these.
+#[derive(Clone, Copy)]
+pub struct RoutedFake {
+    /// The provider's name.
+    pub name: &'static str,
+    /// The routes ([`FakeProvider::router`]).
+    pub router: fn(Arc<Store>) -> Router,
+    /// The variables ([`FakeProvider::env`]).
+    pub env: fn(&str) -> Vec<(String, String)>,
+    /// The protected endpoint's method and path ([`FakeProvider::protected`]).
+    pub protected: (&'static str, &'static str),
+}
+
+impl FakeProvider for RoutedFake {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn router(&'static self, store: Arc<Store>) -> Router {
+        (self.router)(store)
+    }
+
+    fn env(&self, base_url: &str) -> Vec<(String, String)> {
+        (self.env)(base_url)
+    }
+
+    fn protected(&self) -> (&'static str, &'static str) {
+        self.protected
+    }
+}
+
+impl std::fmt::Debug for RoutedFake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoutedFake")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `pairs` as owned variables, for [`FakeProvider::env`].
 pub fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
