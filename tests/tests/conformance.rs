@@ -462,7 +462,10 @@ async fn a_provider_that_echoes_the_secrets_never_gets_them_shown() {
             let own = descriptor(fake).env_vars().iter().filter(|v| v.is_secret());
             for var in own.filter(|v| fake.env().iter().any(|(k, _)| k == v.name())) {
                 let canary = format!("CANARY-{}-e1", var.name());
-                assert!(shown.contains("CANARY-"), "{name}: the echo reached the error");
+                assert!(
+                    shown.contains("CANARY-"),
+                    "{name}: the echo reached the error"
+                );
                 assert!(!shown.contains(&canary), "{name} {status}: {shown}");
             }
         }

@@ -5,6 +5,11 @@ use std::process::Output;
 
 use adauth::testkit::{Fake, Sandbox};
 
+/// The provider the tests of the command's own behaviour (the cache, the store, exit codes,
+/// streams) use: Fyber, for its plain flow: client credentials, no refresh token, no session,
+/// no revocation of earlier tokens. Tests for every provider take them from the registry.
+const PLAIN: &str = "fyber";
+
 /// The names of the registered providers.
 fn providers() -> impl Iterator<Item = &'static str> {
     adauth::PROVIDERS.iter().map(|p| p.name())
@@ -283,8 +288,8 @@ fn token_header_prints_every_header_a_request_needs() {
 #[test]
 fn a_second_run_is_served_from_the_disk_cache() {
     let h = Harness::new();
-    let first = h.ok(&["token", "fyber"]);
-    let out = h.run(&["-v", "token", "fyber"]);
+    let first = h.ok(&["token", PLAIN]);
+    let out = h.run(&["-v", "token", PLAIN]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stdout(&out), first);
     assert!(
@@ -292,35 +297,35 @@ fn a_second_run_is_served_from_the_disk_cache() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(h.fake("fyber").token_requests(), 1);
+    assert_eq!(h.fake(PLAIN).token_requests(), 1);
 }
 
 #[test]
 fn no_cache_and_force_refresh_each_fetch() {
     let h = Harness::new();
-    let fyber = h.fake("fyber");
-    let a = h.ok(&["token", "fyber"]);
-    let b = h.ok(&["token", "fyber", "--no-cache"]);
+    let fyber = h.fake(PLAIN);
+    let a = h.ok(&["token", PLAIN]);
+    let b = h.ok(&["token", PLAIN, "--no-cache"]);
     assert_eq!(fyber.token_requests(), 2);
     assert_ne!(a, b);
     // --no-cache did not write: the file still holds the first token.
-    assert_eq!(h.ok(&["token", "fyber"]), a);
+    assert_eq!(h.ok(&["token", PLAIN]), a);
     assert_eq!(fyber.token_requests(), 2);
-    let c = h.ok(&["token", "fyber", "--force-refresh"]);
+    let c = h.ok(&["token", PLAIN, "--force-refresh"]);
     assert_eq!(fyber.token_requests(), 3);
     assert_ne!(c, a);
     // --force-refresh wrote its token.
-    assert_eq!(h.ok(&["token", "fyber"]), c);
+    assert_eq!(h.ok(&["token", PLAIN]), c);
     assert_eq!(fyber.token_requests(), 3);
     // Both together make no sense.
-    let out = h.run(&["token", "fyber", "--no-cache", "--force-refresh"]);
+    let out = h.run(&["token", PLAIN, "--no-cache", "--force-refresh"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn a_corrupt_cache_file_is_ignored_and_replaced() {
     let h = Harness::new();
-    h.ok(&["token", "fyber"]);
+    h.ok(&["token", PLAIN]);
     let files = h.token_files();
     assert_eq!(files.len(), 1, "{files:?}");
     for garbage in [
@@ -330,11 +335,11 @@ fn a_corrupt_cache_file_is_ignored_and_replaced() {
         "{\"revision\":\"x\",\"value\":\"not a token\"}",
     ] {
         std::fs::write(&files[0], garbage).unwrap();
-        let before = h.fake("fyber").token_requests();
-        let token = h.ok(&["token", "fyber"]);
-        assert_eq!(h.fake("fyber").token_requests(), before + 1);
+        let before = h.fake(PLAIN).token_requests();
+        let token = h.ok(&["token", PLAIN]);
+        assert_eq!(h.fake(PLAIN).token_requests(), before + 1);
         let stored = stored_token(&files[0]);
-        assert_eq!(stored["provider"], "fyber");
+        assert_eq!(stored["provider"], PLAIN);
         assert_eq!(stored["access_token"], token.trim());
     }
 }
@@ -342,7 +347,7 @@ fn a_corrupt_cache_file_is_ignored_and_replaced() {
 #[test]
 fn a_stored_token_in_its_refresh_window_is_renewed_with_its_refresh_token_or_fetched() {
     let h = Harness::new();
-    for provider in ["mediamath", "fyber"] {
+    for provider in ["mediamath", PLAIN] {
         let fake = h.fake(provider);
         let first = h.ok(&["token", provider]);
         let file = h
@@ -381,7 +386,7 @@ fn a_stored_token_in_its_refresh_window_is_renewed_with_its_refresh_token_or_fet
 fn cache_files_are_owner_only_and_named_by_identity() {
     use std::os::unix::fs::PermissionsExt;
     let h = Harness::new();
-    h.ok(&["token", "fyber"]);
+    h.ok(&["token", PLAIN]);
     h.ok(&["token", "mediamath"]);
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&h.cache_dir()), 0o700);
@@ -447,7 +452,7 @@ fn parallel_runs_with_rejected_credentials_all_fail_promptly() {
         .map(|_| {
             h.std_cmd()
                 .env("ADAUTH_FYBER_CLIENT_SECRET", "CANARY-wrong-secret")
-                .args(["token", "fyber"])
+                .args(["token", PLAIN])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -490,7 +495,7 @@ fn an_unreachable_redis_costs_one_warning_and_the_disk_cache_carries_on() {
     let run = || {
         h.cmd()
             .env("ADAUTH_REDIS_URL", &url)
-            .args(["token", "fyber"])
+            .args(["token", PLAIN])
             .output()
             .unwrap()
     };
@@ -508,7 +513,7 @@ fn an_unreachable_redis_costs_one_warning_and_the_disk_cache_carries_on() {
     let second = run();
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
     assert_eq!(stdout(&second), stdout(&first));
-    assert_eq!(h.fake("fyber").token_requests(), 1);
+    assert_eq!(h.fake(PLAIN).token_requests(), 1);
     assert_eq!(h.token_files().len(), 1);
 }
 
@@ -524,7 +529,7 @@ fn runs_on_different_hosts_share_one_token_through_redis() {
             .cmd()
             .env("ADAUTH_REDIS_URL", &url)
             .env("ADAUTH_CACHE_DIR", cache_dir)
-            .args(["-v", "token", "fyber"])
+            .args(["-v", "token", PLAIN])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -540,7 +545,7 @@ fn runs_on_different_hosts_share_one_token_through_redis() {
         "{}",
         stderr(&second)
     );
-    assert_eq!(h.fake("fyber").token_requests(), 1);
+    assert_eq!(h.fake(PLAIN).token_requests(), 1);
     assert!(h.token_files().is_empty(), "Redis replaces the disk cache");
 }
 
@@ -560,7 +565,7 @@ fn runs_share_one_sealed_token_through_redis_over_tls() {
             .env("ADAUTH_REDIS_CA_FILE", server.ca_file().unwrap())
             .env("ADAUTH_STORE_KEY", STORE_KEY)
             .env("ADAUTH_CACHE_DIR", cache_dir)
-            .args(["-v", "token", "fyber"])
+            .args(["-v", "token", PLAIN])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -576,7 +581,7 @@ fn runs_share_one_sealed_token_through_redis_over_tls() {
         "{}",
         stderr(&second)
     );
-    assert_eq!(h.fake("fyber").token_requests(), 1);
+    assert_eq!(h.fake(PLAIN).token_requests(), 1);
 }
 
 #[test]
@@ -585,7 +590,7 @@ fn with_a_store_key_the_disk_cache_holds_no_token_and_names_no_credential() {
     let run = || {
         h.cmd()
             .env("ADAUTH_STORE_KEY", STORE_KEY)
-            .args(["token", "fyber"])
+            .args(["token", PLAIN])
             .output()
             .unwrap()
     };
@@ -597,7 +602,7 @@ fn with_a_store_key_the_disk_cache_holds_no_token_and_names_no_credential() {
     for file in h.cache_files() {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         assert!(name.starts_with("sealed-"), "{name}");
-        assert!(!name.contains("fyber"), "{name}");
+        assert!(!name.contains(PLAIN), "{name}");
     }
     let text = std::fs::read_to_string(&files[0]).unwrap();
     assert!(!text.contains(&token), "{text}");
@@ -605,10 +610,10 @@ fn with_a_store_key_the_disk_cache_holds_no_token_and_names_no_credential() {
     // The next run opens it: no second token request.
     let second = run();
     assert_eq!(stdout(&second), stdout(&first));
-    assert_eq!(h.fake("fyber").token_requests(), 1);
+    assert_eq!(h.fake(PLAIN).token_requests(), 1);
     // A run without the key does not read it (and does not guess its name).
-    h.ok(&["token", "fyber"]);
-    assert_eq!(h.fake("fyber").token_requests(), 2);
+    h.ok(&["token", PLAIN]);
+    assert_eq!(h.fake(PLAIN).token_requests(), 2);
 }
 
 #[test]
@@ -617,7 +622,7 @@ fn a_malformed_store_key_fails_the_command_without_echoing_it() {
     let out = h
         .cmd()
         .env("ADAUTH_STORE_KEY", "CANARY-not-a-key")
-        .args(["token", "fyber"])
+        .args(["token", PLAIN])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -626,7 +631,7 @@ fn a_malformed_store_key_fails_the_command_without_echoing_it() {
     assert!(err.contains("32 bytes"), "{err}");
     assert!(!err.contains("CANARY"), "{err}");
     assert!(out.stdout.is_empty());
-    assert_eq!(h.fake("fyber").token_requests(), 0);
+    assert_eq!(h.fake(PLAIN).token_requests(), 0);
 }
 
 // ---- request ----------------------------------------------------------------------------
@@ -641,7 +646,7 @@ fn request_reaches_every_protected_endpoint() {
         assert_eq!(stderr(&out), "HTTP 200\n");
         assert_eq!(fake.protected_requests(), 1);
     }
-    let fyber = stdout(&h.run(&strs(&request_args(h.fake("fyber")))));
+    let fyber = stdout(&h.run(&strs(&request_args(h.fake(PLAIN)))));
     assert!(fyber.starts_with("date,application_id"), "{fyber}");
 }
 
@@ -667,10 +672,10 @@ fn request_recovers_from_a_revoked_token_with_one_token_request() {
 #[test]
 fn request_exits_1_on_a_non_2xx_answer() {
     let h = Harness::new();
-    let fyber = h.fake("fyber");
+    let fyber = h.fake(PLAIN);
     // The report endpoint wants POST.
     let url = fyber.protected_url();
-    let out = h.run(&["request", "fyber", &url]);
+    let out = h.run(&["request", PLAIN, &url]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stderr(&out), "HTTP 400\n");
     assert!(stdout(&out).contains("invalid_request"), "{}", stdout(&out));
@@ -679,11 +684,11 @@ fn request_exits_1_on_a_non_2xx_answer() {
 #[test]
 fn request_refuses_plain_http_to_other_hosts() {
     let h = Harness::new();
-    let out = h.run(&["request", "fyber", "http://example.com/api"]);
+    let out = h.run(&["request", PLAIN, "http://example.com/api"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("plain http"), "{}", stderr(&out));
-    assert_eq!(h.fake("fyber").token_requests(), 0);
-    let out = h.run(&["request", "fyber", "https://example.com/", "-H", "no colon"]);
+    assert_eq!(h.fake(PLAIN).token_requests(), 0);
+    let out = h.run(&["request", PLAIN, "https://example.com/", "-H", "no colon"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -757,7 +762,7 @@ fn configuration_and_usage_errors_exit_2() {
     let out = h
         .cmd()
         .env_remove("ADAUTH_FYBER_CLIENT_SECRET")
-        .args(["token", "fyber"])
+        .args(["token", PLAIN])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -770,13 +775,13 @@ fn configuration_and_usage_errors_exit_2() {
 
     for args in [
         &["token"][..],
-        &["token", "fyber", "--format", "xml"],
+        &["token", PLAIN, "--format", "xml"],
         &["bogus"],
         &[],
     ] {
         assert_eq!(h.run(args).status.code(), Some(2), "{args:?}");
     }
-    assert_eq!(h.fake("fyber").token_requests(), 0);
+    assert_eq!(h.fake(PLAIN).token_requests(), 0);
 }
 
 #[test]
@@ -785,7 +790,7 @@ fn rejected_credentials_exit_3_with_the_provider_code() {
     let out = h
         .cmd()
         .env("ADAUTH_FYBER_CLIENT_SECRET", "CANARY-wrong-secret")
-        .args(["-v", "token", "fyber"])
+        .args(["-v", "token", PLAIN])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
@@ -814,13 +819,13 @@ fn an_unreachable_or_failing_provider_exits_4() {
             "ADAUTH_FYBER_BASE_URL",
             format!("http://127.0.0.1:{closed}"),
         )
-        .args(["token", "fyber"])
+        .args(["token", PLAIN])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
 
-    h.fake("adgem").fail_next(10, 500);
-    let out = h.run(&["token", "adgem"]);
+    h.fake(PLAIN).fail_next(10, 500);
+    let out = h.run(&["token", PLAIN]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains("HTTP 500"), "{}", stderr(&out));
 }
@@ -893,10 +898,10 @@ fn sandbox_prints_working_exports_until_stopped() {
     for (name, _) in h.sandbox.env() {
         cmd.env_remove(name);
     }
-    let out = cmd.envs(exports).args(["token", "fyber"]).output().unwrap();
+    let out = cmd.envs(exports).args(["token", PLAIN]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
-        h.fake("fyber").token_requests(),
+        h.fake(PLAIN).token_requests(),
         0,
         "served by the child's fakes"
     );
@@ -986,7 +991,7 @@ fn a_token_with_a_line_break_is_refused_never_printed_or_cached() {
     let h = Harness::new();
     let body = r#"{"accessToken":"abc\r\nX-Injected: 1","tokenType":"bearer","expiresIn":3600}"#;
     let (_server, mut cmd) = fyber_answering(&h, 200, body);
-    let out = cmd.args(["token", "fyber"]).output().unwrap();
+    let out = cmd.args(["token", PLAIN]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(out.stdout.is_empty(), "{}", stdout(&out));
     let err = stderr(&out);
@@ -1007,7 +1012,7 @@ fn provider_text_cannot_forge_lines_or_colours_on_stderr() {
     let h = Harness::new();
     let body = "{\"error\":\"invalid_client\",\"error_description\":\"bad\\u001b[32m\\r\\nadauth: token ok\\u202e\"}";
     let (_server, mut cmd) = fyber_answering(&h, 400, body);
-    let out = cmd.args(["token", "fyber"]).output().unwrap();
+    let out = cmd.args(["token", PLAIN]).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(!err.contains('\u{1b}') && !err.contains('\r'), "{err:?}");
@@ -1025,13 +1030,13 @@ fn provider_text_cannot_forge_lines_or_colours_on_stderr() {
 #[test]
 fn token_store_warnings_are_shown_on_stderr() {
     let h = Harness::new();
-    let first = h.ok(&["token", "fyber"]);
+    let first = h.ok(&["token", PLAIN]);
     let files = h.token_files();
     assert_eq!(files.len(), 1);
     // The token file becomes a directory: the store can neither read nor write it.
     std::fs::remove_file(&files[0]).unwrap();
     std::fs::create_dir(&files[0]).unwrap();
-    let out = h.run(&["token", "fyber"]);
+    let out = h.run(&["token", PLAIN]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("WARN"), "{err}");
@@ -1051,7 +1056,7 @@ fn a_cache_directory_that_others_can_write_is_refused() {
     let dir = h.cache_dir();
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let out = h.run(&["token", "fyber"]);
+    let out = h.run(&["token", PLAIN]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains(&dir.display().to_string()), "{err}");
@@ -1064,7 +1069,7 @@ fn a_cache_directory_that_others_can_write_is_refused() {
 #[test]
 fn links_planted_in_the_cache_directory_are_never_followed() {
     let h = Harness::new();
-    let real = h.ok(&["token", "fyber"]);
+    let real = h.ok(&["token", PLAIN]);
     let files = h.token_files();
     let token_file = files[0].clone();
     // Someone plants a token file of their own, behind a link.
@@ -1076,10 +1081,10 @@ fn links_planted_in_the_cache_directory_are_never_followed() {
     std::fs::write(&planted, text).unwrap();
     std::fs::remove_file(&token_file).unwrap();
     std::os::unix::fs::symlink(&planted, &token_file).unwrap();
-    let before = h.fake("fyber").token_requests();
-    let token = h.ok(&["token", "fyber"]);
+    let before = h.fake(PLAIN).token_requests();
+    let token = h.ok(&["token", PLAIN]);
     assert_ne!(token.trim(), "PLANTED");
-    assert_eq!(h.fake("fyber").token_requests(), before + 1, "fetched anew");
+    assert_eq!(h.fake(PLAIN).token_requests(), before + 1, "fetched anew");
     assert!(
         std::fs::symlink_metadata(&token_file).unwrap().is_file(),
         "replaced"
@@ -1091,7 +1096,7 @@ fn links_planted_in_the_cache_directory_are_never_followed() {
     let target = elsewhere.path().join("created-by-adauth");
     std::os::unix::fs::symlink(&target, &lease).unwrap();
     std::fs::remove_file(&token_file).unwrap();
-    let out = h.run(&["token", "fyber"]);
+    let out = h.run(&["token", PLAIN]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!target.exists());
     assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
@@ -1123,16 +1128,16 @@ fn recording_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
 fn proxies_never_see_requests_to_loopback_endpoints() {
     let h = Harness::new();
     let (proxy, seen) = recording_proxy();
-    let fake = h.fake("fyber");
+    let fake = h.fake(PLAIN);
     for args in [
         vec![
             "token".to_owned(),
-            "fyber".to_owned(),
+            PLAIN.to_owned(),
             "--no-cache".to_owned(),
         ],
         vec![
             "request".to_owned(),
-            "fyber".to_owned(),
+            PLAIN.to_owned(),
             fake.protected_url(),
             "-X".to_owned(),
             fake.protected_method().to_owned(),
@@ -1179,7 +1184,7 @@ fn a_provider_that_never_answers_is_given_up_on_after_the_timeout() {
         if let Some(env) = env {
             cmd.env("ADAUTH_TIMEOUT", env);
         }
-        cmd.args(["token", "fyber", "--no-cache"]);
+        cmd.args(["token", PLAIN, "--no-cache"]);
         if let Some(flag) = flag {
             cmd.args(["--timeout", flag]);
         }
@@ -1194,13 +1199,7 @@ fn a_provider_that_never_answers_is_given_up_on_after_the_timeout() {
     }
     // `request` too, against an API that never answers.
     let started = std::time::Instant::now();
-    let out = h.run(&[
-        "request",
-        "fyber",
-        &format!("{silent}/api"),
-        "--timeout",
-        "1",
-    ]);
+    let out = h.run(&["request", PLAIN, &format!("{silent}/api"), "--timeout", "1"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
@@ -1308,7 +1307,7 @@ fn messages_say_what_happened() {
             std::ffi::OsStr::from_bytes(b"\xff\xfe"),
         )
         .env("ADAUTH_FYBER_CLIENT_SECRET", "s")
-        .args(["token", "fyber"])
+        .args(["token", PLAIN])
         .output()
         .unwrap();
     let err = stderr(&out);
@@ -1323,7 +1322,7 @@ fn messages_say_what_happened() {
             "ADAUTH_FYBER_BASE_URL",
             format!("http://127.0.0.1:{}", closed_port()),
         )
-        .args(["token", "fyber", "--no-cache"])
+        .args(["token", PLAIN, "--no-cache"])
         .output()
         .unwrap();
     let err = stderr(&out);
@@ -1359,7 +1358,7 @@ fn request_streams_the_answer_as_it_arrives() {
     });
     let mut child = h
         .std_cmd()
-        .args(["request", "fyber", &url])
+        .args(["request", PLAIN, &url])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
