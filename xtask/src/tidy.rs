@@ -330,7 +330,7 @@ fn provider_registrations(
             problems.push(format!(
                 "{src}: the descriptor has no fake; add `#[cfg(feature = \"testkit\")] pub mod \
                  testkit;` and, in DESCRIPTOR, `#[cfg(feature = \"testkit\")] let provider = \
-                 provider.with_fake(&testkit::REGISTRATION);`"
+                 provider.with_fake(&adauth_testkit::fake::Registration(&testkit::FAKE));`"
             ));
         }
         let testkit_feature = table(tables, "features")

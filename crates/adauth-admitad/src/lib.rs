@@ -69,7 +69,7 @@ pub const DESCRIPTOR: adauth_core::Provider = {
         ])
         .with_documented_lifetime(DOCUMENTED_LIFETIME);
     #[cfg(feature = "testkit")]
-    let provider = provider.with_fake(&testkit::REGISTRATION);
+    let provider = provider.with_fake(&adauth_testkit::fake::Registration(&testkit::FAKE));
     provider
 };
 

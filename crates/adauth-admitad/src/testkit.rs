@@ -4,12 +4,11 @@
 //! the refresh token, and a capped application gets `error_code` 6. `GET /authorize/`
 //! grants at once and redirects with a code. `GET /me/` needs the bearer token.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -92,7 +91,10 @@ fn env(base_url: &str) -> Vec<(String, String)> {
 
 fn router(store: Arc<Store>) -> Router {
     Router::new()
-        .route(AUTHORIZE_PATH, any(authorize))
+        .route(
+            AUTHORIZE_PATH,
+            adauth_testkit::fake::authorize_route(CLIENT_ID),
+        )
         .route(TOKEN_PATH, any(token))
         .route(PROTECTED_PATH, any(me))
         .with_state(store)
@@ -233,14 +235,6 @@ async fn token(
     }
 }
 
-/// The authorization page: grants at once and redirects with a code.
-async fn authorize(
-    State(store): State<Arc<Store>>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    adauth_testkit::fake::authorize(&store, CLIENT_ID, &query)
-}
-
 /// The documented success answer: the user's fields, the tokens and the scope.
 fn issue(store: &Store, scope: &str) -> Response {
     let access_token = store.issue(CLIENT_ID);
@@ -304,7 +298,3 @@ pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedF
     env,
     protected: (PROTECTED_METHOD, PROTECTED_PATH),
 };
-
-/// What the descriptor carries.
-pub const REGISTRATION: adauth_testkit::fake::Registration =
-    adauth_testkit::fake::Registration(&FAKE);

@@ -1,21 +1,13 @@
 //! Credentials from the builder and from environment variables (through a lookup function,
 //! so the process environment is never touched), and the scope types.
 
-use std::collections::HashMap;
+use adauth_testkit::lookup;
 
 use adauth_admitad::{
     AdmitadSource, Credentials, DEFAULT_BASE_URL, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET,
     ENV_SCOPE, Scope, Scopes,
 };
 use adauth_core::ErrorKind;
-
-fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
 
 fn complete() -> Vec<(&'static str, &'static str)> {
     vec![

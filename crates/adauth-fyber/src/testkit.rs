@@ -1,7 +1,7 @@
 //! Fyber's fake, for `adauth-testkit`: `POST /auth/v1/token` with a JSON client-credentials
 //! body, answered in camel case; reports at `POST /api/v1/report?format=csv`.
 
-use adauth_testkit::fake::{ClientCredentialsFake, Registration};
+use adauth_testkit::fake::ClientCredentialsFake;
 
 /// The sandbox Reporting API ID.
 pub const CLIENT_ID: &str = "sandbox-fyber-client";
@@ -32,6 +32,3 @@ pub const FAKE: ClientCredentialsFake = ClientCredentialsFake {
          2026-01-01,100001,Sandbox App,1200,34,12.50\n",
     ),
 };
-
-/// What the descriptor carries.
-pub const REGISTRATION: Registration = Registration(&FAKE);

@@ -1,20 +1,12 @@
 //! Credentials from the builder and from environment variables (through a lookup function,
 //! so the process environment is never touched).
 
-use std::collections::HashMap;
+use adauth_testkit::lookup;
 
 use adauth_core::ErrorKind;
 use adauth_fyber::{
     Credentials, DEFAULT_BASE_URL, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, FyberSource,
 };
-
-fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
 
 fn complete(base_url: Option<&str>) -> Vec<(&str, &str)> {
     let mut vars = vec![(ENV_CLIENT_ID, "client-1"), (ENV_CLIENT_SECRET, "s3cr3t")];

@@ -3,6 +3,7 @@
 //! absurd lifetimes, the cache, secret hygiene) is in the workspace's conformance suite;
 //! transport behaviour (redirects, timeouts, size caps, retries) is adauth-core's.
 
+use adauth_testkit::mock::answer;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -70,24 +71,6 @@ fn source(server: &MockServer) -> FyberSource {
     source_at(&server.base_url(), CLIENT_SECRET, fast_retries())
 }
 
-/// Answers every token request with `status`, `content_type` and `body`.
-async fn answer<'a>(
-    server: &'a MockServer,
-    status: u16,
-    content_type: &str,
-    body: impl AsRef<[u8]>,
-) -> httpmock::Mock<'a> {
-    let body = body.as_ref().to_vec();
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path(TOKEN_PATH);
-            then.status(status)
-                .header("content-type", content_type)
-                .body(body);
-        })
-        .await
-}
-
 #[tokio::test]
 async fn sends_the_documented_request_and_reads_the_documented_answer() {
     let server = MockServer::start_async().await;
@@ -144,6 +127,8 @@ async fn documented_errors_are_classified_with_their_code() {
         let server = MockServer::start_async().await;
         let mock = answer(
             &server,
+            POST,
+            TOKEN_PATH,
             400,
             "application/json",
             format!("{{\n    \"error\": \"{code}\"\n}}"),
@@ -167,7 +152,15 @@ async fn documented_errors_are_classified_with_their_code() {
 #[tokio::test]
 async fn internal_server_error_is_provider_unavailable() {
     let server = MockServer::start_async().await;
-    answer(&server, 500, "application/json", INTERNAL_ERROR_BODY).await;
+    answer(
+        &server,
+        POST,
+        TOKEN_PATH,
+        500,
+        "application/json",
+        INTERNAL_ERROR_BODY,
+    )
+    .await;
     let source = source_at(
         &server.base_url(),
         CLIENT_SECRET,

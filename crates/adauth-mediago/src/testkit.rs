@@ -233,7 +233,3 @@ pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedF
     env,
     protected: (PROTECTED_METHOD, PROTECTED_PATH),
 };
-
-/// What the descriptor carries.
-pub const REGISTRATION: adauth_testkit::fake::Registration =
-    adauth_testkit::fake::Registration(&FAKE);

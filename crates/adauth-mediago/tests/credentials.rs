@@ -1,7 +1,7 @@
 //! The API token forms, the builder, and credentials from environment variables (through a
 //! lookup function, so the process environment is never touched).
 
-use std::collections::HashMap;
+use adauth_testkit::lookup;
 
 use adauth_core::ErrorKind;
 use adauth_mediago::{
@@ -11,14 +11,6 @@ use adauth_mediago::{
 };
 
 const TOKEN: &str = "Y2xpZW50XzE0Nl_lup_lvIPl...";
-
-fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
 
 fn from_vars(vars: &[(&str, &str)]) -> adauth_core::Result<Credentials> {
     Credentials::from_lookup(&lookup(vars))

@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -65,7 +65,10 @@ fn router(store: Arc<Store>) -> Router {
         .route(SESSION_PATH, any(session))
         .route(PROTECTED_PATH, any(organizations))
         .route(LEGACY_PATH, any(campaigns))
-        .route(crate::AUTHORIZE_PATH, any(authorize))
+        .route(
+            crate::AUTHORIZE_PATH,
+            adauth_testkit::fake::authorize_route(CLIENT_ID),
+        )
         .with_state(store)
 }
 
@@ -253,14 +256,6 @@ async fn session(State(store): State<Arc<Store>>, method: Method, headers: Heade
     ([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response()
 }
 
-/// The authorization page: grants at once and redirects with a code.
-async fn authorize(
-    State(store): State<Arc<Store>>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    adauth_testkit::fake::authorize(&store, CLIENT_ID, &query)
-}
-
 fn auth_error() -> Response {
     let body = json!({
         "errors": [{ "message": "Authentication error" }],
@@ -341,10 +336,6 @@ pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedF
     env,
     protected: (PROTECTED_METHOD, PROTECTED_PATH),
 };
-
-/// What the descriptor carries.
-pub const REGISTRATION: adauth_testkit::fake::Registration =
-    adauth_testkit::fake::Registration(&FAKE);
 
 #[cfg(test)]
 mod tests {

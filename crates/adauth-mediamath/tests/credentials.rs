@@ -1,8 +1,9 @@
 //! Credentials from the builders and from environment variables (through a lookup function,
 //! so the process environment is never touched).
 
+use adauth_testkit::lookup;
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use adauth_core::ErrorKind;
 use adauth_mediamath::{
@@ -10,14 +11,6 @@ use adauth_mediamath::{
     ENV_API_URL, ENV_AUDIENCE, ENV_AUTH_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_PASSWORD,
     ENV_REALM, ENV_SCOPE, ENV_SESSION, ENV_USERNAME,
 };
-
-fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
 
 fn required() -> Vec<(&'static str, &'static str)> {
     vec![

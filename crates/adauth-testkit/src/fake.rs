@@ -107,6 +107,16 @@ pub fn authorize(store: &Store, client_id: &str, query: &HashMap<String, String>
         .into_response()
 }
 
+/// A route for an authorization page that grants at once ([`authorize`]) to `client_id`.
+pub fn authorize_route(client_id: &'static str) -> axum::routing::MethodRouter<Arc<Store>> {
+    axum::routing::get(
+        move |State(store): State<Arc<Store>>,
+              axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>| async move {
+            authorize(&store, client_id, &query)
+        },
+    )
+}
+
 /// Whether `verifier` is the PKCE verifier of `challenge` (S256: base64url of its SHA-256).
 pub fn pkce_matches(challenge: &str, verifier: &str) -> bool {
     use sha2::Digest as _;

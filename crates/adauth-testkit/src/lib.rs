@@ -3,6 +3,9 @@
 #![forbid(unsafe_code)]
 
 pub mod fake;
+#[cfg(feature = "httpmock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "httpmock")))]
+pub mod mock;
 mod redis_server;
 mod server;
 mod store;
@@ -15,6 +18,22 @@ use std::time::Duration;
 use fake::{FakeProvider, Store};
 pub use redis_server::RedisServer;
 use server::Server;
+
+/// A lookup over `vars`, as provider crates' `from_lookup` functions take one: for tests
+/// of how a provider reads its variables, without touching the process environment.
+///
+/// ```
+/// let lookup = adauth_testkit::lookup(&[("ADAUTH_X_ID", "1")]);
+/// assert_eq!(lookup("ADAUTH_X_ID").as_deref(), Some("1"));
+/// assert_eq!(lookup("ADAUTH_X_SECRET"), None);
+/// ```
+pub fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + Send + Sync + use<> {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
 
 /// The token lifetime a [`Sandbox`] starts with: one hour.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);

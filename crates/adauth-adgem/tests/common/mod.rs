@@ -2,7 +2,8 @@
 // Each test file uses its own subset.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+#[allow(unused_imports)] // each test file uses a different subset
+pub(crate) use adauth_testkit::lookup;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,15 +29,6 @@ pub(crate) fn no_retries() -> HttpClient {
     HttpClient::new().retry_policy(RetryPolicy::none())
 }
 
-/// Environment variables from a list, without touching the process environment.
-pub(crate) fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
-
 /// Answers every POST to `path` with `status`, `content_type` and `body`.
 pub(crate) async fn answer<'a>(
     server: &'a MockServer,
@@ -45,15 +37,7 @@ pub(crate) async fn answer<'a>(
     content_type: &str,
     body: impl AsRef<[u8]>,
 ) -> httpmock::Mock<'a> {
-    let body = body.as_ref().to_vec();
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path(path);
-            then.status(status)
-                .header("content-type", content_type)
-                .body(body);
-        })
-        .await
+    adauth_testkit::mock::answer(server, POST, path, status, content_type, body).await
 }
 
 /// Asserts the kind and that the Display text has every one of `parts`.

@@ -167,16 +167,7 @@ pub(crate) async fn answer<'a>(
     content_type: &str,
     body: &str,
 ) -> httpmock::Mock<'a> {
-    let content_type = content_type.to_owned();
-    let body = body.to_owned();
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path(TOKEN_PATH);
-            then.status(status)
-                .header("content-type", content_type)
-                .body(body);
-        })
-        .await
+    adauth_testkit::mock::answer(server, POST, TOKEN_PATH, status, content_type, body).await
 }
 
 /// Asserts that `text` contains each of `parts`.

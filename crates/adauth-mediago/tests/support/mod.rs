@@ -1,6 +1,7 @@
 //! Helpers shared by this crate's tests.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub(crate) use adauth_testkit::mock::answer;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -66,26 +67,6 @@ pub(crate) fn source_with(
 /// A client-level source with the documented API token.
 pub(crate) fn source(server: &MockServer) -> MediagoSource {
     source_with(server, doc_token(), TokenLevel::Client)
-}
-
-/// Answers every `method` request to `path` with `status`, `content_type` and `body`.
-pub(crate) async fn answer<'a>(
-    server: &'a MockServer,
-    method: httpmock::Method,
-    path: &str,
-    status: u16,
-    content_type: &str,
-    body: impl AsRef<[u8]>,
-) -> httpmock::Mock<'a> {
-    let body = body.as_ref().to_vec();
-    server
-        .mock_async(|when, then| {
-            when.method(method).path(path);
-            then.status(status)
-                .header("content-type", content_type)
-                .body(body);
-        })
-        .await
 }
 
 /// Asserts that the error's `Display` names every part.

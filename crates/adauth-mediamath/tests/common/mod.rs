@@ -1,6 +1,7 @@
 //! Helpers and the documented fixtures shared by the test files.
 #![allow(dead_code, unreachable_pub)]
 
+pub use adauth_testkit::mock::answer;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -101,26 +102,6 @@ pub fn cache_on(source: impl TokenSource + 'static) -> (TokenCache, ManualClock)
         .clock(Arc::new(clock.clone()))
         .build();
     (cache, clock)
-}
-
-/// Answers `method path` with `status`, `content_type` and `body`.
-pub async fn answer<'a>(
-    server: &'a MockServer,
-    method: Method,
-    path: &str,
-    status: u16,
-    content_type: &str,
-    body: impl AsRef<[u8]>,
-) -> httpmock::Mock<'a> {
-    let body = body.as_ref().to_vec();
-    server
-        .mock_async(|when, then| {
-            when.method(method).path(path);
-            then.status(status)
-                .header("content-type", content_type)
-                .body(body);
-        })
-        .await
 }
 
 /// Asserts the error's kind, code and description, and that its text names them.
