@@ -193,18 +193,16 @@ async fn token(
             {
                 return invalid_client();
             }
-            let Some(grant) = field("code").and_then(|code| store.use_code(code)) else {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "The authorization code is invalid or spent",
-                    1,
-                );
-            };
-            if field("redirect_uri") != Some(grant.redirect_uri.as_str()) {
-                return bad("redirect_uri does not match the authorization request");
+            let redeemed = adauth_testkit::fake::redeem_code(
+                &store,
+                field("code"),
+                field("redirect_uri"),
+                None,
+            );
+            match redeemed {
+                Ok(grant) => issue(&store, &grant.scope),
+                Err(why) => error(StatusCode::BAD_REQUEST, "invalid_grant", why, 1),
             }
-            issue(&store, &grant.scope)
         }
         Some("refresh_token") => {
             if field("client_id") != Some(CLIENT_ID)

@@ -156,32 +156,16 @@ async fn token(
             issue(&store, field("scope").unwrap_or(""))
         }
         Some("authorization_code") => {
-            let Some(grant) = required("code").and_then(|code| store.use_code(code)) else {
-                return error(
-                    StatusCode::FORBIDDEN,
-                    "invalid_grant",
-                    "Invalid authorization code",
-                );
-            };
-            if field("redirect_uri") != Some(grant.redirect_uri.as_str()) {
-                return error(
-                    StatusCode::FORBIDDEN,
-                    "invalid_grant",
-                    "redirect_uri does not match the authorization request",
-                );
+            let redeemed = adauth_testkit::fake::redeem_code(
+                &store,
+                required("code"),
+                field("redirect_uri"),
+                required("code_verifier"),
+            );
+            match redeemed {
+                Ok(grant) => issue(&store, &grant.scope),
+                Err(why) => error(StatusCode::FORBIDDEN, "invalid_grant", why),
             }
-            if let Some(challenge) = &grant.code_challenge {
-                let verified = required("code_verifier")
-                    .is_some_and(|v| adauth_testkit::fake::pkce_matches(challenge, v));
-                if !verified {
-                    return error(
-                        StatusCode::FORBIDDEN,
-                        "invalid_grant",
-                        "Failed to verify code verifier",
-                    );
-                }
-            }
-            issue(&store, &grant.scope)
         }
         Some("refresh_token") => {
             let Some(refresh_token) = required("refresh_token") else {

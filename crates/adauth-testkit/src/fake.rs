@@ -117,6 +117,30 @@ pub fn authorize_route(client_id: &'static str) -> axum::routing::MethodRouter<A
     )
 }
 
+/// Redeems an authorization code, as a token endpoint's `authorization_code` grant does:
+/// the code must be one this fake issued and not yet spent, `redirect_uri` the one of the
+/// authorization request, and `code_verifier` the PKCE verifier of its challenge when it had
+/// one. The error says which check failed, for the provider's own error shape.
+pub fn redeem_code(
+    store: &Store,
+    code: Option<&str>,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+) -> Result<CodeGrant, &'static str> {
+    let grant = code
+        .and_then(|code| store.use_code(code))
+        .ok_or("the authorization code is invalid or spent")?;
+    if redirect_uri != Some(grant.redirect_uri.as_str()) {
+        return Err("redirect_uri does not match the authorization request");
+    }
+    if let Some(challenge) = &grant.code_challenge
+        && !code_verifier.is_some_and(|v| pkce_matches(challenge, v))
+    {
+        return Err("failed to verify the code verifier");
+    }
+    Ok(grant)
+}
+
 /// Whether `verifier` is the PKCE verifier of `challenge` (S256: base64url of its SHA-256).
 pub fn pkce_matches(challenge: &str, verifier: &str) -> bool {
     use sha2::Digest as _;
