@@ -32,7 +32,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
             cmd.extend(["--", filter]);
         }
         Cmd::cargo(cmd)
-            .env("ADAUTH_FUZZ_CASES", &cases.to_string())
+            .env("PROPTEST_CASES", &cases.to_string())
             .run_step("fuzz")?;
     }
     Ok(())

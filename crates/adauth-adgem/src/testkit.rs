@@ -215,9 +215,9 @@ async fn offers(
 }
 
 /// The fake.
-pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake {
-    name: crate::PROVIDER,
+pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake::new(
+    crate::PROVIDER,
     router,
     env,
-    protected: (PROTECTED_METHOD, PROTECTED_PATH),
-};
+    (PROTECTED_METHOD, PROTECTED_PATH),
+);

@@ -20,10 +20,7 @@ fn complete() -> Vec<(&'static str, &'static str)> {
 }
 
 fn with(name: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
-    let mut vars = complete();
-    vars.retain(|(k, _)| *k != name);
-    vars.push((name, value));
-    vars
+    adauth_testkit::with_var(&complete(), name, value)
 }
 
 fn without(name: &str) -> Vec<(&'static str, &'static str)> {

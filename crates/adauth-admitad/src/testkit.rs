@@ -15,7 +15,7 @@ use axum::routing::any;
 use base64::Engine;
 use serde_json::json;
 
-use adauth_testkit::fake::{RefreshCheck, Refusal, Store, basic, form};
+use adauth_testkit::fake::{Refusal, Store, basic, form};
 
 /// The sandbox `client_id`.
 pub const CLIENT_ID: &str = "sandbox-admitad-client";
@@ -213,9 +213,9 @@ async fn token(
             let Some(refresh_token) = field("refresh_token") else {
                 return bad("refresh_token is required");
             };
-            match store.use_refresh(refresh_token) {
-                RefreshCheck::Rotated(scope) => issue(&store, &scope),
-                RefreshCheck::Reused | RefreshCheck::Unknown => error(
+            match store.rotate_refresh(refresh_token) {
+                Some(scope) => issue(&store, &scope),
+                None => error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
                     "Refresh token is unavailable",
@@ -290,9 +290,9 @@ async fn me(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap)
 }
 
 /// The fake.
-pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake {
-    name: crate::PROVIDER,
+pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake::new(
+    crate::PROVIDER,
     router,
     env,
-    protected: (PROTECTED_METHOD, PROTECTED_PATH),
-};
+    (PROTECTED_METHOD, PROTECTED_PATH),
+);

@@ -163,21 +163,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn config() -> proptest::prelude::ProptestConfig {
-        // `ADAUTH_FUZZ_CASES` (default 10,000; `cargo xtask fuzz` runs a long session).
-        let cases = std::env::var("ADAUTH_FUZZ_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(10_000);
-        proptest::prelude::ProptestConfig {
-            cases,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        }
-    }
-
     proptest! {
-        #![proptest_config(config())]
+        // Cases: `PROPTEST_CASES` (10,000 in this workspace; `cargo xtask fuzz` runs more).
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
 
         // Store bytes are anyone's: a record is read or refused, never a panic.
         #[test]

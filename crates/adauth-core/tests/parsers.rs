@@ -1,8 +1,8 @@
 //! Every parser that sees provider or store bytes, under arbitrary input: no panic, and the
 //! properties that make the output safe to show.
 //!
-//! `ADAUTH_FUZZ_CASES` sets the number of cases per parser (default 10,000; `cargo xtask
-//! fuzz` runs a long session).
+//! `PROPTEST_CASES` sets the number of cases per parser (10,000 in this workspace, from
+//! `.cargo/config.toml`; `cargo xtask fuzz` runs a long session).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,13 +13,9 @@ use adauth_core::secrecy::SecretString;
 use adauth_core::{Error, ErrorKind, ExpiresIn, ExpiryPolicy, Token, redact_excerpt};
 use proptest::prelude::*;
 
+/// Cases come from `PROPTEST_CASES`, as proptest reads it.
 fn config() -> ProptestConfig {
-    let cases = std::env::var("ADAUTH_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(10_000);
     ProptestConfig {
-        cases,
         failure_persistence: None,
         ..ProptestConfig::default()
     }

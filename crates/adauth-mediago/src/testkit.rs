@@ -227,9 +227,9 @@ async fn report(State(store): State<Arc<Store>>, method: Method, headers: Header
 }
 
 /// The fake.
-pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake {
-    name: crate::PROVIDER,
+pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake::new(
+    crate::PROVIDER,
     router,
     env,
-    protected: (PROTECTED_METHOD, PROTECTED_PATH),
-};
+    (PROTECTED_METHOD, PROTECTED_PATH),
+);

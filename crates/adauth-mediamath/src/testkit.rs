@@ -19,9 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Value, json};
 
-use adauth_testkit::fake::{
-    RefreshCheck, Store, bearer, content_type_is, cookie, form, json_object,
-};
+use adauth_testkit::fake::{Store, bearer, content_type_is, cookie, form, json_object};
 
 /// The sandbox client ID.
 pub const CLIENT_ID: &str = "sandbox-mediamath-client";
@@ -171,9 +169,9 @@ async fn token(
             let Some(refresh_token) = required("refresh_token") else {
                 return bad("refresh_token is required");
             };
-            match store.use_refresh(refresh_token) {
-                RefreshCheck::Rotated(scope) => issue(&store, &scope),
-                RefreshCheck::Reused | RefreshCheck::Unknown => error(
+            match store.rotate_refresh(refresh_token) {
+                Some(scope) => issue(&store, &scope),
+                None => error(
                     StatusCode::FORBIDDEN,
                     "invalid_grant",
                     "Unknown or invalid refresh token.",
@@ -314,12 +312,12 @@ fn timestamp(t: SystemTime) -> String {
 }
 
 /// The fake.
-pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake {
-    name: crate::PROVIDER,
+pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake::new(
+    crate::PROVIDER,
     router,
     env,
-    protected: (PROTECTED_METHOD, PROTECTED_PATH),
-};
+    (PROTECTED_METHOD, PROTECTED_PATH),
+);
 
 #[cfg(test)]
 mod tests {

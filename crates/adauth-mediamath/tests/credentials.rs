@@ -22,10 +22,7 @@ fn required() -> Vec<(&'static str, &'static str)> {
 }
 
 fn with(name: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
-    let mut vars = required();
-    vars.retain(|(k, _)| *k != name);
-    vars.push((name, value));
-    vars
+    adauth_testkit::with_var(&required(), name, value)
 }
 
 #[test]

@@ -162,6 +162,24 @@ pub struct RoutedFake {
     pub protected: (&'static str, &'static str),
 }
 
+impl RoutedFake {
+    /// A fake of `name`'s provider from its routes, its variables and its protected endpoint
+    /// (`(method, path)`).
+    pub const fn new(
+        name: &'static str,
+        router: fn(Arc<Store>) -> Router,
+        env: fn(&str) -> Vec<(String, String)>,
+        protected: (&'static str, &'static str),
+    ) -> Self {
+        Self {
+            name,
+            router,
+            env,
+            protected,
+        }
+    }
+}
+
 impl FakeProvider for RoutedFake {
     fn name(&self) -> &'static str {
         self.name

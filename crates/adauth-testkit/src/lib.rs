@@ -35,6 +35,23 @@ pub fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + Send +
     move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
+/// `vars` with `name` set to `value` in place of any value it had, for tests of one
+/// variable's reading.
+///
+/// ```
+/// let vars = adauth_testkit::with_var(&[("A", "1"), ("B", "2")], "A", "3");
+/// assert_eq!(vars, [("B", "2"), ("A", "3")]);
+/// ```
+pub fn with_var<'a>(
+    vars: &[(&'a str, &'a str)],
+    name: &'a str,
+    value: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut vars: Vec<_> = vars.iter().copied().filter(|(k, _)| *k != name).collect();
+    vars.push((name, value));
+    vars
+}
+
 /// The token lifetime a [`Sandbox`] starts with: one hour.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 

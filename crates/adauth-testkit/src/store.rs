@@ -272,6 +272,16 @@ impl Store {
         }
     }
 
+    /// As [`use_refresh`](Self::use_refresh), for a grant that answers only "issued" or
+    /// "refused": the scope of a live refresh token, now rotated, or `None` for one that is
+    /// unknown, revoked or already used (a reuse is counted).
+    pub fn rotate_refresh(&self, token: &str) -> Option<String> {
+        match self.use_refresh(token) {
+            RefreshCheck::Rotated(scope) => Some(scope),
+            RefreshCheck::Reused | RefreshCheck::Unknown => None,
+        }
+    }
+
     /// Checks an access token (without counting anything).
     pub fn check(&self, token: Option<&str>) -> Result<(), Refusal> {
         let token = token.ok_or(Refusal::Missing)?;
