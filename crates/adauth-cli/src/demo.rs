@@ -23,7 +23,7 @@ pub(crate) async fn run(verbose: bool) -> Result<(), Failure> {
         "fakes started in {} ms",
         started.elapsed().as_millis()
     );
-    let client = adauth::http::default_client()?;
+    let client = adauth::http::shared_client()?.clone();
     println!(
         "adauth demo: {} providers against local fakes (no credentials, no network)\n",
         sandbox.fakes().len()

@@ -1,4 +1,3 @@
-use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -13,8 +12,7 @@ use tokio::time::Instant;
 use crate::fetcher::{Backoff, Fetcher, Obtained, StoreUse};
 use crate::store::TokenStore;
 use crate::{
-    Clock, Error, ErrorKind, ExpiryPolicy, FetchContext, RefreshPolicy, Result, SystemClock, Token,
-    TokenSource,
+    Clock, Error, ErrorKind, ExpiryPolicy, FetchContext, RefreshPolicy, Result, Token, TokenSource,
 };
 
 /// How long one fetch may take, store waits included, unless
@@ -37,12 +35,10 @@ pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(15);
 /// A token cache around any [`TokenSource`]: fetched once, shared by every caller, renewed
 /// ahead of expiry.
 ///
-/// - **Cached path.** While the token is fresh, [`token`](Self::token) takes no lock,
-///   allocates nothing and writes no memory shared with other threads: it reads a coarse
-///   clock and the cache's generation number, finds the token in a thread-local slot (or,
-///   once per thread and token, in an [`arc_swap`] pointer), and clones an `Arc` that no
-///   other thread's callers share. About 25 ns, with or without contention
-///   (`cargo bench -p adauth-core --bench cache`).
+/// - **Cached path.** While the token is fresh, [`token`](Self::token) takes no lock and
+///   allocates nothing: it reads a coarse clock and one [`arc_swap`] pointer, and clones the
+///   token's `Arc`. It costs what a hand-written `ArcSwap` cache costs, at one cache or at a
+///   hundred thousand (`cargo bench -p adauth-core --bench cache`).
 /// - **Single flight.** However many callers find the cache empty or expired, one request
 ///   is made and all of them get its result, token or error.
 /// - **Refresh ahead.** Once the token enters its refresh window (see [`RefreshPolicy`]),
@@ -90,115 +86,20 @@ pub struct TokenCache {
 }
 
 struct Inner {
-    /// The generation of the current entry: a number unique in the process, changed
-    /// whenever the entry is replaced or invalidated.
-    generation: AtomicU64,
-    /// Which thread-local slot this cache uses.
-    local_slot: usize,
     background: bool,
+    /// The current token and when it is renewed: one pointer that the cached path reads
+    /// without a lock and without touching a reference count of its own.
     current: ArcSwapOption<Entry>,
     slow: Mutex<Slow>,
     fetcher: Arc<Fetcher>,
 }
 
+/// The current token, with its schedule. It holds the one copy of the token that the
+/// cache keeps; the cached path hands out clones of this `Arc`.
 struct Entry {
-    generation: u64,
-    /// Copies of one token, one per stripe: callers on different threads clone different
-    /// `Arc`s, so the cached path does not bounce one reference count between cores.
-    tokens: [Arc<Token>; STRIPES],
+    token: Arc<Token>,
     refresh_at: SystemTime,
     usable_until: SystemTime,
-}
-
-const STRIPES: usize = 8;
-
-impl Entry {
-    fn new(
-        generation: u64,
-        token: &Arc<Token>,
-        refresh_at: SystemTime,
-        usable_until: SystemTime,
-    ) -> Self {
-        Self {
-            generation,
-            tokens: std::array::from_fn(|i| {
-                if i == 0 {
-                    Arc::clone(token)
-                } else {
-                    Arc::new(Token::clone(token))
-                }
-            }),
-            refresh_at,
-            usable_until,
-        }
-    }
-
-    #[inline]
-    fn token(&self) -> Arc<Token> {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        thread_local! {
-            static STRIPE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
-        }
-        let stripe = STRIPE.try_with(|s| *s).unwrap_or(0);
-        Arc::clone(&self.tokens[stripe])
-    }
-}
-
-/// Entry generations, unique across every cache in the process, so that a thread-local slot
-/// can never mistake one cache's token for another's.
-static GENERATIONS: AtomicU64 = AtomicU64::new(1);
-static CACHE_IDS: AtomicUsize = AtomicUsize::new(0);
-const LOCAL_SLOTS: usize = 4;
-
-/// What a thread remembers of the last fresh token it was served by a cache: reading it
-/// touches no memory shared with other threads but the cache's generation, which only
-/// changes when the token does. It holds a `Weak`, so it never keeps a token (or its
-/// secret) alive.
-struct LocalSlot {
-    generation: u64,
-    refresh_at: SystemTime,
-    token: Weak<Token>,
-}
-
-impl LocalSlot {
-    const EMPTY: Self = Self {
-        generation: 0,
-        refresh_at: SystemTime::UNIX_EPOCH,
-        token: Weak::new(),
-    };
-}
-
-thread_local! {
-    static LOCAL: RefCell<[LocalSlot; LOCAL_SLOTS]> =
-        const { RefCell::new([const { LocalSlot::EMPTY }; LOCAL_SLOTS]) };
-}
-
-#[inline]
-fn local_get(slot: usize, generation: u64, now: SystemTime) -> Option<Arc<Token>> {
-    LOCAL
-        .try_with(|slots| {
-            let slots = slots.try_borrow().ok()?;
-            let slot = &slots[slot];
-            if slot.generation == generation && now < slot.refresh_at {
-                slot.token.upgrade()
-            } else {
-                None
-            }
-        })
-        .ok()
-        .flatten()
-}
-
-fn local_put(slot: usize, entry: &Entry, token: &Arc<Token>) {
-    let _ = LOCAL.try_with(|slots| {
-        if let Ok(mut slots) = slots.try_borrow_mut() {
-            slots[slot] = LocalSlot {
-                generation: entry.generation,
-                refresh_at: entry.refresh_at,
-                token: Arc::downgrade(token),
-            };
-        }
-    });
 }
 
 #[derive(Default)]
@@ -283,7 +184,8 @@ struct Failure {
 /// Settings for a [`TokenCache`]; from [`TokenCache::builder`].
 pub struct TokenCacheBuilder {
     source: Arc<dyn TokenSource>,
-    clock: Arc<dyn Clock>,
+    /// `None`: the system clock.
+    clock: Option<Arc<dyn Clock>>,
     expiry: ExpiryPolicy,
     refresh: RefreshPolicy,
     backoff: Backoff,
@@ -300,7 +202,7 @@ impl TokenCacheBuilder {
     ///
     /// It decides expiry only: back-off and deadlines run on tokio's monotonic clock.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.clock = Some(clock);
         self
     }
 
@@ -410,17 +312,19 @@ impl TokenCacheBuilder {
         });
         TokenCache {
             inner: Arc::new(Inner {
-                generation: AtomicU64::new(0),
-                local_slot: CACHE_IDS.fetch_add(1, Ordering::Relaxed) % LOCAL_SLOTS,
                 background: self.background,
                 current: ArcSwapOption::empty(),
                 slow: Mutex::new(Slow::default()),
                 fetcher: Arc::new(Fetcher {
-                    cx: FetchContext::new(
-                        self.clock,
-                        self.expiry
-                            .documented_lifetime(self.source.documented_lifetime()),
-                    ),
+                    cx: {
+                        let expiry = self
+                            .expiry
+                            .documented_lifetime(self.source.documented_lifetime());
+                        match self.clock {
+                            Some(clock) => FetchContext::new(clock, expiry),
+                            None => FetchContext::system(expiry),
+                        }
+                    },
                     refresh: self.refresh,
                     backoff: self.backoff,
                     load_timeout: self.load_timeout,
@@ -467,7 +371,7 @@ impl TokenCache {
     pub fn builder_arc(source: Arc<dyn TokenSource>) -> TokenCacheBuilder {
         TokenCacheBuilder {
             source,
-            clock: Arc::new(SystemClock),
+            clock: None,
             expiry: ExpiryPolicy::default(),
             refresh: RefreshPolicy::default(),
             backoff: Backoff {
@@ -511,21 +415,14 @@ impl TokenCache {
         }
     }
 
-    /// The current token if it is fresh (before its refresh window): from this thread's
-    /// slot when the cache has not changed since, otherwise from the shared entry.
+    /// The current token if it is fresh (before its refresh window).
     #[inline]
     fn fresh(&self) -> Option<Arc<Token>> {
         let inner = &*self.inner;
         let now = inner.fetcher.cx.now();
-        let generation = inner.generation.load(Ordering::Acquire);
-        if let Some(token) = local_get(inner.local_slot, generation, now) {
-            return Some(token);
-        }
         let guard = inner.current.load();
         let entry = guard.as_ref().filter(|e| now < e.refresh_at)?;
-        let token = entry.token();
-        local_put(inner.local_slot, entry, &token);
-        Some(token)
+        Some(Arc::clone(&entry.token))
     }
 
     /// The cached token if it can still be served, without fetching.
@@ -533,7 +430,7 @@ impl TokenCache {
         let now = self.inner.fetcher.cx.now();
         let guard = self.inner.current.load();
         let entry = guard.as_ref()?;
-        (now < entry.usable_until).then(|| entry.token())
+        (now < entry.usable_until).then(|| Arc::clone(&entry.token))
     }
 
     /// Drops `token` from the cache if it is still the current token, and says whether it
@@ -548,16 +445,12 @@ impl TokenCache {
     pub fn invalidate(&self, token: &Token) -> bool {
         let guard = self.inner.current.load();
         match &*guard {
-            Some(entry) if entry.tokens[0].same_access_token(token) => {
+            Some(entry) if entry.token.same_access_token(token) => {
                 // Marked first, so that a fetch finishing in between cannot install it.
-                self.inner.fetcher.invalidate(Arc::clone(&entry.tokens[0]));
+                self.inner.fetcher.invalidate(Arc::clone(&entry.token));
                 let previous = self.inner.current.compare_and_swap(&guard, None);
                 let swapped = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, entry));
                 if swapped {
-                    self.inner.generation.store(
-                        GENERATIONS.fetch_add(1, Ordering::Relaxed),
-                        Ordering::Release,
-                    );
                     tracing::debug!(provider = self.provider(), "token invalidated");
                 }
                 swapped
@@ -571,7 +464,7 @@ impl TokenCache {
     /// invalidated.
     pub async fn renew_now(&self) -> Result<Arc<Token>> {
         if let Some(entry) = self.inner.current.load_full() {
-            self.invalidate(&entry.tokens[0]);
+            self.invalidate(&entry.token);
         }
         self.inner.fetcher.force.store(true, Ordering::SeqCst);
         self.inner.lock().failure = None;
@@ -593,9 +486,11 @@ impl TokenCache {
                 if let Some(entry) = &current
                     && now < entry.refresh_at
                 {
-                    return Ok(entry.token());
+                    return Ok(Arc::clone(&entry.token));
                 }
-                let valid = current.filter(|e| now < e.usable_until).map(|e| e.token());
+                let valid = current
+                    .filter(|e| now < e.usable_until)
+                    .map(|e| Arc::clone(&e.token));
                 if slow.flight.as_ref().is_some_and(|f| f.join.abandoned()) {
                     tracing::debug!(
                         provider = self.provider(),
@@ -695,14 +590,11 @@ impl Inner {
             self.fetcher
                 .refresh
                 .schedule(token.issued_at(), token.expires_at(), fastrand::f64());
-        let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed);
-        self.current.store(Some(Arc::new(Entry::new(
-            generation,
-            &token,
-            schedule.refresh_at,
-            schedule.usable_until,
-        ))));
-        self.generation.store(generation, Ordering::Release);
+        self.current.store(Some(Arc::new(Entry {
+            token: Arc::clone(&token),
+            refresh_at: schedule.refresh_at,
+            usable_until: schedule.usable_until,
+        })));
         slow.latest = Some(Arc::clone(&token));
         token
     }
@@ -783,7 +675,7 @@ impl fmt::Debug for TokenCache {
         let current = self.inner.current.load();
         f.debug_struct("TokenCache")
             .field("source", &self.inner.fetcher.source)
-            .field("token", &current.as_ref().map(|e| &e.tokens[0]))
+            .field("token", &current.as_ref().map(|e| &e.token))
             .finish_non_exhaustive()
     }
 }

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -33,12 +33,32 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default time allowed for a whole request, from sending to the last byte of the answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The reqwest client adauth uses unless given one: rustls, a 10 s connect timeout, a 30 s
+/// A new reqwest client with adauth's settings: rustls, a 10 s connect timeout, a 30 s
 /// overall timeout, redirects not followed (a token endpoint that redirects is misconfigured,
 /// and following it could send credentials elsewhere), the proxies of [`proxies_from`] the
 /// process environment, and an `adauth` user agent.
+///
+/// Each call builds a client, with its own connection pool and root certificates; most
+/// programs want [`shared_client`] instead.
 pub fn default_client() -> Result<reqwest::Client> {
     build_client(DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
+}
+
+/// The process's one client with adauth's settings (see [`default_client`]), built on first
+/// use: one connection pool, and root certificates loaded once. Every [`HttpClient`] that
+/// was not given a client of its own (or a connect timeout other than the default) sends
+/// through it, so a thousand sources hold one pool, not a thousand.
+///
+/// The proxy variables are read when it is built. Clones of a reqwest client share its
+/// pool: use it for API calls too, as
+/// [`AuthorizedClient::new(cache, shared_client()?.clone())`](crate::AuthorizedClient::new).
+pub fn shared_client() -> Result<&'static reqwest::Client> {
+    static SHARED: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(client) = SHARED.get() {
+        return Ok(client);
+    }
+    let built = default_client()?;
+    Ok(SHARED.get_or_init(|| built))
 }
 
 fn build_client(connect: Duration, request: Duration) -> Result<reqwest::Client> {
@@ -280,7 +300,7 @@ impl RetryPolicy {
 /// ```
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    client: OnceLock<reqwest::Client>,
+    client: Client,
     retry: RetryPolicy,
     max_body: usize,
     connect_timeout: Duration,
@@ -293,11 +313,23 @@ impl Default for HttpClient {
     }
 }
 
+/// Which reqwest client an [`HttpClient`] sends through.
+#[derive(Debug, Clone)]
+enum Client {
+    /// The process's [`shared_client`].
+    Shared,
+    /// One of its own, for a connect timeout other than the default: built on first use,
+    /// shared by the clones.
+    Own(Arc<OnceLock<reqwest::Client>>),
+    /// The caller's.
+    Given(reqwest::Client),
+}
+
 impl HttpClient {
-    /// A client built with [`default_client`] on first use.
+    /// A client that sends through the process's [`shared_client`].
     pub fn new() -> Self {
         Self {
-            client: OnceLock::new(),
+            client: Client::Shared,
             retry: RetryPolicy::default(),
             max_body: MAX_RESPONSE_BYTES,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -306,16 +338,24 @@ impl HttpClient {
     }
 
     /// The time allowed to open a connection (default [`DEFAULT_CONNECT_TIMEOUT`], 10 s).
-    /// Applies to the client adauth builds, not to one given to
-    /// [`with_client`](Self::with_client).
+    /// Not for a client given to [`with_client`](Self::with_client). A connect timeout other
+    /// than the default is a setting of the connection pool, so this client (and its clones)
+    /// then builds one of its own instead of using the [`shared_client`].
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        if !matches!(self.client, Client::Given(_)) {
+            self.client = if timeout == DEFAULT_CONNECT_TIMEOUT {
+                Client::Shared
+            } else {
+                Client::Own(Arc::default())
+            };
+        }
         self
     }
 
     /// The time allowed for one attempt, from sending to the answer's last byte (default
-    /// [`DEFAULT_TIMEOUT`], 30 s). Applies to the client adauth builds, not to one given to
-    /// [`with_client`](Self::with_client).
+    /// [`DEFAULT_TIMEOUT`], 30 s), set on each request. Not for a client given to
+    /// [`with_client`](Self::with_client), whose own timeout applies.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
@@ -328,9 +368,10 @@ impl HttpClient {
     /// and on a 307 or 308 it would send the token request, credentials included, to
     /// wherever the redirect points. See [`default_client`] for all that adauth sets.
     pub fn with_client(client: reqwest::Client) -> Self {
-        let this = Self::new();
-        let _ = this.client.set(client);
-        this
+        Self {
+            client: Client::Given(client),
+            ..Self::new()
+        }
     }
 
     /// Sets the retry policy (default: 3 attempts; see [`RetryPolicy`]).
@@ -345,13 +386,20 @@ impl HttpClient {
         self
     }
 
-    /// The reqwest client.
+    /// The reqwest client it sends through: the caller's, its own, or the process's
+    /// [`shared_client`].
     pub fn client(&self) -> Result<&reqwest::Client> {
-        if let Some(client) = self.client.get() {
-            return Ok(client);
+        match &self.client {
+            Client::Shared => shared_client(),
+            Client::Given(client) => Ok(client),
+            Client::Own(cell) => {
+                if let Some(client) = cell.get() {
+                    return Ok(client);
+                }
+                let built = build_client(self.connect_timeout, self.request_timeout)?;
+                Ok(cell.get_or_init(|| built))
+            }
         }
-        let built = build_client(self.connect_timeout, self.request_timeout)?;
-        Ok(self.client.get_or_init(|| built))
     }
 
     /// Sends the request that `build` makes, retrying transient failures, and reads the
@@ -369,7 +417,11 @@ impl HttpClient {
         let mut attempt = 1;
         loop {
             let sent_at = cx.now();
-            let outcome = match build(client).send().await {
+            let mut request = build(client);
+            if !matches!(self.client, Client::Given(_)) {
+                request = request.timeout(self.request_timeout);
+            }
+            let outcome = match request.send().await {
                 Ok(response) => self.read(provider, sent_at, response).await,
                 Err(e) => Err(transport_error(provider, e)),
             };

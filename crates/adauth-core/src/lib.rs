@@ -16,6 +16,7 @@ pub mod http;
 pub mod provider;
 mod record;
 mod redact;
+mod registry;
 pub mod required;
 #[cfg(feature = "encryption")]
 mod sealed;
@@ -37,6 +38,7 @@ pub use grant::{
 };
 pub use provider::{EnvVar, Provider};
 pub use redact::redact_excerpt;
+pub use registry::{Cached, DEFAULT_IDLE_TIMEOUT, TokenCaches, TokenCachesBuilder};
 #[cfg(feature = "encryption")]
 #[cfg_attr(docsrs, doc(cfg(feature = "encryption")))]
 pub use sealed::{STORE_KEY_VAR, SealedStore, StoreKey};

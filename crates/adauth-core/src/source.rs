@@ -20,30 +20,50 @@ pub(crate) const INVALID_TOKEN_CHARACTERS: &str =
 /// [`ManualClock`](crate::ManualClock) stamps every token on that clock.
 #[derive(Debug, Clone)]
 pub struct FetchContext {
-    clock: Arc<dyn Clock>,
+    /// `None` for the [`SystemClock`], read without a dynamic call on the cached path.
+    clock: Option<Arc<dyn Clock>>,
     expiry: ExpiryPolicy,
 }
 
 impl Default for FetchContext {
     fn default() -> Self {
-        Self::new(Arc::new(SystemClock), ExpiryPolicy::default())
+        Self::system(ExpiryPolicy::default())
     }
 }
+
+/// The system clock as a shared `dyn Clock`, for [`FetchContext::clock`].
+static SYSTEM_CLOCK: std::sync::LazyLock<Arc<dyn Clock>> =
+    std::sync::LazyLock::new(|| Arc::new(SystemClock));
 
 impl FetchContext {
     /// A context reading `clock` and applying `expiry`.
     pub fn new(clock: Arc<dyn Clock>, expiry: ExpiryPolicy) -> Self {
-        Self { clock, expiry }
+        Self {
+            clock: Some(clock),
+            expiry,
+        }
+    }
+
+    /// A context reading the [`SystemClock`] and applying `expiry`.
+    pub fn system(expiry: ExpiryPolicy) -> Self {
+        Self {
+            clock: None,
+            expiry,
+        }
     }
 
     /// The current time on the context's clock.
+    #[inline]
     pub fn now(&self) -> SystemTime {
-        self.clock.now()
+        match &self.clock {
+            None => SystemClock.now(),
+            Some(clock) => clock.now(),
+        }
     }
 
     /// The context's clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
+        self.clock.as_ref().unwrap_or(&SYSTEM_CLOCK)
     }
 
     /// The expiry policy.

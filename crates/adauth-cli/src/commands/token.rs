@@ -95,7 +95,7 @@ fn json(provider: &str, token: &Token, now: SystemTime) -> String {
 /// The headers the source puts on a request, as `Name: value` lines: taken from a dummy
 /// request passed through [`TokenSource::authorize`], so every provider's extras appear.
 fn header_lines(source: &dyn TokenSource, token: &Token) -> Result<String, Failure> {
-    let client = adauth::reqwest::Client::new();
+    let client = adauth::http::shared_client()?;
     let request = source
         .authorize(client.get("http://localhost/"), token)?
         .build()
