@@ -1,21 +1,25 @@
-//! The cached `token()` path, alone and under two-thread contention, against a cache
-//! guarded by `tokio::sync::RwLock`.
+//! The cached `token()` path beside the simple designs, in one run, as ratios: one cache,
+//! 100,000 caches read in turn by one thread, and two threads reading one cache.
 //!
 //! Run with `cargo bench -p adauth-core --bench cache`.
 
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use adauth_core::secrecy::SecretString;
 use adauth_core::{
     Clock, FetchContext, Result, SystemClock, Token, TokenCache, TokenSource, async_trait,
 };
-use criterion::{Criterion, criterion_group, criterion_main};
+use arc_swap::ArcSwapOption;
+
+#[path = "support/compare.rs"]
+mod compare;
+use compare::{Case, Plan, compare, target};
 
 #[derive(Debug)]
 struct Instant1h;
@@ -43,68 +47,212 @@ fn ready<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// The obvious alternative: a lock around the current token.
-/// It reads the same clock as the `TokenCache` does, so only the synchronisation differs.
-struct RwLockCache {
-    current: tokio::sync::RwLock<Option<Arc<Token>>>,
+/// The simple design: one `ArcSwap` pointer and the same coarse clock.
+struct Simple(ArcSwapOption<Token>);
+
+impl Simple {
+    #[inline]
+    fn token(&self) -> Option<Arc<Token>> {
+        self.0
+            .load_full()
+            .filter(|t| SystemClock.now() < t.expires_at())
+    }
 }
 
-impl RwLockCache {
-    async fn token(&self) -> Option<Arc<Token>> {
-        let guard = self.current.read().await;
+/// A lock around the current token, on the same clock.
+struct StdLock(RwLock<Option<Arc<Token>>>);
+
+impl StdLock {
+    fn token(&self) -> Option<Arc<Token>> {
+        let guard = self.0.read().unwrap();
         let token = guard.as_ref()?;
         (SystemClock.now() < token.expires_at()).then(|| Arc::clone(token))
     }
 }
 
-/// Measures `op` while another thread runs it in a loop.
-fn contended<T: Send + Sync + 'static>(c: &mut Criterion, name: &str, shared: Arc<T>, op: fn(&T)) {
+/// The same with tokio's lock, as async code often writes it.
+struct TokioLock(tokio::sync::RwLock<Option<Arc<Token>>>);
+
+impl TokioLock {
+    async fn token(&self) -> Option<Arc<Token>> {
+        let guard = self.0.read().await;
+        let token = guard.as_ref()?;
+        (SystemClock.now() < token.expires_at()).then(|| Arc::clone(token))
+    }
+}
+
+/// Times `n` calls of `op` while another thread calls it in a loop.
+fn contended<T: Send + Sync + 'static>(shared: &Arc<T>, op: fn(&T), n: u64) -> Duration {
     let stop = Arc::new(AtomicBool::new(false));
     let other = {
-        let (shared, stop) = (Arc::clone(&shared), Arc::clone(&stop));
+        let (shared, stop) = (Arc::clone(shared), Arc::clone(&stop));
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 op(&shared);
             }
         })
     };
-    c.bench_function(name, |b| b.iter(|| op(&shared)));
+    let start = Instant::now();
+    for _ in 0..n {
+        op(shared);
+    }
+    let took = start.elapsed();
     stop.store(true, Ordering::Relaxed);
     other.join().expect("contending thread");
+    took
 }
 
-fn benches(c: &mut Criterion) {
+fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let cache = TokenCache::new(Instant1h);
     let token = runtime.block_on(cache.token()).expect("token");
+    let simple = Arc::new(Simple(ArcSwapOption::from(Some(Arc::clone(&token)))));
+    let std_lock = Arc::new(StdLock(RwLock::new(Some(Arc::clone(&token)))));
+    let tokio_lock = Arc::new(TokioLock(tokio::sync::RwLock::new(Some(Arc::clone(
+        &token,
+    )))));
 
-    c.bench_function("cached token()", |b| {
-        b.iter(|| black_box(ready(cache.token()).expect("token")))
-    });
+    let one = compare(
+        "cached token(), one thread, one cache",
+        &Plan::FAST,
+        vec![
+            Case::each("ArcSwap::load_full + coarse clock", || {
+                black_box(simple.token().expect("token"));
+            }),
+            Case::each("adauth TokenCache::token", || {
+                black_box(ready(cache.token()).expect("token"));
+            }),
+            Case::each("std::sync::RwLock", || {
+                black_box(std_lock.token().expect("token"));
+            }),
+            Case::each("adauth TokenCache::with_token (reads in place)", || {
+                black_box(ready(cache.with_token(|t| t.expires_at())).expect("token"));
+            }),
+            Case::each("tokio::sync::RwLock", || {
+                black_box(ready(tokio_lock.token()).expect("token"));
+            }),
+        ],
+    );
+    target(
+        "adauth token() at most the simple design (within noise, 1.05x)",
+        one[1].ratio <= 1.05,
+    );
+    println!(
+        "  tokio RwLock / adauth token(): {:.2}x; / adauth with_token(): {:.2}x",
+        one[4].ratio / one[1].ratio,
+        one[4].ratio / one[3].ratio
+    );
+    target(
+        "tokio RwLock at least 3x adauth (with_token)",
+        one[4].ratio / one[3].ratio >= 3.0,
+    );
 
-    let rwlock = Arc::new(RwLockCache {
-        current: tokio::sync::RwLock::new(Some(token)),
+    const MANY: usize = 100_000;
+    let caches: Vec<TokenCache> = (0..MANY).map(|_| TokenCache::new(Instant1h)).collect();
+    runtime.block_on(async {
+        for c in &caches {
+            c.token().await.expect("token");
+        }
     });
-    c.bench_function("rwlock token() uncontended", |b| {
-        b.iter(|| black_box(ready(rwlock.token()).expect("token")))
-    });
+    let inline: Vec<Simple> = caches
+        .iter()
+        .map(|c| Simple(ArcSwapOption::from(c.cached())))
+        .collect();
+    // Each hand-written cache is shared (an `Arc`) and allocated beside what a credential
+    // holds besides its token (its source, its credentials: about 500 bytes here), as it
+    // would be in a program, so that the two designs' memory is laid out alike.
+    let (shared, _beside): (Vec<Arc<Simple>>, Vec<Box<[u8; 512]>>) = caches
+        .iter()
+        .map(|c| {
+            let cache = Arc::new(Simple(ArcSwapOption::from(Some(Arc::new(Token::clone(
+                &c.cached().expect("token"),
+            ))))));
+            (cache, Box::new([0u8; 512]))
+        })
+        .unzip();
+    let (mut i, mut j, mut k, mut l) = (0, 0, 0, 0);
+    let many = compare(
+        "cached token(), one thread reading 100,000 caches in turn",
+        &Plan::FAST,
+        vec![
+            Case::each(
+                "Arc<ArcSwap> per credential, its own token + coarse clock",
+                || {
+                    j = (j + 1) % MANY;
+                    black_box(shared[j].token().expect("token"));
+                },
+            ),
+            Case::each("adauth TokenCache::token", || {
+                i = (i + 1) % MANY;
+                black_box(ready(caches[i].token()).expect("token"));
+            }),
+            Case::each("adauth TokenCache::with_token", || {
+                l = (l + 1) % MANY;
+                black_box(ready(caches[l].with_token(|t| t.expires_at())).expect("token"));
+            }),
+            Case::each("ArcSwap inline in one Vec (not shareable alone)", || {
+                k = (k + 1) % MANY;
+                black_box(inline[k].token().expect("token"));
+            }),
+        ],
+    );
+    target(
+        "adauth token() at most the shareable simple design (within noise, 1.05x)",
+        many[1].ratio <= 1.05,
+    );
 
-    contended(c, "contended/cached token()", Arc::new(cache), |cache| {
-        black_box(ready(cache.token()).expect("token"));
-    });
-    contended(c, "contended/rwlock token()", rwlock, |cache| {
-        black_box(ready(cache.token()).expect("token"));
-    });
+    let shared_cache = Arc::new(cache.clone());
+    let two = compare(
+        "cached token(), two threads reading one cache",
+        &Plan::FAST,
+        vec![
+            Case::timed("ArcSwap::load_full + coarse clock", |n| {
+                contended(&simple, |s| drop(black_box(s.token())), n)
+            }),
+            Case::timed("adauth TokenCache::token", |n| {
+                contended(&shared_cache, |c| drop(black_box(ready(c.token()))), n)
+            }),
+            Case::timed("adauth TokenCache::with_token", |n| {
+                contended(
+                    &shared_cache,
+                    |c| drop(black_box(ready(c.with_token(|t| t.expires_at())))),
+                    n,
+                )
+            }),
+            Case::timed("tokio::sync::RwLock", |n| {
+                contended(&tokio_lock, |l| drop(black_box(ready(l.token()))), n)
+            }),
+        ],
+    );
+    println!(
+        "  tokio RwLock / adauth token(): {:.2}x; / adauth with_token(): {:.2}x",
+        two[3].ratio / two[1].ratio,
+        two[3].ratio / two[2].ratio
+    );
+    target(
+        "tokio RwLock at least 3x adauth under contention (token)",
+        two[3].ratio / two[1].ratio >= 3.0,
+    );
+
+    compare(
+        "what the cached path is made of",
+        &Plan::FAST,
+        vec![
+            Case::each("ArcSwap::load_full (Arc clone)", || {
+                black_box(simple.0.load_full());
+            }),
+            Case::each("ArcSwap::load (guard, as with_token reads)", || {
+                black_box(simple.0.load().is_some());
+            }),
+            Case::each("coarse clock read (SystemClock)", || {
+                black_box(SystemClock.now());
+            }),
+            Case::each("precise clock read (SystemTime::now)", || {
+                black_box(std::time::SystemTime::now());
+            }),
+        ],
+    );
 }
-
-criterion_group! {
-    name = cache;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    targets = benches
-}
-criterion_main!(cache);

@@ -39,6 +39,25 @@ pub struct Token {
     scope: Option<String>,
     extras: Extras,
     secret_extras: BTreeMap<String, SecretString>,
+    /// When a [`TokenCache`](crate::TokenCache) holding this token renews it and stops
+    /// serving it: set by the cache as it installs the token, so that its cached path reads
+    /// one pointer. Not part of the token's value.
+    pub(crate) schedule: CacheSchedule,
+}
+
+/// A cache's schedule for its token; see [`Token::schedule`].
+#[derive(Clone, Copy)]
+pub(crate) struct CacheSchedule {
+    pub(crate) refresh_at: SystemTime,
+    pub(crate) usable_until: SystemTime,
+}
+
+impl CacheSchedule {
+    /// Never fresh: for tokens no cache has installed.
+    pub(crate) const NONE: Self = Self {
+        refresh_at: SystemTime::UNIX_EPOCH,
+        usable_until: SystemTime::UNIX_EPOCH,
+    };
 }
 
 impl Token {
@@ -53,6 +72,7 @@ impl Token {
             scope: None,
             extras: Extras::default(),
             secret_extras: BTreeMap::new(),
+            schedule: CacheSchedule::NONE,
         }
     }
 
