@@ -139,14 +139,31 @@ struct Join {
     /// How many callers are driving it now: a fetch left by a caller that gave up (holding a
     /// store lease, perhaps) must be driven on by the next caller, not left paused.
     drivers: Arc<AtomicUsize>,
+    /// Whether the last caller to give up hands the fetch to a task of the runtime, so that
+    /// it finishes without anyone waiting (a cache with background fetches).
+    hand_off: bool,
+    /// The runtime a caller-driven fetch started on: its timers and connections belong to
+    /// that runtime, so another runtime must not drive it on.
+    runtime: Option<tokio::runtime::Id>,
 }
 
-/// Counts a caller as driving a fetch while it lives.
-struct Driving(Arc<AtomicUsize>);
+/// Counts a caller as driving a fetch while it lives; the last one to leave an unfinished
+/// fetch hands it to a task when the join says so.
+struct Driving {
+    drivers: Arc<AtomicUsize>,
+    hand_off: Option<Shared<BoxFuture<'static, ()>>>,
+}
 
 impl Drop for Driving {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        let last = self.drivers.fetch_sub(1, Ordering::SeqCst) == 1;
+        if last
+            && let Some(drive) = self.hand_off.take()
+            && drive.peek().is_none()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(drive);
+        }
     }
 }
 
@@ -155,7 +172,10 @@ impl Join {
     async fn wait(&self) -> Option<Result<Arc<Token>>> {
         if let Some(drive) = &self.drive {
             self.drivers.fetch_add(1, Ordering::SeqCst);
-            let _driving = Driving(Arc::clone(&self.drivers));
+            let _driving = Driving {
+                drivers: Arc::clone(&self.drivers),
+                hand_off: self.hand_off.then(|| drive.clone()),
+            };
             drive.clone().await;
         }
         let mut state = self.state.clone();
@@ -173,7 +193,12 @@ impl Join {
     /// Whether the fetch ended without a result: its task was dropped (its runtime shut
     /// down, say) before it finished.
     fn abandoned(&self) -> bool {
-        matches!(*self.state.borrow(), State::Running) && self.state.has_changed().is_err()
+        let running = matches!(*self.state.borrow(), State::Running);
+        let orphaned = self.state.has_changed().is_err();
+        let elsewhere = self.drive.is_some()
+            && self.runtime.is_some()
+            && tokio::runtime::Handle::try_current().ok().map(|h| h.id()) != self.runtime;
+        running && (orphaned || elsewhere)
     }
 }
 
@@ -561,7 +586,7 @@ impl TokenCache {
                         None => Err(failure.error.clone()),
                     };
                 } else {
-                    let (join, spawned) = self.start_flight(&mut slow);
+                    let (join, spawned) = self.start_flight(&mut slow, valid.is_none());
                     (valid, join, !spawned)
                 }
             };
@@ -585,7 +610,13 @@ impl TokenCache {
     }
 
     /// Starts a fetch; returns how to wait for it and whether a task now drives it.
-    fn start_flight(&self, slow: &mut MutexGuard<'_, Slow>) -> (Join, bool) {
+    ///
+    /// A caller that has no token to go on (`waiting`) drives the fetch itself: spawning a
+    /// task for it would cost a wake-up of another worker thread, as much again as a
+    /// loopback token request. If every such caller gives up, the last one hands the fetch
+    /// to a task. A renewal ahead of expiry, which nobody waits for, runs on a task from the
+    /// start.
+    fn start_flight(&self, slow: &mut MutexGuard<'_, Slow>, waiting: bool) -> (Join, bool) {
         let id = slow.next_id;
         slow.next_id += 1;
         let inner = Arc::downgrade(&self.inner);
@@ -601,18 +632,21 @@ impl TokenCache {
             };
             tx.send_replace(state);
         };
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let background = self.inner.background && runtime.is_some();
         let mut join = Join {
             state: rx,
             drive: None,
             drivers: Arc::new(AtomicUsize::new(0)),
+            hand_off: background,
+            runtime: runtime.as_ref().map(|r| r.id()),
         };
         let mut task = None;
-        if self.inner.background
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            task = Some(runtime.spawn(future).abort_handle());
-        } else {
-            join.drive = Some(future.boxed().shared());
+        match runtime {
+            Some(runtime) if background && !waiting => {
+                task = Some(runtime.spawn(future).abort_handle());
+            }
+            _ => join.drive = Some(future.boxed().shared()),
         }
         let spawned = task.is_some();
         slow.flight = Some(Flight {
