@@ -50,10 +50,12 @@ pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(15);
 ///   one renewal starts in the background while callers keep getting the valid token; if
 ///   the renewal fails they keep getting it until it expires. An expired token is never
 ///   served: callers wait for the fetch.
-/// - **Cancellation safe.** The fetch runs on a tokio task owned by the cache (or, outside
-///   a tokio runtime, is driven by whichever waiter polls it), so a caller that gives up
-///   neither cancels nor wedges it. Dropping the last clone of the cache aborts the task. A
-///   fetch whose task vanished (its runtime shut down) is replaced by the next call.
+/// - **Cancellation safe.** Callers waiting for a token drive its fetch themselves (no task
+///   to schedule and wake); if every one of them gives up, the last hands the fetch to a
+///   tokio task, so it finishes with nobody waiting. A renewal ahead of expiry runs on a
+///   task owned by the cache; dropping the last clone of the cache aborts it. A caller that
+///   gives up neither cancels nor wedges a fetch, and a fetch whose runtime shut down is
+///   replaced by the next call.
 /// - **Bounded.** A fetch that takes longer than the load timeout (3 minutes by default)
 ///   is dropped and its waiters get a [`Timeout`](ErrorKind::Timeout) error; a source that
 ///   panics gives its waiters an [`Internal`](ErrorKind::Internal) error. Either way the
@@ -258,10 +260,12 @@ impl TokenCacheBuilder {
         self
     }
 
-    /// Whether fetches run on a tokio task owned by the cache (default `true`, when a tokio
-    /// runtime is running). When `false`, or outside a runtime, the callers that wait drive
-    /// the fetch themselves, and a renewal ahead of expiry is driven by the caller that
-    /// notices the refresh window (that one caller waits for it).
+    /// Whether fetches nobody waits for run on a tokio task (default `true`, when a tokio
+    /// runtime is running): renewals ahead of expiry, and fetches whose waiting callers all
+    /// gave up. When `false`, or outside a runtime, a renewal ahead of expiry is driven by
+    /// the caller that notices the refresh window (that one caller waits for it), and a
+    /// fetch left by its callers waits for the next one. Callers waiting for a token drive
+    /// its fetch either way.
     pub fn background_refresh(mut self, yes: bool) -> Self {
         self.background = yes;
         self

@@ -189,6 +189,20 @@ async fn dropping_the_caller_that_drives_a_fetch_lets_the_others_finish() {
     }
 }
 
+// A waiting caller drives its fetch itself (no task to wake); when it gives up, the fetch is
+// handed to a task and finishes with nobody waiting.
+#[tokio::test(start_paused = true)]
+async fn a_fetch_whose_only_caller_gives_up_finishes_on_a_task() {
+    let s = setup(true);
+    let gave_up = tokio::time::timeout(LATENCY / 2, s.cache.token()).await;
+    assert!(gave_up.is_err(), "the caller should have timed out");
+    assert!(s.cache.cached().is_none());
+    tokio::time::sleep(LATENCY).await;
+    let token = s.cache.cached().expect("the fetch finished without a caller");
+    assert_eq!(secret(&token), "fetched-1");
+    assert_eq!(s.fake.attempts(), 1);
+}
+
 #[tokio::test(start_paused = true)]
 async fn every_waiter_giving_up_does_not_wedge_the_cache() {
     let s = setup(false);
