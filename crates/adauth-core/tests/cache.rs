@@ -198,7 +198,10 @@ async fn a_fetch_whose_only_caller_gives_up_finishes_on_a_task() {
     assert!(gave_up.is_err(), "the caller should have timed out");
     assert!(s.cache.cached().is_none());
     tokio::time::sleep(LATENCY).await;
-    let token = s.cache.cached().expect("the fetch finished without a caller");
+    let token = s
+        .cache
+        .cached()
+        .expect("the fetch finished without a caller");
     assert_eq!(secret(&token), "fetched-1");
     assert_eq!(s.fake.attempts(), 1);
 }
