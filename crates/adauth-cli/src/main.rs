@@ -28,6 +28,11 @@ struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: Option<u64>,
 
+    /// Take the provider's settings from this profile of the config file (`adauth
+    /// profiles` lists them); variables set in the environment still win.
+    #[arg(long, global = true, env = "ADAUTH_PROFILE", value_name = "NAME")]
+    profile: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -40,6 +45,9 @@ enum Command {
     Request(RequestArgs),
     /// List the providers compiled in and which of their variables are set.
     Providers,
+    /// List the profiles of the config file (`ADAUTH_CONFIG`, or
+    /// `~/.config/adauth/config.toml`) and where each setting comes from.
+    Profiles,
     /// Run local fakes of every provider and print the variables that point at them
     /// (`eval "$(adauth sandbox)"` starts them in the background).
     Sandbox(commands::sandbox::SandboxArgs),
@@ -193,18 +201,24 @@ async fn main() -> ExitCode {
     let verbose = cli.verbose;
     log_to_stderr(verbose);
     let limit = |default: Duration| cli.timeout.map_or(default, Duration::from_secs);
+    let profile = cli.profile.as_deref().filter(|p| !p.trim().is_empty());
     let result = match cli.command {
         Command::Token(args) => {
-            within(limit(TOKEN_TIMEOUT), commands::token::run(&args, verbose)).await
+            within(
+                limit(TOKEN_TIMEOUT),
+                commands::token::run(&args, profile, verbose),
+            )
+            .await
         }
         Command::Request(args) => {
             within(
                 limit(REQUEST_TIMEOUT),
-                commands::request::run(&args, verbose),
+                commands::request::run(&args, profile, verbose),
             )
             .await
         }
         Command::Providers => commands::providers::run(),
+        Command::Profiles => commands::profiles::run(),
         Command::Sandbox(args) => commands::sandbox::run(&args, verbose).await,
         Command::Demo => demo::run(verbose).await,
     };

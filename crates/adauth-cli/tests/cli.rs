@@ -1373,3 +1373,115 @@ fn request_streams_the_answer_as_it_arrives() {
         "the first part reached stdout only after the whole answer"
     );
 }
+
+/// A config file in the harness's directory, owner-only, with `text`.
+fn write_config(h: &Harness, text: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = h.tmp.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+/// [`Harness::std_cmd`] without the plain provider's variables, reading `config`.
+fn profile_cmd(h: &Harness, config: &std::path::Path) -> std::process::Command {
+    let mut cmd = h.std_cmd();
+    for (name, _) in h.fake(PLAIN).env() {
+        cmd.env_remove(name);
+    }
+    cmd.env("ADAUTH_CONFIG", config);
+    cmd
+}
+
+#[test]
+fn a_profile_gives_the_command_its_settings_and_the_environment_wins() {
+    let h = Harness::new();
+    let env: std::collections::BTreeMap<String, String> = h.fake(PLAIN).env().into_iter().collect();
+    let var = |suffix: &str| {
+        env.iter()
+            .find(|(k, _)| k.ends_with(suffix))
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let secret = var("_CLIENT_SECRET");
+    let config = write_config(
+        &h,
+        &format!(
+            "[profiles.reports]\nprovider = \"{PLAIN}\"\nclient_id = \"{}\"\n\
+             client_secret_command = \"printf '%s\\\\n' {secret}\"\nbase_url = \"{}\"\n",
+            var("_CLIENT_ID"),
+            var("_BASE_URL"),
+        ),
+    );
+    let run = |cmd: &mut std::process::Command| cmd.output().unwrap();
+
+    // --profile, and ADAUTH_PROFILE.
+    let out =
+        run(profile_cmd(&h, &config).args(["token", PLAIN, "--profile", "reports", "--no-cache"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stdout(&out).trim().is_empty());
+    let out = run(profile_cmd(&h, &config)
+        .env("ADAUTH_PROFILE", "reports")
+        .args(["token", PLAIN, "--no-cache"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(h.fake(PLAIN).token_requests(), 2);
+
+    // Without a profile the variables are missing.
+    let out = run(profile_cmd(&h, &config).args(["token", PLAIN, "--no-cache"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    // A variable in the environment wins over the profile's command.
+    let out = run(profile_cmd(&h, &config)
+        .env(
+            env.keys().find(|k| k.ends_with("_CLIENT_SECRET")).unwrap(),
+            "not-the-secret",
+        )
+        .args(["token", PLAIN, "--profile", "reports", "--no-cache"]));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+
+    // A profile of another provider is a usage error.
+    let other = adauth::PROVIDERS
+        .iter()
+        .find(|p| p.name() != PLAIN)
+        .unwrap()
+        .name();
+    let out = run(profile_cmd(&h, &config).args(["token", other, "--profile", "reports"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is for"), "{}", stderr(&out));
+
+    // `adauth profiles` says where each setting comes from, never its value.
+    let out = run(profile_cmd(&h, &config).arg("profiles"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listing = stdout(&out);
+    assert!(
+        listing.contains(&format!("reports  ({PLAIN})")),
+        "{listing}"
+    );
+    assert!(listing.contains("_CLIENT_SECRET  command"), "{listing}");
+    assert!(!listing.contains(&secret), "{listing}");
+}
+
+#[test]
+fn a_config_file_others_can_read_is_refused_when_it_holds_a_secret() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let h = Harness::new();
+    let canary = "Zq7xProfileCanary";
+    let config = write_config(
+        &h,
+        &format!(
+            "[profiles.p]\nprovider = \"{PLAIN}\"\nclient_id = \"x\"\nclient_secret = \"{canary}\"\n"
+        ),
+    );
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = profile_cmd(&h, &config)
+        .args(["token", PLAIN, "--profile", "p"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("chmod 600"), "{err}");
+    assert!(
+        !err.contains(canary) && !stdout(&out).contains(canary),
+        "{err}"
+    );
+}

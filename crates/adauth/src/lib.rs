@@ -4,6 +4,8 @@
 
 pub use adauth_core::*;
 
+pub mod config;
+
 /// Registers provider crates: each line re-exports the crate as a module and adds its
 /// descriptor to [`PROVIDERS`], both behind the crate's feature.
 macro_rules! providers {

@@ -1,6 +1,7 @@
 //! The subcommands other than `demo`, and what they share: finding the provider and
 //! building its token cache.
 
+pub(crate) mod profiles;
 pub(crate) mod providers;
 pub(crate) mod request;
 pub(crate) mod sandbox;
@@ -39,15 +40,37 @@ pub(crate) struct Opened {
     pub(crate) activity: Arc<Activity>,
 }
 
-/// A token cache for `provider`'s source as the environment describes it, sharing tokens
-/// through a store when `use_store` (Redis if `ADAUTH_REDIS_URL` is set and reachable,
-/// else the disk cache in the cache directory).
+/// A token cache for `provider`'s source as the environment (over `profile`'s settings,
+/// when one is named) describes it, sharing tokens through a store when `use_store` (Redis
+/// if `ADAUTH_REDIS_URL` is set and reachable, else the disk cache in the cache directory).
 pub(crate) async fn open(
     provider: &Provider,
+    profile: Option<&str>,
     use_store: bool,
     verbose: bool,
 ) -> Result<Opened, Failure> {
-    let source: Arc<dyn TokenSource> = provider.source_from_env()?.into();
+    let source: Arc<dyn TokenSource> = match profile {
+        None => provider.source_from_env()?.into(),
+        Some(name) => {
+            let config = adauth::config::Config::load()?;
+            let profile = config.profile(name)?;
+            if profile.provider().name() != provider.name() {
+                return Err(Failure::usage(format!(
+                    "profile `{}` is for {}, not {}",
+                    profile.name(),
+                    profile.provider().name(),
+                    provider.name()
+                )));
+            }
+            crate::note!(
+                verbose,
+                "settings from profile `{}` of {}",
+                profile.name(),
+                config.path().display()
+            );
+            provider.source_from_lookup(&profile.lookup()?)?.into()
+        }
+    };
     let activity = Arc::new(Activity::default());
     let source: Arc<dyn TokenSource> =
         Arc::new(Noting::new(source, Arc::clone(&activity), verbose));

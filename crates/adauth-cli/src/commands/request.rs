@@ -40,7 +40,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sends the request; prints the body on stdout and `HTTP <status>` on stderr. Fails with
 /// exit code 1 when the status is not 2xx.
-pub(crate) async fn run(args: &RequestArgs, verbose: bool) -> Result<(), Failure> {
+pub(crate) async fn run(
+    args: &RequestArgs,
+    profile: Option<&str>,
+    verbose: bool,
+) -> Result<(), Failure> {
     let provider = super::provider(&args.provider)?;
     let url = adauth::http::parse_endpoint(provider.name(), &args.url)?;
     let method = match &args.method {
@@ -55,7 +59,7 @@ pub(crate) async fn run(args: &RequestArgs, verbose: bool) -> Result<(), Failure
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let cache = super::open(provider, true, verbose).await?.cache;
+    let cache = super::open(provider, profile, true, verbose).await?.cache;
     // Redirects are not followed: the answer is shown as it is, and auth headers never
     // travel to wherever a redirect points.
     let client = adauth::http::client_builder(&adauth::env::process)

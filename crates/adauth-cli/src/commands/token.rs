@@ -42,14 +42,18 @@ enum Format {
 }
 
 /// Gets a token and prints it in the chosen format.
-pub(crate) async fn run(args: &TokenArgs, verbose: bool) -> Result<(), Failure> {
+pub(crate) async fn run(
+    args: &TokenArgs,
+    profile: Option<&str>,
+    verbose: bool,
+) -> Result<(), Failure> {
     let provider = super::provider(&args.provider)?;
     let mode = if args.force_refresh {
         Mode::Replace
     } else {
         Mode::ReadWrite
     };
-    let opened = super::open(provider, !args.no_cache, verbose).await?;
+    let opened = super::open(provider, profile, !args.no_cache, verbose).await?;
     let cache = &opened.cache;
     let token = match (&opened.shared, mode) {
         (Some(shared), Mode::Replace) => Arc::new(cache::replace(cache, shared, verbose).await?),
