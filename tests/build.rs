@@ -15,7 +15,10 @@ fn main() {
             // Installing redis-server changes the directory: look again then.
             println!("cargo::rerun-if-changed={}", dir.display());
         }
-        found |= Path::new(&dir).join("redis-server").is_file();
+        // The cluster tests create their cluster with `redis-cli`, which Debian's
+        // `redis-server` package brings along.
+        found |= Path::new(&dir).join("redis-server").is_file()
+            && Path::new(&dir).join("redis-cli").is_file();
     }
     if !found && std::env::var_os("CI").is_none() {
         println!("cargo::rustc-cfg=no_redis_server");

@@ -415,7 +415,11 @@ async fn from_lookup_reads_adauth_redis_url() {
     assert!(err.to_string().contains("ADAUTH_REDIS_URL"), "{err}");
     assert_eq!(
         adauth_redis::ENV_VARS,
-        ["ADAUTH_REDIS_URL", "ADAUTH_REDIS_CA_FILE"]
+        [
+            "ADAUTH_REDIS_URL",
+            "ADAUTH_REDIS_CLUSTER_URLS",
+            "ADAUTH_REDIS_CA_FILE"
+        ]
     );
     let server = RedisServer::start();
     let url = server.url();
@@ -651,4 +655,120 @@ async fn a_redis_that_stops_answering_costs_no_token() {
     assert!(!second.same_access_token(&first));
     assert!(took < Duration::from_secs(2), "took {took:?}");
     assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+async fn the_store_works_on_a_cluster_whichever_node_holds_each_key() {
+    let cluster = adauth_testkit::RedisCluster::start();
+    let urls = cluster.urls();
+    let nodes: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let prefix = format!("adauth-test:{}:", new_revision());
+    let store = RedisStore::connect_cluster(&nodes)
+        .await
+        .unwrap()
+        .with_prefix(prefix.clone());
+    let keys: Vec<String> = (0..24).map(|i| format!("credential-{i}")).collect();
+    for key in &keys {
+        let revision = store
+            .compare_and_set(key, None, &secret(key))
+            .await
+            .unwrap()
+            .expect("the first write");
+        assert_eq!(
+            store
+                .compare_and_set(key, None, &secret("x"))
+                .await
+                .unwrap(),
+            None,
+            "compare-and-set holds on the key's node"
+        );
+        let loaded = store.load(key).await.unwrap().unwrap();
+        assert_eq!(loaded.revision, revision);
+        assert_eq!(loaded.value.expose_secret(), key.as_str());
+        let lease = store
+            .try_lease(key, Duration::from_secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            store
+                .try_lease(key, Duration::from_secs(30))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .renew(key, &lease, Duration::from_secs(30))
+                .await
+                .unwrap()
+        );
+        store.release(key, lease).await.unwrap();
+    }
+    // The keys are spread over the nodes: each node answers for its own slots only.
+    let mut holding = 0;
+    for url in &urls {
+        let mut node = redis::Client::open(url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let size: u64 = redis::cmd("DBSIZE").query_async(&mut node).await.unwrap();
+        holding += usize::from(size > 0);
+    }
+    assert!(holding >= 2, "24 keys on {holding} node(s)");
+
+    // A waiter wakes on a write to a key of any node, however far from where the store
+    // subscribed.
+    for key in &keys[..6] {
+        let _lease = store
+            .try_lease(key, Duration::from_secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        let seen = store.load(key).await.unwrap().map(|v| v.revision);
+        let other = store.clone();
+        let waited_key = key.clone();
+        let waiter = tokio::spawn(async move {
+            other
+                .wait_for_change(&waited_key, seen.as_deref(), Duration::from_secs(30))
+                .await
+        });
+        let current = store.load(key).await.unwrap().unwrap().revision;
+        store
+            .compare_and_set(key, Some(&current), &secret("renewed"))
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("wait_for_change missed the write")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+async fn from_lookup_reads_the_cluster_urls() {
+    let cluster = adauth_testkit::RedisCluster::start();
+    let urls = cluster.urls().join(", ");
+    let lookup = |name: &str| (name == adauth_redis::ENV_CLUSTER_URLS).then(|| urls.clone());
+    let store = RedisStore::from_lookup(&lookup).await.unwrap();
+    let revision = store
+        .compare_and_set("k", None, &secret("v"))
+        .await
+        .unwrap();
+    assert!(revision.is_some());
+    // Seed nodes that do not answer are a transport error naming them, never a panic.
+    let lookup = |name: &str| {
+        (name == adauth_redis::ENV_CLUSTER_URLS).then(|| "redis://127.0.0.1:1/".to_owned())
+    };
+    let err = RedisStore::from_lookup(&lookup).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Transport | ErrorKind::Timeout),
+        "{err}"
+    );
+    assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
 }

@@ -401,6 +401,14 @@ async fn redis_eight_processes_share_one_mediago_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
+async fn redis_cluster_eight_processes_share_one_mediago_token() {
+    let cluster = adauth_testkit::RedisCluster::start();
+    let shared = Shared::redis_at(cluster.urls().join(","));
+    eight_processes_share_one_mediago_token(shared).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn redis_a_killed_lease_holder_is_taken_over_within_the_lease_time_plus_one_second() {
     let server = RedisServer::start();
     let shared = Shared::redis_at(server.url());

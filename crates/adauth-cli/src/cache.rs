@@ -89,13 +89,19 @@ pub(crate) fn file_store(verbose: bool) -> Option<Shared> {
 /// How long connecting to Redis may take before the command carries on without it.
 const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The store to share tokens through: the Redis store when `ADAUTH_REDIS_URL` is set and
-/// the server answers, otherwise the file store. A Redis that cannot be reached costs one
-/// warning line on stderr (the URL's password redacted), not the command.
+/// The store to share tokens through: the Redis store when `ADAUTH_REDIS_CLUSTER_URLS` or
+/// `ADAUTH_REDIS_URL` is set and the server answers, otherwise the file store. A Redis
+/// that cannot be reached costs one warning line on stderr (the URL's password redacted),
+/// not the command.
 pub(crate) async fn store(verbose: bool) -> Option<Shared> {
-    let url = adauth::env::optional(&adauth::env::process, adauth_redis::ENV_URL);
+    let url = adauth::env::optional(&adauth::env::process, adauth_redis::ENV_CLUSTER_URLS)
+        .or_else(|| adauth::env::optional(&adauth::env::process, adauth_redis::ENV_URL));
     if let Some(url) = url {
-        let redacted = adauth_redis::redact_url(&url);
+        let redacted = url
+            .split(',')
+            .map(|u| adauth_redis::redact_url(u.trim()))
+            .collect::<Vec<_>>()
+            .join(",");
         match tokio::time::timeout(
             REDIS_CONNECT_TIMEOUT,
             RedisStore::from_lookup(&adauth::env::process),
@@ -110,7 +116,7 @@ pub(crate) async fn store(verbose: bool) -> Option<Shared> {
                 });
             }
             Ok(Err(e)) => {
-                let mut secrets = userinfo(&url);
+                let mut secrets: Vec<&str> = url.split(',').flat_map(userinfo).collect();
                 secrets.push(&url);
                 let e = e.scrub(&secrets).to_string().replace(['\n', '\r'], " ");
                 eprintln!(

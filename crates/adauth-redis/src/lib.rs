@@ -10,8 +10,9 @@ use adauth_core::secrecy::zeroize::Zeroizing;
 use adauth_core::{Error, ErrorKind, Lease, Result, StoredValue, TokenStore, new_revision};
 use async_trait::async_trait;
 use futures_util::StreamExt as _;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands as _, Script};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{AsyncCommands as _, Cmd, Pipeline, RedisFuture, Script, Value};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{broadcast, watch};
 
@@ -26,8 +27,13 @@ pub const ENV_URL: &str = "ADAUTH_REDIS_URL";
 /// `rediss://` in place of the system's (with the `tls` feature).
 pub const ENV_CA_FILE: &str = "ADAUTH_REDIS_CA_FILE";
 
+/// The environment variable naming the seed nodes of a Redis Cluster, comma-separated
+/// (`redis://10.0.0.1:6379,redis://10.0.0.2:6379`); [`RedisStore::from_env`] connects to the
+/// cluster when it is set, in place of [`ENV_URL`].
+pub const ENV_CLUSTER_URLS: &str = "ADAUTH_REDIS_CLUSTER_URLS";
+
 /// Every environment variable this crate reads.
-pub const ENV_VARS: &[&str] = &[ENV_URL, ENV_CA_FILE];
+pub const ENV_VARS: &[&str] = &[ENV_URL, ENV_CLUSTER_URLS, ENV_CA_FILE];
 
 /// rustls needs one process-wide crypto provider; when several are compiled in (reqwest's
 /// and the redis crate's choice may differ), none is chosen for us. Install aws-lc-rs,
@@ -123,7 +129,9 @@ return 0
 ///
 /// Keys are `<prefix>token:<key>` (the record, as JSON `{"revision","value"}`) and
 /// `<prefix>lease:<key>` (the refresh lease: `SET NX PX`, renewed and released by fenced
-/// scripts). Compare-and-set is one Lua script. The connection is a [`ConnectionManager`]:
+/// scripts). Compare-and-set is one Lua script; every script touches a single key, so on
+/// a Redis Cluster ([`connect_cluster`](Self::connect_cluster)) each runs on the node of
+/// that key's slot. The connection is a [`ConnectionManager`] (or a cluster connection):
 /// it reconnects by itself after the server restarts.
 ///
 /// Every write and lease release is announced on the channel `<prefix>changes`. A waiting
@@ -146,7 +154,7 @@ return 0
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    connection: ConnectionManager,
+    connection: Connection,
     redacted_url: String,
     secrets: Vec<String>,
     prefix: String,
@@ -155,6 +163,42 @@ pub struct RedisStore {
     release: Script,
     renew: Script,
     notifier: Arc<Notifier>,
+}
+
+/// A single server's connection or a cluster's: both reconnect by themselves, and the
+/// cluster's routes each command by its key's hash slot (following `MOVED` and `ASK`).
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 /// The subscription to the change channel, shared by a store's clones.
@@ -351,7 +395,21 @@ impl RedisStore {
                     &secrets,
                 )
             })?;
-        Ok(Self {
+        Ok(Self::assemble(
+            Connection::Single(connection),
+            client,
+            redacted_url,
+            secrets,
+        ))
+    }
+
+    fn assemble(
+        connection: Connection,
+        client: redis::Client,
+        redacted_url: String,
+        secrets: Vec<String>,
+    ) -> Self {
+        Self {
             connection,
             redacted_url,
             secrets,
@@ -361,7 +419,77 @@ impl RedisStore {
             release: Script::new(RELEASE_SCRIPT),
             renew: Script::new(RENEW_SCRIPT),
             notifier: Arc::new(Notifier::new(client)),
-        })
+        }
+    }
+
+    /// Connects to the Redis Cluster that `nodes` (seed node URLs: `redis://host:port`, or
+    /// `rediss://` with the `tls` feature) belong to. Commands follow the cluster's slot map
+    /// and its changes; every script touches one key, so each runs on the node of that key's
+    /// slot. Change announcements are classic pub/sub, which a cluster delivers on every
+    /// node: the store subscribes on the first seed node.
+    ///
+    /// ```no_run
+    /// # async fn run() -> adauth_core::Result<()> {
+    /// let store = adauth_redis::RedisStore::connect_cluster(&[
+    ///     "redis://10.0.0.1:6379",
+    ///     "redis://10.0.0.2:6379",
+    ///     "redis://10.0.0.3:6379",
+    /// ])
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_cluster(nodes: &[&str]) -> Result<Self> {
+        let Some(first) = nodes.first() else {
+            return Err(Error::configuration(
+                PROVIDER,
+                "a Redis Cluster needs at least one seed node URL",
+            ));
+        };
+        let redacted_url = nodes
+            .iter()
+            .map(|n| redact_url(n))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut secrets: Vec<String> = nodes.iter().flat_map(|n| url_secrets(n)).collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        #[cfg(feature = "tls")]
+        install_crypto_provider();
+        let invalid = |e: redis::RedisError| {
+            store_error(
+                &format!("invalid Redis Cluster URLs {redacted_url}"),
+                &e,
+                &secrets,
+            )
+        };
+        let cluster = redis::cluster::ClusterClient::builder(nodes.iter().map(|n| n.trim()))
+            .connection_timeout(CONNECT_TIMEOUT)
+            .response_timeout(CONNECT_TIMEOUT)
+            .retries(3)
+            .build()
+            .map_err(invalid)?;
+        let notifications = redis::Client::open(first.trim()).map_err(invalid)?;
+        let connection = tokio::time::timeout(CONNECT_TIMEOUT, cluster.get_async_connection())
+            .await
+            .map_err(|_| {
+                Error::new(PROVIDER, ErrorKind::Timeout).with_message(format!(
+                    "could not connect to the Redis Cluster {redacted_url} within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(|e| {
+                store_error(
+                    &format!("could not connect to the Redis Cluster {redacted_url}"),
+                    &e,
+                    &secrets,
+                )
+            })?;
+        Ok(Self::assemble(
+            Connection::Cluster(connection),
+            notifications,
+            redacted_url,
+            secrets,
+        ))
     }
 
     /// Connects to the server named by `ADAUTH_REDIS_URL`.
@@ -371,8 +499,16 @@ impl RedisStore {
 
     /// Connects to the server named by `ADAUTH_REDIS_URL` as `lookup` supplies it, trusting
     /// the PEM certificates in the file named by `ADAUTH_REDIS_CA_FILE` if it is set (with
-    /// the `tls` feature).
+    /// the `tls` feature); or, when `ADAUTH_REDIS_CLUSTER_URLS` is set, to that cluster.
     pub async fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        if let Some(urls) = adauth_core::env::optional(lookup, ENV_CLUSTER_URLS) {
+            let nodes: Vec<&str> = urls
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect();
+            return Self::connect_cluster(&nodes).await;
+        }
         let url = adauth_core::env::required(PROVIDER, lookup, ENV_URL)?;
         #[cfg(feature = "tls")]
         if let Some(path) = adauth_core::env::optional(lookup, ENV_CA_FILE) {

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use fake::{FakeProvider, Store};
-pub use redis_server::RedisServer;
+pub use redis_server::{RedisCluster, RedisServer};
 use server::Server;
 
 /// A lookup over `vars`, as provider crates' `from_lookup` functions take one: for tests

@@ -50,6 +50,10 @@ impl RedisServer {
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
+        Self::launch_on(port, args, tls)
+    }
+
+    fn launch_on(port: u16, args: &[&str], tls: bool) -> RedisServer {
         let dir = std::env::temp_dir().join(format!(
             "adauth-redis-{}-{port}-{}",
             std::process::id(),
@@ -163,6 +167,107 @@ impl Drop for RedisServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A Redis Cluster of three masters (no replicas), each a `redis-server` of its own on a
+/// free loopback port (with its cluster bus port, 10000 above it, free too), the 16384
+/// slots split between them by `redis-cli --cluster create`. Stopped by their pids on drop.
+///
+/// `redis-server` and `redis-cli` must be on `PATH` (Debian's `redis-server` package).
+///
+/// ```no_run
+/// let cluster = adauth_testkit::RedisCluster::start();
+/// // ... adauth_redis::RedisStore::connect_cluster(&cluster.urls()) ...
+/// ```
+#[derive(Debug)]
+pub struct RedisCluster {
+    nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts the three nodes, creates the cluster and waits (at most 20 s) until every
+    /// node reports it healthy.
+    ///
+    /// # Panics
+    ///
+    /// If a node cannot be started or the cluster does not form in time.
+    pub fn start() -> RedisCluster {
+        let mut ports = Vec::new();
+        while ports.len() < 3 {
+            let port = cluster_port(&ports);
+            ports.push(port);
+        }
+        let args = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "5000",
+        ];
+        let nodes: Vec<RedisServer> = ports
+            .iter()
+            .map(|port| RedisServer::launch_on(*port, &args, false))
+            .collect();
+        let created = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(ports.iter().map(|p| format!("127.0.0.1:{p}")))
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("redis-cli could not be started (is it installed?): {e}"));
+        assert!(
+            created.status.success(),
+            "redis-cli --cluster create failed: {}",
+            String::from_utf8_lossy(&created.stdout)
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for port in &ports {
+            loop {
+                let info = Command::new("redis-cli")
+                    .args(["-p", &port.to_string(), "cluster", "info"])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                if info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3") {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the Redis Cluster did not form within 20 s: {info}"
+                );
+                // Polling the node's own report of the cluster, bounded by the deadline.
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        RedisCluster { nodes }
+    }
+
+    /// Each node's `redis://127.0.0.1:<port>/`, the seed nodes of a cluster client.
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisServer::url).collect()
+    }
+
+    /// The nodes.
+    pub fn nodes(&self) -> &[RedisServer] {
+        &self.nodes
+    }
+}
+
+/// A free loopback port whose cluster bus port (10000 above it) is free too, and is
+/// neither of `taken` nor their bus ports.
+fn cluster_port(taken: &[u16]) -> u16 {
+    for _ in 0..1000 {
+        let port = 20_000 + fastrand::u16(..25_000);
+        let clash = taken.iter().any(|t| {
+            [*t, t + 10_000].contains(&port) || [*t, t + 10_000].contains(&(port + 10_000))
+        });
+        let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+        if !clash && free(port) && free(port + 10_000) {
+            return port;
+        }
+    }
+    panic!("no free pair of loopback ports for a Redis Cluster node");
 }
 
 /// Writes a new CA (`ca.pem`) and a server certificate it signed for `127.0.0.1` and

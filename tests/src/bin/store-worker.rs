@@ -3,7 +3,7 @@
 //! line of results on stdout. Exits 1 on any error (the JSON line then has `"error"`).
 //!
 //! ```text
-//! store-worker --provider NAME (--file-store DIR | --redis URL [--redis-prefix P])
+//! store-worker --provider NAME (--file-store DIR | --redis URL[,URL...] [--redis-prefix P])
 //!              [--key-prefix P]
 //!              [--lease-ttl-ms MS] [--protected-url URL] [--protected-method GET|POST]
 //!              [--mode calls|refresh] [--calls N] [--every K]
@@ -169,9 +169,14 @@ async fn store(args: &Args) -> Result<Arc<dyn TokenStore>, String> {
 }
 
 async fn redis_store(url: &str, prefix: Option<&str>) -> Result<Arc<dyn TokenStore>, String> {
-    let mut store = adauth_redis::RedisStore::connect(url)
-        .await
-        .map_err(|e| e.to_string())?;
+    // Several comma-separated URLs: the seed nodes of a Redis Cluster.
+    let store = if url.contains(',') {
+        let nodes: Vec<&str> = url.split(',').collect();
+        adauth_redis::RedisStore::connect_cluster(&nodes).await
+    } else {
+        adauth_redis::RedisStore::connect(url).await
+    };
+    let mut store = store.map_err(|e| e.to_string())?;
     if let Some(prefix) = prefix {
         store = store.with_prefix(prefix);
     }

@@ -19,6 +19,10 @@ const STORE_VARS: &[adauth::EnvVar] = &[
         adauth_redis::ENV_URL,
         "the Redis server to share tokens through",
     ),
+    adauth::EnvVar::optional(
+        adauth_redis::ENV_CLUSTER_URLS,
+        "the seed nodes of a Redis Cluster to share tokens through",
+    ),
     adauth::EnvVar::optional(adauth_redis::ENV_CA_FILE, "the CA of a `rediss://` server"),
     adauth::EnvVar::optional(adauth::STORE_KEY_VAR, "the key that seals stored tokens"),
     adauth::EnvVar::optional("ADAUTH_CACHE_DIR", "the disk cache's directory"),
