@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use arc_swap::ArcSwapOption;
 use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Shared};
-use tokio::sync::watch;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::fetcher::{Backoff, Fetcher, Obtained, StoreUse};
@@ -135,7 +135,7 @@ struct Flight {
 /// What a caller needs to wait for a fetch.
 #[derive(Clone)]
 struct Join {
-    state: watch::Receiver<State>,
+    state: Arc<Outcome>,
     /// Without a task, the callers drive the fetch: whichever polls this.
     drive: Option<Shared<BoxFuture<'static, ()>>>,
     /// How many callers are driving it now: a fetch left by a caller that gave up (holding a
@@ -147,6 +147,75 @@ struct Join {
     /// The runtime a caller-driven fetch started on: its timers and connections belong to
     /// that runtime, so another runtime must not drive it on.
     runtime: Option<tokio::runtime::Id>,
+}
+
+/// A fetch's outcome: set once by its flight, awaited by its callers. One `Notify`, where
+/// a `watch` channel's eight would cost every fetch eight lock round-trips for a handful of
+/// waiters.
+struct Outcome {
+    state: Mutex<State>,
+    /// Set when the flight's future was dropped without an outcome.
+    gone: AtomicBool,
+    ready: Notify,
+}
+
+impl Default for Outcome {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(State::Running),
+            gone: AtomicBool::new(false),
+            ready: Notify::new(),
+        }
+    }
+}
+
+impl Outcome {
+    fn running(&self) -> bool {
+        matches!(
+            *self.state.lock().unwrap_or_else(|e| e.into_inner()),
+            State::Running
+        )
+    }
+
+    /// The outcome once there is one; `None` if the flight was dropped without one.
+    async fn wait(&self) -> Option<State> {
+        loop {
+            let notified = self.ready.notified();
+            let mut notified = std::pin::pin!(notified);
+            // Registered before looking, so that an outcome set in between still wakes us.
+            notified.as_mut().enable();
+            {
+                let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                if !matches!(*state, State::Running) {
+                    return Some(state.clone());
+                }
+            }
+            if self.gone.load(Ordering::SeqCst) {
+                return None;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// The flight's end of its [`Outcome`]: reports it, or, dropped without reporting (its
+/// task aborted, its runtime gone), marks the outcome gone.
+struct Reporter(Arc<Outcome>);
+
+impl Reporter {
+    fn report(self, state: State) {
+        *self.0.state.lock().unwrap_or_else(|e| e.into_inner()) = state;
+        self.0.ready.notify_waiters();
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        if self.0.running() {
+            self.0.gone.store(true, Ordering::SeqCst);
+            self.0.ready.notify_waiters();
+        }
+    }
 }
 
 /// Counts a caller as driving a fetch while it lives; the last one to leave an unfinished
@@ -180,13 +249,7 @@ impl Join {
             };
             drive.clone().await;
         }
-        let mut state = self.state.clone();
-        let done = state
-            .wait_for(|s| !matches!(s, State::Running))
-            .await
-            .ok()?
-            .clone();
-        match done {
+        match self.state.wait().await? {
             State::Done(result) => Some(result),
             _ => None,
         }
@@ -195,8 +258,8 @@ impl Join {
     /// Whether the fetch ended without a result: its task was dropped (its runtime shut
     /// down, say) before it finished.
     fn abandoned(&self) -> bool {
-        let running = matches!(*self.state.borrow(), State::Running);
-        let orphaned = self.state.has_changed().is_err();
+        let running = self.state.running();
+        let orphaned = self.state.gone.load(Ordering::SeqCst);
         let elsewhere = self.drive.is_some()
             && self.runtime.is_some()
             && tokio::runtime::Handle::try_current().ok().map(|h| h.id()) != self.runtime;
@@ -627,14 +690,15 @@ impl TokenCache {
         let fetcher = Arc::clone(&self.inner.fetcher);
         let previous = slow.latest.clone();
         let epoch = fetcher.invalidations.load(Ordering::SeqCst);
-        let (tx, rx) = watch::channel(State::Running);
+        let rx = Arc::new(Outcome::default());
+        let tx = Reporter(Arc::clone(&rx));
         let future = async move {
             let obtained = fetcher.run(previous.as_deref()).await;
             let state = match Weak::upgrade(&inner) {
                 Some(inner) => inner.complete(id, epoch, obtained),
                 None => State::Done(obtained.result.map(Arc::new)),
             };
-            tx.send_replace(state);
+            tx.report(state);
         };
         let runtime = tokio::runtime::Handle::try_current().ok();
         let background = self.inner.background && runtime.is_some();

@@ -147,7 +147,9 @@ impl Fetcher {
         let load_timeout = self.load_timeout;
         let work = async {
             match &self.store {
-                Some(store) => self.obtain_shared(store, previous).await,
+                // Boxed: the store's lease and wait logic makes a future of kilobytes,
+                // which a cache without a store should neither allocate nor copy.
+                Some(store) => Box::pin(self.obtain_shared(store, previous)).await,
                 None => self.obtain(previous).await.into(),
             }
         };
