@@ -74,8 +74,8 @@ fn main() {
         let figures = compare(
             &format!("{}: one token fetch", provider.name),
             &Plan {
-                rounds: 15,
-                batch: 400,
+                rounds: 25,
+                batch: 300,
             },
             vec![
                 Case::timed("hand-written reqwest POST of the same request", |n| {

@@ -827,7 +827,7 @@ impl HttpResponse {
             return true;
         }
         // Cheap first: most token answers never mention an error.
-        if !self.body.windows(7).any(|w| w == b"\"error\"") {
+        if memchr::memmem::find(&self.body, b"\"error\"").is_none() {
             return false;
         }
         let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(&self.body) else {
