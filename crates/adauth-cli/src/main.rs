@@ -53,6 +53,13 @@ enum Command {
     Sandbox(commands::sandbox::SandboxArgs),
     /// Show every provider working against local fakes: no credentials, no network.
     Demo,
+    /// Print a completion script for a shell: `source <(adauth completions bash)`, or
+    /// `adauth completions fish > ~/.config/fish/completions/adauth.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Why a command failed, and the exit code that says so.
@@ -221,6 +228,22 @@ async fn main() -> ExitCode {
         Command::Profiles => commands::profiles::run(),
         Command::Sandbox(args) => commands::sandbox::run(&args, verbose).await,
         Command::Demo => demo::run(verbose).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(shell, &mut Cli::command(), "adauth", &mut std::io::stdout());
+            if shell == clap_complete::Shell::Fish {
+                // clap_complete's fish script leaves positional values out: the provider
+                // names of `token` and `request`.
+                let names: Vec<&str> = adauth::PROVIDERS.iter().map(|p| p.name()).collect();
+                for command in ["token", "request"] {
+                    println!(
+                        "complete -c adauth -n \"__fish_adauth_using_subcommand {command}\" -f -a \"{}\"",
+                        names.join(" ")
+                    );
+                }
+            }
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1485,3 +1485,28 @@ fn a_config_file_others_can_read_is_refused_when_it_holds_a_secret() {
         "{err}"
     );
 }
+
+#[test]
+fn completions_cover_the_commands_and_every_provider_for_each_shell() {
+    let h = Harness::new();
+    for (shell, marker, option) in [
+        ("bash", "complete -F", "--profile"),
+        ("zsh", "#compdef adauth", "--profile"),
+        ("fish", "complete -c adauth", "-l profile"),
+    ] {
+        let script = h.ok(&["completions", shell]);
+        assert!(script.contains(marker), "{shell}: {script}");
+        for word in ["token", "request", "profiles", option] {
+            assert!(script.contains(word), "{shell} lacks {word}");
+        }
+        for provider in providers() {
+            assert!(script.contains(provider), "{shell} lacks {provider}");
+        }
+    }
+    let out = h.run(&["completions", "tcsh"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
