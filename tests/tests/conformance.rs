@@ -381,6 +381,56 @@ async fn authorize_sets_its_headers_in_place_of_the_requests_own() {
     }
 }
 
+// Any HTTP stack on the `http` 1.x crate: the headers go into an `http::Request`, which
+// reaches the protected endpoint with nothing of reqwest's but the transport.
+#[tokio::test]
+async fn the_headers_alone_open_the_protected_endpoint_and_match_authorize() {
+    use adauth::reqwest::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderValue};
+    let sandbox = sandbox().await;
+    let client = adauth::reqwest::Client::new();
+    for fake in sandbox.fakes() {
+        let name = fake.provider();
+        let source = source(fake, &[]);
+        let token = source.fetch(&FetchContext::default()).await.unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer theirs"));
+        headers.insert(COOKIE, HeaderValue::from_static("theirs=1"));
+        source.authorize_headers(&mut headers, &token).unwrap();
+        let ours = format!("Bearer {}", token.access_token().expose_secret());
+        let auth: Vec<_> = headers.get_all(AUTHORIZATION).iter().collect();
+        assert_eq!(auth, [ours.as_str()], "{name}: set, not appended");
+        assert!(
+            headers[AUTHORIZATION].is_sensitive(),
+            "{name}: marked sensitive"
+        );
+
+        // The same headers as `authorize` sets on a reqwest request.
+        let mut fresh = HeaderMap::new();
+        source.authorize_headers(&mut fresh, &token).unwrap();
+        let built = source
+            .authorize(client.get(fake.protected_url()), &token)
+            .unwrap()
+            .build()
+            .unwrap();
+        for (header, value) in &fresh {
+            assert_eq!(built.headers().get(header), Some(value), "{name}: {header}");
+        }
+
+        // An `http::Request` with them gets through.
+        let mut request = adauth::reqwest::header::HeaderMap::new();
+        source.authorize_headers(&mut request, &token).unwrap();
+        let mut http_request = http::Request::builder()
+            .method(fake.protected_method())
+            .uri(fake.protected_url())
+            .body(Vec::new())
+            .unwrap();
+        *http_request.headers_mut() = request;
+        let request = adauth::reqwest::Request::try_from(http_request).unwrap();
+        let status = client.execute(request).await.unwrap().status();
+        assert!(status.is_success(), "{name}: {status}");
+    }
+}
+
 #[tokio::test]
 async fn caches_sharing_a_store_fetch_once() {
     let sandbox = sandbox().await;

@@ -223,6 +223,14 @@ impl TokenSource for Noting {
         Ok(token)
     }
 
+    fn authorize_headers(
+        &self,
+        headers: &mut reqwest::header::HeaderMap,
+        token: &Token,
+    ) -> Result<()> {
+        self.inner.authorize_headers(headers, token)
+    }
+
     fn authorize(
         &self,
         request: reqwest::RequestBuilder,

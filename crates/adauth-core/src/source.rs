@@ -189,13 +189,37 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
         false
     }
 
-    /// Applies `token` to an API request: `Authorization: Bearer <token>` by default (marked
-    /// sensitive), plus whatever else the provider requires, such as an account header or
-    /// a session cookie. Each header is set, replacing any value the request already had
-    /// ([`http::set_header`](crate::http::set_header)).
+    /// Applies `token` to the headers of an API request, in any HTTP stack that uses the
+    /// `http` 1.x crate's [`HeaderMap`] (reqwest of any 0.12+ version, hyper, axum's
+    /// clients, ...): `Authorization: Bearer <token>` by default (marked sensitive), plus
+    /// whatever else the provider requires, such as an account header or a session cookie.
+    /// Each header is set, replacing any value of that name the map already had.
+    ///
+    /// This is the method a source implements; [`authorize`](Self::authorize) is built on
+    /// it.
+    ///
+    /// ```no_run
+    /// # async fn run(cache: adauth_core::TokenCache) -> adauth_core::Result<()> {
+    /// let token = cache.token().await?;
+    /// let mut request = http::Request::get("https://api.example.com/report")
+    ///     .body(())
+    ///     .expect("a request");
+    /// cache.source().authorize_headers(request.headers_mut(), &token)?;
+    /// # Ok(()) }
+    /// ```
+    fn authorize_headers(&self, headers: &mut HeaderMap, token: &Token) -> Result<()> {
+        headers.insert(AUTHORIZATION, token.authorization_header(self.provider())?);
+        Ok(())
+    }
+
+    /// Applies `token` to a reqwest request: the headers of
+    /// [`authorize_headers`](Self::authorize_headers), each set, replacing any value the
+    /// request already had ([`http::set_header`](crate::http::set_header)).
     fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
-        let value = token.authorization_header(self.provider())?;
-        Ok(crate::http::set_header(request, AUTHORIZATION, value))
+        let mut headers = HeaderMap::new();
+        self.authorize_headers(&mut headers, token)?;
+        // `headers` replaces the values of the names it is given.
+        Ok(request.headers(headers))
     }
 }
 
@@ -281,6 +305,9 @@ macro_rules! forward_source {
                 refresh_token: &SecretString,
             ) -> Result<Token> {
                 (**self).refresh(cx, refresh_token).await
+            }
+            fn authorize_headers(&self, headers: &mut HeaderMap, token: &Token) -> Result<()> {
+                (**self).authorize_headers(headers, token)
             }
             fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
                 (**self).authorize(request, token)

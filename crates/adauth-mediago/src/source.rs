@@ -214,17 +214,11 @@ impl TokenSource for MediagoSource {
 
     /// `Authorization: Bearer <token>` (marked sensitive) and, when the credentials name an
     /// account, `<account header>: <account id>` (`Account-Id` by default).
-    fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
-        let request = http::set_header(
-            request,
-            AUTHORIZATION,
-            token.authorization_header(PROVIDER)?,
-        );
-        Ok(match &self.credentials.account_id {
-            Some(id) => {
-                http::set_header(request, self.credentials.account_header.clone(), id.clone())
-            }
-            None => request,
-        })
+    fn authorize_headers(&self, headers: &mut HeaderMap, token: &Token) -> Result<()> {
+        headers.insert(AUTHORIZATION, token.authorization_header(PROVIDER)?);
+        if let Some(id) = &self.credentials.account_id {
+            headers.insert(self.credentials.account_header.clone(), id.clone());
+        }
+        Ok(())
     }
 }

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use adauth_core::endpoint::{ClientAuth, Encoding, EndpointSpec, TokenEndpoint, TokenRequest};
 use adauth_core::http::{self, HttpClient};
-use adauth_core::reqwest::header::{COOKIE, HeaderValue};
-use adauth_core::reqwest::{RequestBuilder, StatusCode};
+use adauth_core::reqwest::StatusCode;
+use adauth_core::reqwest::header::{COOKIE, HeaderMap, HeaderValue};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{Error, ErrorKind, FetchContext, Result, Token};
 use url::Url;
@@ -147,13 +147,8 @@ impl Auth0 {
     /// `Authorization: Bearer`, plus `Cookie: adama_session=<id>` when the token carries a
     /// session (both marked sensitive). A source that wants the session refuses a token
     /// without one, rather than sending a request the legacy APIs would reject.
-    pub(crate) fn authorize(
-        &self,
-        request: RequestBuilder,
-        token: &Token,
-    ) -> Result<RequestBuilder> {
-        let request = http::set_header(
-            request,
+    pub(crate) fn authorize_headers(&self, headers: &mut HeaderMap, token: &Token) -> Result<()> {
+        headers.insert(
             adauth_core::reqwest::header::AUTHORIZATION,
             token.authorization_header(PROVIDER)?,
         );
@@ -168,13 +163,14 @@ impl Auth0 {
                             )
                         })?;
                 cookie.set_sensitive(true);
-                Ok(http::set_header(request, COOKIE, cookie))
+                headers.insert(COOKIE, cookie);
+                Ok(())
             }
             None if self.session_url.is_some() => Err(Error::configuration(
                 PROVIDER,
                 "the token carries no adama_session; use a token this source fetched",
             )),
-            None => Ok(request),
+            None => Ok(()),
         }
     }
 }

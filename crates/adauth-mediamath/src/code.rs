@@ -8,7 +8,8 @@ use std::sync::Arc;
 use adauth_core::UserGrant;
 use adauth_core::endpoint::{ClientAuth, Encoding};
 use adauth_core::http::{self, HttpClient};
-use adauth_core::reqwest::{RequestBuilder, StatusCode};
+use adauth_core::reqwest::StatusCode;
+use adauth_core::reqwest::header::HeaderMap;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{Error, ErrorKind, FetchContext, Result, Token, TokenSource, async_trait};
 use base64::Engine as _;
@@ -573,7 +574,7 @@ impl TokenSource for AuthorizedSource {
             .await
     }
 
-    fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
-        self.flow.auth0.authorize(request, token)
+    fn authorize_headers(&self, headers: &mut HeaderMap, token: &Token) -> Result<()> {
+        self.flow.auth0.authorize_headers(headers, token)
     }
 }

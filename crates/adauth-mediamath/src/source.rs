@@ -1,5 +1,5 @@
 use adauth_core::http::HttpClient;
-use adauth_core::reqwest::RequestBuilder;
+use adauth_core::reqwest::header::HeaderMap;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait};
 
@@ -116,7 +116,7 @@ impl TokenSource for MediaMathSource {
             .map_err(|e| e.scrub(&[password]))
     }
 
-    fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
-        self.auth0.authorize(request, token)
+    fn authorize_headers(&self, headers: &mut HeaderMap, token: &Token) -> Result<()> {
+        self.auth0.authorize_headers(headers, token)
     }
 }

@@ -96,16 +96,14 @@ fn json(provider: &str, token: &Token, now: SystemTime) -> String {
     out
 }
 
-/// The headers the source puts on a request, as `Name: value` lines: taken from a dummy
-/// request passed through [`TokenSource::authorize`], so every provider's extras appear.
+/// The headers the source puts on a request, as `Name: value` lines: from
+/// [`TokenSource::authorize_headers`], so every provider's extras appear (and no HTTP client
+/// is built to print them).
 fn header_lines(source: &dyn TokenSource, token: &Token) -> Result<String, Failure> {
-    let client = adauth::http::shared_client()?;
-    let request = source
-        .authorize(client.get("http://localhost/"), token)?
-        .build()
-        .map_err(|e| Failure::other(format!("could not build the headers: {e}")))?;
+    let mut headers = adauth::reqwest::header::HeaderMap::new();
+    source.authorize_headers(&mut headers, token)?;
     let mut out = String::new();
-    for (name, value) in request.headers() {
+    for (name, value) in &headers {
         let value = value
             .to_str()
             .map_err(|_| Failure::other(format!("header {name} is not printable")))?;
