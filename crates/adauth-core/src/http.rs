@@ -418,7 +418,9 @@ impl HttpClient {
         loop {
             let sent_at = cx.now();
             let mut request = build(client);
-            if !matches!(self.client, Client::Given(_)) {
+            // The shared client's own timeout is the default one; another is set per
+            // request (an own client is built with it).
+            if matches!(self.client, Client::Shared) && self.request_timeout != DEFAULT_TIMEOUT {
                 request = request.timeout(self.request_timeout);
             }
             let outcome = match request.send().await {
