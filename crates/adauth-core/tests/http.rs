@@ -355,7 +355,8 @@ async fn loopback_endpoints_bypass_every_proxy() {
     assert!(seen.contains("adauth-proxy-test.invalid"), "{seen}");
 }
 
-// Issue 10, item 11: the client's own timeouts can be set.
+// Issue 10, item 11: the client's own timeouts can be set, on a client of its own (another
+// connect timeout) or through the process's shared client (the request timeout alone).
 #[tokio::test]
 async fn the_request_timeout_of_the_built_client_can_be_set() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -367,19 +368,23 @@ async fn the_request_timeout_of_the_built_client_can_be_set() {
             open.push(socket);
         }
     });
-    let http = HttpClient::new()
-        .connect_timeout(Duration::from_millis(200))
-        .request_timeout(Duration::from_millis(300))
-        .retry_policy(RetryPolicy::none());
-    let started = std::time::Instant::now();
-    let err = http
-        .post_form(P, &cx(), &url, &[("a", "b")])
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    for http in [
+        HttpClient::new().connect_timeout(Duration::from_millis(200)),
+        HttpClient::new(),
+    ] {
+        let http = http
+            .request_timeout(Duration::from_millis(300))
+            .retry_policy(RetryPolicy::none());
+        let started = std::time::Instant::now();
+        let err = http
+            .post_form(P, &cx(), &url, &[("a", "b")])
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }

@@ -2,7 +2,6 @@
 //! sending through one HTTP client and sharing one store.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +12,6 @@ use adauth_core::{
     Error, ErrorKind, FetchContext, FileStore, Lease, Result, StoredValue, Token, TokenCaches,
     TokenSource, TokenStore, async_trait,
 };
-use axum::extract::{ConnectInfo, State};
 use url::Url;
 
 /// A source that counts its fetches and names its token after its key.
@@ -172,30 +170,8 @@ async fn idle_entries_are_dropped_and_used_ones_kept() {
     );
 }
 
-type Peers = Arc<Mutex<BTreeSet<SocketAddr>>>;
-
-/// A token endpoint that remembers the connection of every request.
-async fn token_server() -> (Url, Peers) {
-    let peers = Peers::default();
-    let app = axum::Router::new()
-        .fallback(
-            |State(peers): State<Peers>, ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
-                peers.lock().unwrap().insert(peer);
-                r#"{"access_token":"t","expires_in":3600}"#
-            },
-        )
-        .with_state(Arc::clone(&peers));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = Url::parse(&format!("http://{}/token", listener.local_addr().unwrap())).unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    (url, peers)
-}
+#[path = "support/peers.rs"]
+mod peers;
 
 /// A source that posts to a token endpoint with the client it is given.
 #[derive(Debug)]
@@ -232,7 +208,7 @@ impl TokenSource for Posting {
 
 #[tokio::test]
 async fn every_key_sends_through_the_registrys_one_client() {
-    let (url, peers) = token_server().await;
+    let (url, peers) = peers::start(r#"{"access_token":"t","expires_in":3600}"#).await;
     // A client of its own (a connect timeout other than the default), shared by every key.
     let caches = TokenCaches::builder(move |_: &u32, http: &HttpClient| {
         Ok(Posting {

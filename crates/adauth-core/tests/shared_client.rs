@@ -1,39 +1,17 @@
 //! One connection pool per process: sources built without a client of their own send
 //! through one reqwest client, whose connections a loopback server can count.
 
-use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use adauth_core::http::{HttpClient, RetryPolicy, shared_client};
-use adauth_core::{ErrorKind, FetchContext};
-use axum::extract::{ConnectInfo, State};
+use adauth_core::FetchContext;
+use adauth_core::http::{HttpClient, shared_client};
 use url::Url;
 
-type Peers = Arc<Mutex<BTreeSet<SocketAddr>>>;
+#[path = "support/peers.rs"]
+mod peers;
 
-/// A server that answers every request and remembers the connection it came on.
-async fn server() -> (Url, Peers) {
-    let peers = Peers::default();
-    let app = axum::Router::new()
-        .fallback(
-            |State(peers): State<Peers>, ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
-                peers.lock().unwrap().insert(peer);
-                "{}"
-            },
-        )
-        .with_state(Arc::clone(&peers));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = Url::parse(&format!("http://{}/token", listener.local_addr().unwrap())).unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    (url, peers)
+async fn server() -> (Url, peers::Peers) {
+    peers::start("{}").await
 }
 
 async fn post(http: &HttpClient, url: &Url) {
@@ -86,32 +64,5 @@ async fn a_client_of_its_own_keeps_its_own_pool() {
         3,
         "{:?}",
         peers.lock().unwrap()
-    );
-}
-
-#[tokio::test]
-async fn the_request_timeout_applies_through_the_shared_client() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = Url::parse(&format!("http://{}/token", listener.local_addr().unwrap())).unwrap();
-    // Accepts, reads, never answers.
-    tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            open.push(socket);
-        }
-    });
-    let http = HttpClient::new()
-        .request_timeout(Duration::from_millis(300))
-        .retry_policy(RetryPolicy::none());
-    let started = std::time::Instant::now();
-    let err = http
-        .post_form("shared", &FetchContext::default(), &url, &[("a", "b")])
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
     );
 }

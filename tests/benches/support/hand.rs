@@ -59,6 +59,33 @@ pub struct Hand {
 pub const ALL: &[Hand] = &[MEDIAGO, MEDIAMATH, ADMITAD, FYBER, ADGEM];
 
 /// The token URL: `path` on `base`, with one `/` between them.
+/// POSTs `body` to `path` on `base` with `content_type` and, if given, `authorization`,
+/// and reads the answer as `A`.
+async fn post<A: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    base: &str,
+    name: &str,
+    path: &str,
+    content_type: &'static str,
+    authorization: Option<&'static str>,
+    body: &'static str,
+) -> A {
+    let mut request = client.post(url(base, path));
+    if let Some(authorization) = authorization {
+        request = request.header(AUTHORIZATION, authorization);
+    }
+    let bytes = request
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: answer: {e}"))
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: body: {e}"));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{name}: json: {e}"))
+}
+
 fn url(base: &str, path: &str) -> String {
     format!("{}{}", base.trim_end_matches('/'), path)
 }
@@ -116,18 +143,16 @@ fn mediago_send<'a>(
     base: &'a str,
 ) -> Pin<Box<dyn Future<Output = usize> + Send + 'a>> {
     Box::pin(async move {
-        let bytes = client
-            .post(url(base, MEDIAGO_PATH))
-            .header(AUTHORIZATION, MEDIAGO_AUTHORIZATION)
-            .header(CONTENT_TYPE, MEDIAGO_CONTENT_TYPE)
-            .body("")
-            .send()
-            .await
-            .expect("mediago: answer")
-            .bytes()
-            .await
-            .expect("mediago: body");
-        let answer: MediagoAnswer = serde_json::from_slice(&bytes).expect("mediago: json");
+        let answer: MediagoAnswer = post(
+            client,
+            base,
+            "mediago",
+            MEDIAGO_PATH,
+            MEDIAGO_CONTENT_TYPE,
+            Some(MEDIAGO_AUTHORIZATION),
+            "",
+        )
+        .await;
         std::hint::black_box(answer.expires_in);
         answer.access_token.len()
     })
@@ -192,17 +217,16 @@ fn mediamath_send<'a>(
     base: &'a str,
 ) -> Pin<Box<dyn Future<Output = usize> + Send + 'a>> {
     Box::pin(async move {
-        let bytes = client
-            .post(url(base, MEDIAMATH_PATH))
-            .header(CONTENT_TYPE, MEDIAMATH_CONTENT_TYPE)
-            .body(MEDIAMATH_BODY)
-            .send()
-            .await
-            .expect("mediamath: answer")
-            .bytes()
-            .await
-            .expect("mediamath: body");
-        let answer: MediaMathAnswer = serde_json::from_slice(&bytes).expect("mediamath: json");
+        let answer: MediaMathAnswer = post(
+            client,
+            base,
+            "mediamath",
+            MEDIAMATH_PATH,
+            MEDIAMATH_CONTENT_TYPE,
+            None,
+            MEDIAMATH_BODY,
+        )
+        .await;
         std::hint::black_box(answer.expires_in);
         answer.access_token.len()
     })
@@ -279,18 +303,16 @@ fn admitad_send<'a>(
     base: &'a str,
 ) -> Pin<Box<dyn Future<Output = usize> + Send + 'a>> {
     Box::pin(async move {
-        let bytes = client
-            .post(url(base, ADMITAD_PATH))
-            .header(CONTENT_TYPE, ADMITAD_CONTENT_TYPE)
-            .header(AUTHORIZATION, ADMITAD_AUTHORIZATION)
-            .body(ADMITAD_BODY)
-            .send()
-            .await
-            .expect("admitad: answer")
-            .bytes()
-            .await
-            .expect("admitad: body");
-        let answer: AdmitadAnswer = serde_json::from_slice(&bytes).expect("admitad: json");
+        let answer: AdmitadAnswer = post(
+            client,
+            base,
+            "admitad",
+            ADMITAD_PATH,
+            ADMITAD_CONTENT_TYPE,
+            Some(ADMITAD_AUTHORIZATION),
+            ADMITAD_BODY,
+        )
+        .await;
         std::hint::black_box(answer.expires_in);
         answer.access_token.len()
     })
@@ -357,17 +379,16 @@ fn fyber_send<'a>(
     base: &'a str,
 ) -> Pin<Box<dyn Future<Output = usize> + Send + 'a>> {
     Box::pin(async move {
-        let bytes = client
-            .post(url(base, FYBER_PATH))
-            .header(CONTENT_TYPE, FYBER_CONTENT_TYPE)
-            .body(FYBER_BODY)
-            .send()
-            .await
-            .expect("fyber: answer")
-            .bytes()
-            .await
-            .expect("fyber: body");
-        let answer: FyberAnswer = serde_json::from_slice(&bytes).expect("fyber: json");
+        let answer: FyberAnswer = post(
+            client,
+            base,
+            "fyber",
+            FYBER_PATH,
+            FYBER_CONTENT_TYPE,
+            None,
+            FYBER_BODY,
+        )
+        .await;
         std::hint::black_box(answer.expires_in);
         answer.access_token.len()
     })
@@ -429,17 +450,16 @@ fn adgem_send<'a>(
     base: &'a str,
 ) -> Pin<Box<dyn Future<Output = usize> + Send + 'a>> {
     Box::pin(async move {
-        let bytes = client
-            .post(url(base, ADGEM_PATH))
-            .header(CONTENT_TYPE, ADGEM_CONTENT_TYPE)
-            .body(ADGEM_BODY)
-            .send()
-            .await
-            .expect("adgem: answer")
-            .bytes()
-            .await
-            .expect("adgem: body");
-        let answer: AdGemAnswer = serde_json::from_slice(&bytes).expect("adgem: json");
+        let answer: AdGemAnswer = post(
+            client,
+            base,
+            "adgem",
+            ADGEM_PATH,
+            ADGEM_CONTENT_TYPE,
+            None,
+            ADGEM_BODY,
+        )
+        .await;
         std::hint::black_box(answer.expires_in);
         answer.access_token.len()
     })
