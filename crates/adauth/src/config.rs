@@ -21,8 +21,9 @@
 //!
 //! - **Environment variables win**: a variable set in the environment overrides the
 //!   profile's setting (its command is then not run).
-//! - **Refused permissions**: a config file that others may write is refused (its commands
-//!   run as you), and so is one that holds a secret inline and that others may read.
+//! - **Refused permissions**: a config file that others may write, or that belongs to
+//!   another user than you or root, is refused (its commands run as you), and so is one that
+//!   holds a secret inline and that others may read.
 //! - **Bounded**: a command gets [`DEFAULT_COMMAND_TIMEOUT`] (30 s;
 //!   [`Config::command_timeout`]) and at most 64 KiB of output.
 //!
@@ -259,12 +260,22 @@ impl Config {
 
     #[cfg(unix)]
     fn check_permissions(&self) -> Result<()> {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(&self.path)
-            .map_err(|e| Error::configuration(WHO, format!("{}: {e}", self.path.display())))?
-            .permissions()
-            .mode();
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = std::fs::metadata(&self.path)
+            .map_err(|e| Error::configuration(WHO, format!("{}: {e}", self.path.display())))?;
+        let mode = meta.mode();
         let fix = format!("chmod 600 {}", self.path.display());
+        let me = rustix::process::getuid().as_raw();
+        if let Some(why) = foreign_owner(meta.uid(), me) {
+            return Err(Error::configuration(
+                WHO,
+                format!(
+                    "the config file {} {why}, and its commands would run as you: use a file \
+                     of your own",
+                    self.path.display()
+                ),
+            ));
+        }
         if mode & 0o022 != 0 {
             return Err(Error::configuration(
                 WHO,
@@ -505,6 +516,12 @@ impl fmt::Debug for Profile {
     }
 }
 
+/// Why a config file owned by `owner` must not be run by user `me`: its owner could make
+/// its commands anything. Yours and root's are trusted, as ssh trusts its config files.
+fn foreign_owner(owner: u32, me: u32) -> Option<String> {
+    (owner != me && owner != 0).then(|| format!("belongs to another user (uid {owner})"))
+}
+
 /// Reads at most [`MAX_VALUE_BYTES`] of a file as text.
 fn read_bounded(path: &Path) -> std::io::Result<String> {
     let mut text = String::new();
@@ -573,4 +590,26 @@ fn run(command: &str, timeout: Duration) -> std::result::Result<String, String> 
         return Err("printed more than 64 KiB".to_owned());
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::foreign_owner;
+
+    #[test]
+    fn only_files_of_the_user_or_root_are_trusted() {
+        assert_eq!(foreign_owner(1000, 1000), None);
+        assert_eq!(
+            foreign_owner(0, 1000),
+            None,
+            "root's, such as /etc/adauth.toml"
+        );
+        assert_eq!(foreign_owner(0, 0), None);
+        let why = foreign_owner(1001, 1000).expect("another user's file is refused");
+        assert!(why.contains("uid 1001"), "{why}");
+        assert!(
+            foreign_owner(1000, 0).is_some(),
+            "root does not run a user's commands"
+        );
+    }
 }
