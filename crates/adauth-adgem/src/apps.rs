@@ -5,7 +5,7 @@ use std::fmt;
 
 use adauth_core::endpoint::{EndpointSpec, TokenEndpoint};
 use adauth_core::http::HttpClient;
-use adauth_core::required::{missing, required_secret, required_text};
+use adauth_core::required::{required_secret, required_text};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait, env};
 use url::Url;
@@ -27,6 +27,7 @@ pub struct Credentials {
     base_url: Url,
 }
 
+#[bon::bon]
 impl Credentials {
     /// Credentials for the default host.
     pub fn new(
@@ -43,9 +44,56 @@ impl Credentials {
             .build()
     }
 
-    /// A builder, to set the host too.
-    pub fn builder() -> CredentialsBuilder {
-        CredentialsBuilder::default()
+    /// A builder, to set the host too. Leaving out a required setting does not compile;
+    /// [`build`](CredentialsBuilder::build) checks the values.
+    ///
+    /// ```
+    /// let credentials = adauth_adgem::Credentials::builder()
+    ///     .pub_id(1234)
+    ///     .app_id(5678)
+    ///     .client_id("client-id")
+    ///     .client_secret("client-secret")
+    ///     .api(adauth_adgem::AdGemApi::Offers)
+    ///     .build()?;
+    /// # Ok::<(), adauth_core::Error>(())
+    /// ```
+    ///
+    /// Without the client secret, it does not compile:
+    ///
+    /// ```compile_fail
+    /// let credentials = adauth_adgem::Credentials::builder()
+    ///     .pub_id(1234)
+    ///     .app_id(5678)
+    ///     .client_id("client-id")
+    ///     .build();
+    /// ```
+    #[builder(builder_type = CredentialsBuilder, finish_fn = build, state_mod(vis = "pub"), derive(Debug, Clone))]
+    pub fn builder(
+        /// The publisher identifier, `adgem_pub_id`.
+        pub_id: u64,
+        /// The application identifier, `adgem_app_id`.
+        app_id: u64,
+        /// The application's client identifier.
+        #[builder(into)]
+        client_id: String,
+        /// The application's client secret.
+        #[builder(into)]
+        client_secret: SecretString,
+        /// The API whose host to use (default [`AdGemApi::Targeted`], the host AdGem
+        /// documents this endpoint on). A `base_url` takes precedence.
+        api: Option<AdGemApi>,
+        /// The API host (default [`DEFAULT_BASE_URL`](crate::DEFAULT_BASE_URL)), overriding
+        /// `api`; `https`, or `http` for a loopback host.
+        #[builder(into)]
+        base_url: Option<String>,
+    ) -> Result<Self> {
+        Ok(Credentials {
+            pub_id,
+            app_id,
+            client_id: required_text(PROVIDER, Some(client_id), "client_id")?,
+            client_secret: required_secret(PROVIDER, Some(client_secret), "client_secret")?,
+            base_url: crate::resolve_base_url(api, base_url.as_deref())?,
+        })
     }
 
     /// Reads [`ENV_PUB_ID`], [`ENV_APP_ID`], [`ENV_CLIENT_ID`], [`ENV_CLIENT_SECRET`] and, if
@@ -62,18 +110,14 @@ impl Credentials {
             &[ENV_PUB_ID, ENV_APP_ID, ENV_CLIENT_ID, ENV_CLIENT_SECRET],
         )?;
         const INTEGER: &str = "a non-negative integer";
-        let mut builder = Self::builder()
+        Self::builder()
             .pub_id(env::required_parsed(PROVIDER, lookup, ENV_PUB_ID, INTEGER)?)
             .app_id(env::required_parsed(PROVIDER, lookup, ENV_APP_ID, INTEGER)?)
             .client_id(env::required(PROVIDER, lookup, ENV_CLIENT_ID)?)
-            .client_secret(env::required(PROVIDER, lookup, ENV_CLIENT_SECRET)?);
-        if let Some(api) = crate::api_from_lookup(lookup)? {
-            builder = builder.api(api);
-        }
-        if let Some(url) = env::optional(lookup, ENV_BASE_URL) {
-            builder = builder.base_url(url);
-        }
-        builder.build()
+            .client_secret(env::required(PROVIDER, lookup, ENV_CLIENT_SECRET)?)
+            .maybe_api(crate::api_from_lookup(lookup)?)
+            .maybe_base_url(env::optional(lookup, ENV_BASE_URL))
+            .build()
     }
 
     /// The publisher identifier.
@@ -105,89 +149,6 @@ impl fmt::Debug for Credentials {
             .field("client_id", &self.client_id)
             .field("client_secret", &"[redacted]")
             .field("base_url", &self.base_url.as_str())
-            .finish()
-    }
-}
-
-/// Builds [`Credentials`].
-#[derive(Default)]
-pub struct CredentialsBuilder {
-    pub_id: Option<u64>,
-    app_id: Option<u64>,
-    client_id: Option<String>,
-    client_secret: Option<SecretString>,
-    api: Option<AdGemApi>,
-    base_url: Option<String>,
-}
-
-impl CredentialsBuilder {
-    /// The publisher identifier, `adgem_pub_id` (required).
-    pub fn pub_id(mut self, pub_id: u64) -> Self {
-        self.pub_id = Some(pub_id);
-        self
-    }
-
-    /// The application identifier, `adgem_app_id` (required).
-    pub fn app_id(mut self, app_id: u64) -> Self {
-        self.app_id = Some(app_id);
-        self
-    }
-
-    /// The application's client identifier (required).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
-
-    /// The application's client secret (required).
-    pub fn client_secret(mut self, client_secret: impl Into<SecretString>) -> Self {
-        self.client_secret = Some(client_secret.into());
-        self
-    }
-
-    /// The API whose host to use (default [`AdGemApi::Targeted`], the host AdGem documents
-    /// this endpoint on). A [`base_url`](Self::base_url) takes precedence.
-    pub fn api(mut self, api: AdGemApi) -> Self {
-        self.api = Some(api);
-        self
-    }
-
-    /// The API host (default [`DEFAULT_BASE_URL`](crate::DEFAULT_BASE_URL)), overriding
-    /// [`api`](Self::api); `https`, or `http` for a loopback host.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
-
-    /// Checks and builds the credentials.
-    pub fn build(self) -> Result<Credentials> {
-        let pub_id = self.pub_id.ok_or_else(|| missing(PROVIDER, "pub_id"))?;
-        let app_id = self.app_id.ok_or_else(|| missing(PROVIDER, "app_id"))?;
-        let client_id = required_text(PROVIDER, self.client_id, "client_id")?;
-        let client_secret = required_secret(PROVIDER, self.client_secret, "client_secret")?;
-        let base_url = crate::resolve_base_url(self.api, self.base_url.as_deref())?;
-        Ok(Credentials {
-            pub_id,
-            app_id,
-            client_id,
-            client_secret,
-            base_url,
-        })
-    }
-}
-
-impl fmt::Debug for CredentialsBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CredentialsBuilder")
-            .field("pub_id", &self.pub_id)
-            .field("app_id", &self.app_id)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field("api", &self.api)
-            .field("base_url", &self.base_url)
             .finish()
     }
 }

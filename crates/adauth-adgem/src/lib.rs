@@ -15,8 +15,10 @@ use std::str::FromStr;
 use adauth_core::{Error, Result, TokenSource, env, http};
 use url::Url;
 
-pub use apps::{AdGemSource, Credentials, CredentialsBuilder};
-pub use users::{UserCredentials, UserCredentialsBuilder, UserTokenSource};
+pub use apps::{AdGemSource, Credentials, CredentialsBuilder, credentials_builder};
+pub use users::{
+    UserCredentials, UserCredentialsBuilder, UserTokenSource, user_credentials_builder,
+};
 
 /// The provider name used in errors and logs.
 pub const PROVIDER: &str = "adgem";

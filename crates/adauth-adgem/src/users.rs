@@ -24,6 +24,7 @@ pub struct UserCredentials {
     base_url: Url,
 }
 
+#[bon::bon]
 impl UserCredentials {
     /// Credentials for the default host, the Targeted API.
     pub fn new(refresh_token: impl Into<SecretString>) -> Result<Self> {
@@ -31,8 +32,25 @@ impl UserCredentials {
     }
 
     /// A builder, to choose the API or set the host too.
-    pub fn builder() -> UserCredentialsBuilder {
-        UserCredentialsBuilder::default()
+    #[builder(builder_type = UserCredentialsBuilder, finish_fn = build, state_mod(vis = "pub"), derive(Debug, Clone))]
+    pub fn builder(
+        /// The long-lived refresh token AdGem issued for the app.
+        #[builder(into)]
+        refresh_token: SecretString,
+        /// The API to get tokens for (default [`AdGemApi::Targeted`]). A `base_url` takes
+        /// precedence.
+        api: Option<AdGemApi>,
+        /// The API host, overriding `api`; `https`, or `http` for a loopback host.
+        #[builder(into)]
+        base_url: Option<String>,
+    ) -> Result<Self> {
+        if refresh_token.expose_secret().trim().is_empty() {
+            return Err(Error::configuration(PROVIDER, "refresh_token is required"));
+        }
+        Ok(UserCredentials {
+            refresh_token,
+            base_url: crate::resolve_base_url(api, base_url.as_deref())?,
+        })
     }
 
     /// Reads [`ENV_REFRESH_TOKEN`] and, if set, [`ENV_API`](crate::ENV_API) and
@@ -43,15 +61,11 @@ impl UserCredentials {
 
     /// As [`from_env`](Self::from_env), with variables from `lookup`.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut builder =
-            Self::builder().refresh_token(env::required(PROVIDER, lookup, ENV_REFRESH_TOKEN)?);
-        if let Some(api) = crate::api_from_lookup(lookup)? {
-            builder = builder.api(api);
-        }
-        if let Some(url) = env::optional(lookup, ENV_BASE_URL) {
-            builder = builder.base_url(url);
-        }
-        builder.build()
+        Self::builder()
+            .refresh_token(env::required(PROVIDER, lookup, ENV_REFRESH_TOKEN)?)
+            .maybe_api(crate::api_from_lookup(lookup)?)
+            .maybe_base_url(env::optional(lookup, ENV_BASE_URL))
+            .build()
     }
 
     /// The API host.
@@ -65,61 +79,6 @@ impl fmt::Debug for UserCredentials {
         f.debug_struct("UserCredentials")
             .field("refresh_token", &"[redacted]")
             .field("base_url", &self.base_url.as_str())
-            .finish()
-    }
-}
-
-/// Builds [`UserCredentials`].
-#[derive(Default)]
-pub struct UserCredentialsBuilder {
-    refresh_token: Option<SecretString>,
-    api: Option<AdGemApi>,
-    base_url: Option<String>,
-}
-
-impl UserCredentialsBuilder {
-    /// The long-lived refresh token AdGem issued for the app (required).
-    pub fn refresh_token(mut self, refresh_token: impl Into<SecretString>) -> Self {
-        self.refresh_token = Some(refresh_token.into());
-        self
-    }
-
-    /// The API to get tokens for (default [`AdGemApi::Targeted`]). A
-    /// [`base_url`](Self::base_url) takes precedence.
-    pub fn api(mut self, api: AdGemApi) -> Self {
-        self.api = Some(api);
-        self
-    }
-
-    /// The API host, overriding [`api`](Self::api); `https`, or `http` for a loopback host.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
-
-    /// Checks and builds the credentials.
-    pub fn build(self) -> Result<UserCredentials> {
-        let refresh_token = self
-            .refresh_token
-            .filter(|t| !t.expose_secret().trim().is_empty())
-            .ok_or_else(|| Error::configuration(PROVIDER, "refresh_token is required"))?;
-        let base_url = crate::resolve_base_url(self.api, self.base_url.as_deref())?;
-        Ok(UserCredentials {
-            refresh_token,
-            base_url,
-        })
-    }
-}
-
-impl fmt::Debug for UserCredentialsBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserCredentialsBuilder")
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "[redacted]"),
-            )
-            .field("api", &self.api)
-            .field("base_url", &self.base_url)
             .finish()
     }
 }

@@ -92,6 +92,7 @@ pub struct Credentials {
     authorize_url: Url,
 }
 
+#[bon::bon]
 impl Credentials {
     /// Credentials for the default host.
     pub fn new(
@@ -106,9 +107,51 @@ impl Credentials {
             .build()
     }
 
-    /// A builder, to set the hosts too.
-    pub fn builder() -> CredentialsBuilder {
-        CredentialsBuilder::default()
+    /// A builder, to set the hosts too. Leaving out the client does not compile; at least
+    /// one scope is required, added with [`scopes`](CredentialsBuilder::scopes) or
+    /// [`scope`](CredentialsBuilder::scope).
+    #[builder(builder_type = CredentialsBuilder, finish_fn = build, state_mod(vis = "pub"), derive(Debug, Clone))]
+    pub fn builder(
+        #[builder(field)] scopes: Scopes,
+        /// The application's `client_id`.
+        #[builder(into)]
+        client_id: String,
+        /// The application's `client_secret`.
+        #[builder(into)]
+        client_secret: SecretString,
+        /// The API host (default [`DEFAULT_BASE_URL`]); `https`, or `http` for a loopback
+        /// host.
+        #[builder(into)]
+        base_url: Option<String>,
+        /// The full URL of the authorization page (default `{base URL}/authorize/`). Newer
+        /// pages of Admitad's documentation send users to other hosts; set it to match the
+        /// page your application was registered with.
+        #[builder(into)]
+        authorize_url: Option<String>,
+    ) -> Result<Self> {
+        let client_id = required_text(PROVIDER, Some(client_id), "client_id")?;
+        let client_secret = required_secret(PROVIDER, Some(client_secret), "client_secret")?;
+        if scopes.is_empty() {
+            return Err(missing(PROVIDER, "at least one scope"));
+        }
+        // `Scope::Other` can be built by hand: check that every name survives the trip
+        // through a space-separated list.
+        for scope in &scopes {
+            scope.as_str().parse::<Scope>()?;
+        }
+        let base_url =
+            http::parse_endpoint(PROVIDER, base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let authorize_url = match &authorize_url {
+            Some(url) => http::parse_endpoint(PROVIDER, url)?,
+            None => http::join_path(PROVIDER, &base_url, AUTHORIZE_PATH)?,
+        };
+        Ok(Credentials {
+            client_id,
+            client_secret,
+            scopes,
+            base_url,
+            authorize_url,
+        })
     }
 
     /// Reads [`ENV_CLIENT_ID`], [`ENV_CLIENT_SECRET`], [`ENV_SCOPE`] and, if set,
@@ -134,14 +177,12 @@ impl Credentials {
                     ),
                 )
             })?;
-        let mut builder = Self::builder()
+        Self::builder()
             .client_id(env::required(PROVIDER, lookup, ENV_CLIENT_ID)?)
             .client_secret(env::required(PROVIDER, lookup, ENV_CLIENT_SECRET)?)
-            .scopes(scopes);
-        if let Some(url) = env::optional(lookup, ENV_BASE_URL) {
-            builder = builder.base_url(url);
-        }
-        builder.build()
+            .scopes(scopes)
+            .maybe_base_url(env::optional(lookup, ENV_BASE_URL))
+            .build()
     }
 
     /// The application's `client_id`.
@@ -177,30 +218,8 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Builds [`Credentials`].
-#[derive(Default)]
-pub struct CredentialsBuilder {
-    client_id: Option<String>,
-    client_secret: Option<SecretString>,
-    scopes: Scopes,
-    base_url: Option<String>,
-    authorize_url: Option<String>,
-}
-
-impl CredentialsBuilder {
-    /// The application's `client_id` (required).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
-
-    /// The application's `client_secret` (required).
-    pub fn client_secret(mut self, client_secret: impl Into<SecretString>) -> Self {
-        self.client_secret = Some(client_secret.into());
-        self
-    }
-
-    /// Adds scopes to ask for (at least one is required).
+impl<S: credentials_builder::State> CredentialsBuilder<S> {
+    /// Adds scopes to ask for.
     pub fn scopes(mut self, scopes: impl Into<Scopes>) -> Self {
         self.scopes.extend(scopes.into().iter().cloned());
         self
@@ -210,64 +229,6 @@ impl CredentialsBuilder {
     pub fn scope(mut self, scope: Scope) -> Self {
         self.scopes.insert(scope);
         self
-    }
-
-    /// The API host (default [`DEFAULT_BASE_URL`]); `https`, or `http` for a loopback host.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
-
-    /// The full URL of the authorization page (default `{base URL}/authorize/`). Newer
-    /// pages of Admitad's documentation send users to other hosts; set it to match the
-    /// page your application was registered with.
-    pub fn authorize_url(mut self, authorize_url: impl Into<String>) -> Self {
-        self.authorize_url = Some(authorize_url.into());
-        self
-    }
-
-    /// Checks and builds the credentials.
-    pub fn build(self) -> Result<Credentials> {
-        let client_id = required_text(PROVIDER, self.client_id, "client_id")?;
-        let client_secret = required_secret(PROVIDER, self.client_secret, "client_secret")?;
-        if self.scopes.is_empty() {
-            return Err(missing(PROVIDER, "at least one scope"));
-        }
-        // `Scope::Other` can be built by hand: check that every name survives the trip
-        // through a space-separated list.
-        for scope in &self.scopes {
-            scope.as_str().parse::<Scope>()?;
-        }
-        let base_url = http::parse_endpoint(
-            PROVIDER,
-            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
-        )?;
-        let authorize_url = match &self.authorize_url {
-            Some(url) => http::parse_endpoint(PROVIDER, url)?,
-            None => http::join_path(PROVIDER, &base_url, AUTHORIZE_PATH)?,
-        };
-        Ok(Credentials {
-            client_id,
-            client_secret,
-            scopes: self.scopes,
-            base_url,
-            authorize_url,
-        })
-    }
-}
-
-impl fmt::Debug for CredentialsBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CredentialsBuilder")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field("scopes", &self.scopes.to_string())
-            .field("base_url", &self.base_url)
-            .field("authorize_url", &self.authorize_url)
-            .finish()
     }
 }
 

@@ -107,6 +107,35 @@ pub fn optional_parsed<T: std::str::FromStr>(
         .transpose()
 }
 
+/// An optional value that must be one of `choices` (compared without regard to ASCII case)
+/// when set; the error names the variable and the choices but never quotes its value.
+///
+/// ```
+/// use adauth_core::env;
+///
+/// let lookup = |name: &str| (name == "X_MODE").then(|| "Form".to_owned());
+/// let mode = env::optional_choice("fyber", &lookup, "X_MODE", &[("json", 1), ("form", 2)]);
+/// assert_eq!(mode.unwrap(), Some(2));
+/// ```
+pub fn optional_choice<T: Copy>(
+    provider: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    choices: &[(&str, T)],
+) -> Result<Option<T>> {
+    let Some(value) = optional(lookup, name) else {
+        return Ok(None);
+    };
+    if let Some((_, choice)) = choices.iter().find(|(k, _)| k.eq_ignore_ascii_case(&value)) {
+        return Ok(Some(*choice));
+    }
+    let names: Vec<String> = choices.iter().map(|(k, _)| format!("`{k}`")).collect();
+    Err(Error::configuration(
+        provider.to_owned(),
+        format!("environment variable {name} must be {}", names.join(" or ")),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -211,6 +211,7 @@ pub struct Credentials {
     pub(crate) base_url: Url,
 }
 
+#[bon::bon]
 impl Credentials {
     /// Client-level credentials for the default host, with no account set.
     pub fn new(api_token: ApiToken) -> Result<Self> {
@@ -218,8 +219,46 @@ impl Credentials {
     }
 
     /// A builder, to set the level, the account, the account header or the host too.
-    pub fn builder() -> CredentialsBuilder {
-        CredentialsBuilder::default()
+    /// Leaving out the API token does not compile.
+    #[builder(builder_type = CredentialsBuilder, finish_fn = build, state_mod(vis = "pub"), derive(Debug, Clone))]
+    pub fn builder(
+        /// The API token.
+        api_token: ApiToken,
+        /// Which token request the API token is for (default [`TokenLevel::Client`]).
+        #[builder(default)]
+        level: TokenLevel,
+        /// The account that API calls act on, sent in the account header by
+        /// [`authorize`](adauth_core::TokenSource::authorize). Needed for management and
+        /// report calls with a client-level token; an account-level token already names its
+        /// account.
+        #[builder(into)]
+        account_id: Option<String>,
+        /// The header that names the account (default [`DEFAULT_ACCOUNT_HEADER`],
+        /// `Account-Id`). Mediago's documentation says only "in the request header".
+        #[builder(into)]
+        account_header: Option<String>,
+        /// The API host (default [`DEFAULT_BASE_URL`]); `https`, or `http` for a loopback
+        /// host.
+        #[builder(into)]
+        base_url: Option<String>,
+    ) -> Result<Self> {
+        Ok(Credentials {
+            api_token,
+            level,
+            account_id: account_id
+                .as_deref()
+                .map(account_id_value)
+                .transpose()
+                .map_err(config)?,
+            account_header: account_header_name(
+                account_header.as_deref().unwrap_or(DEFAULT_ACCOUNT_HEADER),
+            )
+            .map_err(config)?,
+            base_url: http::parse_endpoint(
+                PROVIDER,
+                base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            )?,
+        })
     }
 
     /// Reads [`ENV_API_TOKEN`] (see [`ApiToken::parse`]) and, if set, [`ENV_TOKEN_LEVEL`],
@@ -232,23 +271,24 @@ impl Credentials {
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let token = env::required(PROVIDER, lookup, ENV_API_TOKEN)?;
         let api_token = ApiToken::try_parse(&token).map_err(|e| named(ENV_API_TOKEN, e))?;
-        let mut builder = Self::builder().api_token(api_token);
-        if let Some(level) = env::optional(lookup, ENV_TOKEN_LEVEL) {
-            builder = builder
-                .level(TokenLevel::try_parse(&level).map_err(|e| named(ENV_TOKEN_LEVEL, e))?);
+        let level = env::optional(lookup, ENV_TOKEN_LEVEL)
+            .map(|level| TokenLevel::try_parse(&level).map_err(|e| named(ENV_TOKEN_LEVEL, e)))
+            .transpose()?;
+        let account_id = env::optional(lookup, ENV_ACCOUNT_ID);
+        if let Some(account_id) = &account_id {
+            account_id_value(account_id).map_err(|e| named(ENV_ACCOUNT_ID, e))?;
         }
-        if let Some(account_id) = env::optional(lookup, ENV_ACCOUNT_ID) {
-            account_id_value(&account_id).map_err(|e| named(ENV_ACCOUNT_ID, e))?;
-            builder = builder.account_id(account_id);
+        let account_header = env::optional(lookup, ENV_ACCOUNT_HEADER);
+        if let Some(header) = &account_header {
+            account_header_name(header).map_err(|e| named(ENV_ACCOUNT_HEADER, e))?;
         }
-        if let Some(header) = env::optional(lookup, ENV_ACCOUNT_HEADER) {
-            account_header_name(&header).map_err(|e| named(ENV_ACCOUNT_HEADER, e))?;
-            builder = builder.account_header(header);
-        }
-        if let Some(url) = env::optional(lookup, ENV_BASE_URL) {
-            builder = builder.base_url(url);
-        }
-        builder.build()
+        Self::builder()
+            .api_token(api_token)
+            .maybe_level(level)
+            .maybe_account_id(account_id)
+            .maybe_account_header(account_header)
+            .maybe_base_url(env::optional(lookup, ENV_BASE_URL))
+            .build()
     }
 
     /// The API token.
@@ -310,93 +350,6 @@ impl fmt::Debug for Credentials {
             .field("account_id", &self.account_id())
             .field("account_header", &self.account_header.as_str())
             .field("base_url", &self.base_url.as_str())
-            .finish()
-    }
-}
-
-/// Builds [`Credentials`].
-#[derive(Default)]
-pub struct CredentialsBuilder {
-    api_token: Option<ApiToken>,
-    level: TokenLevel,
-    account_id: Option<String>,
-    account_header: Option<String>,
-    base_url: Option<String>,
-}
-
-impl CredentialsBuilder {
-    /// The API token (required).
-    pub fn api_token(mut self, api_token: ApiToken) -> Self {
-        self.api_token = Some(api_token);
-        self
-    }
-
-    /// Which token request the API token is for (default [`TokenLevel::Client`]).
-    pub fn level(mut self, level: TokenLevel) -> Self {
-        self.level = level;
-        self
-    }
-
-    /// The account that API calls act on, sent in the account header by
-    /// [`authorize`](adauth_core::TokenSource::authorize). Needed for management and report
-    /// calls with a client-level token; an account-level token already names its account.
-    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
-        self.account_id = Some(account_id.into());
-        self
-    }
-
-    /// The header that names the account (default [`DEFAULT_ACCOUNT_HEADER`],
-    /// `Account-Id`). Mediago's documentation says only "in the request header".
-    pub fn account_header(mut self, name: impl Into<String>) -> Self {
-        self.account_header = Some(name.into());
-        self
-    }
-
-    /// The API host (default [`DEFAULT_BASE_URL`]); `https`, or `http` for a loopback host.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
-
-    /// Checks and builds the credentials.
-    pub fn build(self) -> Result<Credentials> {
-        let api_token = self
-            .api_token
-            .ok_or_else(|| Error::configuration(PROVIDER, "the API token is required"))?;
-        let account_id = self
-            .account_id
-            .as_deref()
-            .map(account_id_value)
-            .transpose()
-            .map_err(config)?;
-        let account_header = account_header_name(
-            self.account_header
-                .as_deref()
-                .unwrap_or(DEFAULT_ACCOUNT_HEADER),
-        )
-        .map_err(config)?;
-        let base_url = http::parse_endpoint(
-            PROVIDER,
-            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
-        )?;
-        Ok(Credentials {
-            api_token,
-            level: self.level,
-            account_id,
-            account_header,
-            base_url,
-        })
-    }
-}
-
-impl fmt::Debug for CredentialsBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CredentialsBuilder")
-            .field("api_token", &self.api_token)
-            .field("level", &self.level)
-            .field("account_id", &self.account_id)
-            .field("account_header", &self.account_header)
-            .field("base_url", &self.base_url)
             .finish()
     }
 }

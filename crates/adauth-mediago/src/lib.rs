@@ -12,7 +12,7 @@ pub mod testkit;
 
 use adauth_core::{Result, TokenSource};
 
-pub use credentials::{ApiToken, Credentials, CredentialsBuilder, TokenLevel};
+pub use credentials::{ApiToken, Credentials, CredentialsBuilder, TokenLevel, credentials_builder};
 pub use source::{Account, MediagoSource};
 
 /// The provider name used in errors and logs.

@@ -26,16 +26,14 @@ fn source_for_account(
     account_id: Option<&str>,
     header: Option<&str>,
 ) -> MediagoSource {
-    let mut builder = Credentials::builder()
+    let credentials = Credentials::builder()
         .api_token(doc_token())
-        .base_url(base_url);
-    if let Some(id) = account_id {
-        builder = builder.account_id(id);
-    }
-    if let Some(header) = header {
-        builder = builder.account_header(header);
-    }
-    MediagoSource::with_http(builder.build().unwrap(), no_retries()).unwrap()
+        .base_url(base_url)
+        .maybe_account_id(account_id)
+        .maybe_account_header(header)
+        .build()
+        .unwrap();
+    MediagoSource::with_http(credentials, no_retries()).unwrap()
 }
 
 #[tokio::test]

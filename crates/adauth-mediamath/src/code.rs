@@ -40,6 +40,7 @@ pub struct AppCredentials {
     session: bool,
 }
 
+#[bon::bon]
 impl AppCredentials {
     /// Credentials with every setting at its default.
     pub fn new(
@@ -54,9 +55,61 @@ impl AppCredentials {
             .build()
     }
 
-    /// A builder, to change the settings too.
-    pub fn builder() -> AppCredentialsBuilder {
-        AppCredentialsBuilder::default()
+    /// A builder, to change the settings too. Leaving out the client or the redirect URI
+    /// does not compile.
+    #[builder(builder_type = AppCredentialsBuilder, finish_fn = build, state_mod(vis = "pub"), derive(Debug, Clone))]
+    pub fn builder(
+        /// The application's client ID.
+        #[builder(into)]
+        client_id: String,
+        /// The application's client secret.
+        #[builder(into)]
+        client_secret: SecretString,
+        /// The redirect URI registered with MediaMath; sent exactly as given.
+        #[builder(into)]
+        redirect_uri: String,
+        /// The space-separated scopes (default `offline_access`, for a refresh token).
+        #[builder(into)]
+        scope: Option<String>,
+        /// The `audience` (default [`DEFAULT_AUDIENCE`]).
+        #[builder(into)]
+        audience: Option<String>,
+        /// The Auth0 host (default [`DEFAULT_AUTH_URL`](crate::DEFAULT_AUTH_URL), the one
+        /// MediaMath's current documentation uses; the older page's is
+        /// [`PAGE_AUTH_URL`](crate::PAGE_AUTH_URL)).
+        #[builder(into)]
+        auth_url: Option<String>,
+        /// The API host, where the session is fetched (default
+        /// [`DEFAULT_API_URL`](crate::DEFAULT_API_URL)).
+        #[builder(into)]
+        api_url: Option<String>,
+        /// Whether to use PKCE with S256 (default `true`). Auth0 supports it; turn it off
+        /// only for a tenant that refuses it.
+        #[builder(default = true)]
+        pkce: bool,
+        /// Whether to fetch an `adama_session` cookie with every token (default `false`).
+        #[builder(default)]
+        session: bool,
+    ) -> Result<Self> {
+        let redirect_uri = required_text(redirect_uri, "redirect_uri")?;
+        if Url::parse(&redirect_uri).is_err() {
+            return Err(Error::configuration(
+                PROVIDER,
+                format!("redirect_uri {redirect_uri:?} is not an absolute URL"),
+            ));
+        }
+        let (auth_url, api_url) = hosts(auth_url, api_url)?;
+        Ok(AppCredentials {
+            client_id: required_text(client_id, "client_id")?,
+            client_secret: required_secret(client_secret, "client_secret")?,
+            redirect_uri,
+            scope: scope.map_or_else(|| DEFAULT_APP_SCOPE.to_owned(), |s| s.trim().to_owned()),
+            audience: audience.map_or_else(|| DEFAULT_AUDIENCE.to_owned(), |a| a.trim().to_owned()),
+            auth_url,
+            api_url,
+            pkce,
+            session,
+        })
     }
 
     /// The application's client ID.
@@ -110,143 +163,6 @@ impl fmt::Debug for AppCredentials {
             .field("audience", &self.audience)
             .field("auth_url", &self.auth_url.as_str())
             .field("api_url", &self.api_url.as_str())
-            .field("pkce", &self.pkce)
-            .field("session", &self.session)
-            .finish()
-    }
-}
-
-/// Builds [`AppCredentials`].
-pub struct AppCredentialsBuilder {
-    client_id: Option<String>,
-    client_secret: Option<SecretString>,
-    redirect_uri: Option<String>,
-    scope: Option<String>,
-    audience: Option<String>,
-    auth_url: Option<String>,
-    api_url: Option<String>,
-    pkce: bool,
-    session: bool,
-}
-
-impl Default for AppCredentialsBuilder {
-    fn default() -> Self {
-        Self {
-            client_id: None,
-            client_secret: None,
-            redirect_uri: None,
-            scope: None,
-            audience: None,
-            auth_url: None,
-            api_url: None,
-            pkce: true,
-            session: false,
-        }
-    }
-}
-
-impl AppCredentialsBuilder {
-    /// The application's client ID (required).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
-
-    /// The application's client secret (required).
-    pub fn client_secret(mut self, client_secret: impl Into<SecretString>) -> Self {
-        self.client_secret = Some(client_secret.into());
-        self
-    }
-
-    /// The redirect URI registered with MediaMath (required); sent exactly as given.
-    pub fn redirect_uri(mut self, redirect_uri: impl Into<String>) -> Self {
-        self.redirect_uri = Some(redirect_uri.into());
-        self
-    }
-
-    /// The space-separated scopes (default `offline_access`, for a refresh token).
-    pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
-        self
-    }
-
-    /// The `audience` (default [`DEFAULT_AUDIENCE`]).
-    pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audience = Some(audience.into());
-        self
-    }
-
-    /// The Auth0 host (default [`DEFAULT_AUTH_URL`](crate::DEFAULT_AUTH_URL); the one MediaMath's current
-    /// documentation uses; the older page's is [`PAGE_AUTH_URL`](crate::PAGE_AUTH_URL)).
-    pub fn auth_url(mut self, auth_url: impl Into<String>) -> Self {
-        self.auth_url = Some(auth_url.into());
-        self
-    }
-
-    /// The API host, where the session is fetched (default [`DEFAULT_API_URL`](crate::DEFAULT_API_URL)).
-    pub fn api_url(mut self, api_url: impl Into<String>) -> Self {
-        self.api_url = Some(api_url.into());
-        self
-    }
-
-    /// Whether to use PKCE with S256 (default `true`). Auth0 supports it; turn it off only
-    /// for a tenant that refuses it.
-    pub fn pkce(mut self, yes: bool) -> Self {
-        self.pkce = yes;
-        self
-    }
-
-    /// Whether to fetch an `adama_session` cookie with every token (default `false`).
-    pub fn session(mut self, yes: bool) -> Self {
-        self.session = yes;
-        self
-    }
-
-    /// Checks and builds the credentials.
-    pub fn build(self) -> Result<AppCredentials> {
-        let client_id = required_text(self.client_id, "client_id")?;
-        let client_secret = required_secret(self.client_secret, "client_secret")?;
-        let redirect_uri = required_text(self.redirect_uri, "redirect_uri")?;
-        if Url::parse(&redirect_uri).is_err() {
-            return Err(Error::configuration(
-                PROVIDER,
-                format!("redirect_uri {redirect_uri:?} is not an absolute URL"),
-            ));
-        }
-        let (auth_url, api_url) = hosts(self.auth_url, self.api_url)?;
-        Ok(AppCredentials {
-            client_id,
-            client_secret,
-            redirect_uri,
-            scope: self
-                .scope
-                .map(|s| s.trim().to_owned())
-                .unwrap_or_else(|| DEFAULT_APP_SCOPE.to_owned()),
-            audience: self
-                .audience
-                .map(|a| a.trim().to_owned())
-                .unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned()),
-            auth_url,
-            api_url,
-            pkce: self.pkce,
-            session: self.session,
-        })
-    }
-}
-
-impl fmt::Debug for AppCredentialsBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppCredentialsBuilder")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field("redirect_uri", &self.redirect_uri)
-            .field("scope", &self.scope)
-            .field("audience", &self.audience)
-            .field("auth_url", &self.auth_url)
-            .field("api_url", &self.api_url)
             .field("pkce", &self.pkce)
             .field("session", &self.session)
             .finish()

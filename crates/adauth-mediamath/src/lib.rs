@@ -20,9 +20,9 @@ use adauth_core::{Error, TokenSource};
 pub use adauth_core::endpoint::ClientAuth;
 pub use code::{
     AppCredentials, AppCredentialsBuilder, AuthorizationCodeFlow, AuthorizedSource,
-    PendingAuthorization,
+    PendingAuthorization, app_credentials_builder,
 };
-pub use credentials::{BodyEncoding, Credentials, CredentialsBuilder};
+pub use credentials::{BodyEncoding, Credentials, CredentialsBuilder, credentials_builder};
 pub use source::MediaMathSource;
 
 /// The provider name used in errors and logs.

@@ -40,7 +40,9 @@ fn assert_clean_error(what: &str, err: &Error) {
     assert_clean(&format!("{what} (Debug)"), &format!("{err:?}"));
 }
 
-fn builder(server: &MockServer) -> adauth_mediamath::CredentialsBuilder {
+fn builder(
+    server: &MockServer,
+) -> adauth_mediamath::CredentialsBuilder<impl adauth_mediamath::credentials_builder::IsComplete> {
     Credentials::builder()
         .client_id("client-id")
         .client_secret(CLIENT_SECRET)

@@ -8,6 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{ErrorKind, TokenSource};
+use adauth_mediamath::app_credentials_builder::{
+    IsComplete, SetApiUrl, SetAuthUrl, SetClientId, SetClientSecret, SetRedirectUri,
+};
 use adauth_mediamath::{
     AppCredentials, AppCredentialsBuilder, AuthorizationCodeFlow, PendingAuthorization, TOKEN_PATH,
     is_authorization_required, is_state_mismatch,
@@ -20,7 +23,10 @@ use sha2::{Digest, Sha256};
 const REDIRECT_URI: &str = "https://app.example/callback";
 const CODE: &str = "AUTH_CODE_123";
 
-fn app(server: &MockServer) -> AppCredentialsBuilder {
+type App =
+    AppCredentialsBuilder<SetApiUrl<SetAuthUrl<SetRedirectUri<SetClientSecret<SetClientId>>>>>;
+
+fn app(server: &MockServer) -> App {
     AppCredentials::builder()
         .client_id(CLIENT_ID)
         .client_secret(CLIENT_SECRET)
@@ -29,7 +35,7 @@ fn app(server: &MockServer) -> AppCredentialsBuilder {
         .api_url(server.base_url())
 }
 
-fn flow(builder: AppCredentialsBuilder) -> AuthorizationCodeFlow {
+fn flow<S: IsComplete>(builder: AppCredentialsBuilder<S>) -> AuthorizationCodeFlow {
     AuthorizationCodeFlow::with_http(builder.build().unwrap(), no_retries()).unwrap()
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use adauth_core::secrecy::ExposeSecret;
 use adauth_core::{ErrorKind, TokenSource};
-use adauth_mediamath::{BodyEncoding, PASSWORD_REALM_GRANT, TOKEN_PATH};
+use adauth_mediamath::{BodyEncoding, Credentials, PASSWORD_REALM_GRANT, TOKEN_PATH};
 use common::*;
 use httpmock::prelude::*;
 use serde_json::{Value, json};
@@ -142,7 +142,12 @@ async fn an_auth_url_path_prefix_is_kept() {
         PASSWORD_RESPONSE,
     )
     .await;
-    let builder = credentials(&server).auth_url(server.url("/tenant"));
+    let builder = Credentials::builder()
+        .client_id(CLIENT_ID)
+        .client_secret(CLIENT_SECRET)
+        .username(USERNAME)
+        .password(PASSWORD)
+        .auth_url(server.url("/tenant"));
     source(builder).fetch(&cx()).await.unwrap();
     mock.assert_async().await;
 }

@@ -7,6 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use adauth_core::http::{HttpClient, RetryPolicy};
 use adauth_core::{Error, ExpiryPolicy, FetchContext, ManualClock, TokenCache, TokenSource};
+use adauth_mediamath::credentials_builder::{
+    IsComplete, SetApiUrl, SetAuthUrl, SetClientId, SetClientSecret, SetPassword, SetUsername,
+};
 use adauth_mediamath::{CredentialsBuilder, MediaMathSource};
 use httpmock::prelude::*;
 
@@ -80,8 +83,13 @@ pub fn no_retries() -> HttpClient {
     HttpClient::new().retry_policy(RetryPolicy::none())
 }
 
+/// The builder that [`credentials`] returns.
+pub type Sample = CredentialsBuilder<
+    SetApiUrl<SetAuthUrl<SetPassword<SetUsername<SetClientSecret<SetClientId>>>>>,
+>;
+
 /// Sample credentials against the mock server, for the caller to adjust.
-pub fn credentials(server: &MockServer) -> CredentialsBuilder {
+pub fn credentials(server: &MockServer) -> Sample {
     adauth_mediamath::Credentials::builder()
         .client_id(CLIENT_ID)
         .client_secret(CLIENT_SECRET)
@@ -91,7 +99,7 @@ pub fn credentials(server: &MockServer) -> CredentialsBuilder {
         .api_url(server.base_url())
 }
 
-pub fn source(builder: CredentialsBuilder) -> MediaMathSource {
+pub fn source<S: IsComplete>(builder: CredentialsBuilder<S>) -> MediaMathSource {
     MediaMathSource::with_http(builder.build().unwrap(), no_retries()).unwrap()
 }
 
