@@ -21,6 +21,8 @@ async fn sandbox() -> Sandbox {
     sandbox
 }
 
+type Lookup = dyn Fn(&str) -> Option<String>;
+
 fn descriptor(fake: &Fake) -> &'static Provider {
     adauth::provider(fake.provider()).unwrap()
 }
@@ -150,6 +152,40 @@ async fn canary_secrets_are_never_shown() {
             );
         }
         assert_eq!(err.provider(), provider.name(), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_missing_or_blank_required_variable_is_named_and_no_secret_is_quoted() {
+    let sandbox = sandbox().await;
+    for fake in sandbox.fakes() {
+        let provider = descriptor(fake);
+        let secrets: Vec<String> = fake
+            .env()
+            .into_iter()
+            .filter(|(k, _)| {
+                provider
+                    .env_vars()
+                    .iter()
+                    .any(|v| v.name() == k && v.is_secret())
+            })
+            .map(|(_, v)| v)
+            .collect();
+        for name in provider.required_env_vars() {
+            let full = fake.lookup(&[]);
+            let missing = move |n: &str| if n == name { None } else { full(n) };
+            let blank = fake.lookup(&[(name, "  ")]);
+            for lookup in [&missing as &Lookup, &blank] {
+                let err = provider.source_from_lookup(lookup).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::Configuration, "{name}: {err}");
+                assert_eq!(err.provider(), provider.name(), "{err}");
+                let shown = format!("{err} {err:?}");
+                assert!(shown.contains(name), "{name}: {shown}");
+                for secret in &secrets {
+                    assert!(!shown.contains(secret.as_str()), "{name}: {shown}");
+                }
+            }
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Value, json};
 
-use adauth_testkit::fake::{Store, content_type_is, form, json_object, json_str};
+use adauth_testkit::fake::{RoutedFake, Store, Var, content_type_is, form, json_object, json_str};
 
 /// The sandbox publisher id.
 pub const PUB_ID: u64 = 1001;
@@ -27,32 +27,17 @@ pub const REFRESH_TOKEN: &str = "sandbox-adgem-refresh-token";
 
 const TOKEN_PATH: &str = "/v1/apps/tokens";
 const USER_TOKEN_PATH: &str = "/v1/users/token";
-const PROTECTED_PATH: &str = "/v1/offers";
-const PROTECTED_METHOD: &str = "POST";
-
-fn env(base_url: &str) -> Vec<(String, String)> {
-    adauth_testkit::fake::vars(&[
-        ("ADAUTH_ADGEM_PUB_ID", &PUB_ID.to_string()),
-        ("ADAUTH_ADGEM_APP_ID", &APP_ID.to_string()),
-        ("ADAUTH_ADGEM_CLIENT_ID", CLIENT_ID),
-        ("ADAUTH_ADGEM_CLIENT_SECRET", CLIENT_SECRET),
-        ("ADAUTH_ADGEM_BASE_URL", base_url),
-    ])
-}
 
 fn router(store: Arc<Store>) -> Router {
     Router::new()
         .route(TOKEN_PATH, any(app_token))
         .route(USER_TOKEN_PATH, any(user_token))
-        .route(PROTECTED_PATH, any(offers))
+        .route("/v1/offers", any(offers))
         .with_state(store)
 }
 
 /// The application endpoint's error body, `{"error", "error_description"}`.
-fn error(status: StatusCode, code: &str, description: &str) -> Response {
-    let body = json!({ "error": code, "error_description": description });
-    (status, axum::Json(body)).into_response()
-}
+use adauth_testkit::fake::oauth_error_described as error;
 
 fn app_failure(status: StatusCode) -> Response {
     match status.as_u16() {
@@ -215,9 +200,12 @@ async fn offers(
 }
 
 /// The fake.
-pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake::new(
-    crate::PROVIDER,
-    router,
-    env,
-    (PROTECTED_METHOD, PROTECTED_PATH),
-);
+pub const FAKE: RoutedFake = RoutedFake::new(crate::PROVIDER, router)
+    .vars(&[
+        Var::computed("ADAUTH_ADGEM_PUB_ID", || PUB_ID.to_string()),
+        Var::computed("ADAUTH_ADGEM_APP_ID", || APP_ID.to_string()),
+        Var::text("ADAUTH_ADGEM_CLIENT_ID", CLIENT_ID),
+        Var::text("ADAUTH_ADGEM_CLIENT_SECRET", CLIENT_SECRET),
+        Var::base_url("ADAUTH_ADGEM_BASE_URL"),
+    ])
+    .protected("POST", "/v1/offers");

@@ -8,30 +8,20 @@ use adauth_adgem::{
     ENV_CLIENT_SECRET, ENV_PUB_ID,
 };
 use adauth_core::ErrorKind;
-use common::lookup;
+use adauth_testkit::Vars;
 
-fn complete() -> Vec<(&'static str, &'static str)> {
-    vec![
+fn complete() -> Vars {
+    Vars::new(&[
         (ENV_PUB_ID, "1234"),
         (ENV_APP_ID, " 5678 "),
         (ENV_CLIENT_ID, "client-1"),
         (ENV_CLIENT_SECRET, "s3cr3t"),
-    ]
-}
-
-fn with(name: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
-    adauth_testkit::with_var(&complete(), name, value)
-}
-
-fn without(name: &str) -> Vec<(&'static str, &'static str)> {
-    let mut vars = complete();
-    vars.retain(|(k, _)| *k != name);
-    vars
+    ])
 }
 
 #[test]
 fn reads_every_variable_and_defaults_the_host() {
-    let credentials = Credentials::from_lookup(&lookup(&complete())).unwrap();
+    let credentials = Credentials::from_lookup(&complete().lookup()).unwrap();
     assert_eq!(credentials.pub_id(), 1234);
     assert_eq!(credentials.app_id(), 5678);
     assert_eq!(credentials.client_id(), "client-1");
@@ -41,8 +31,8 @@ fn reads_every_variable_and_defaults_the_host() {
 #[test]
 fn a_missing_or_blank_variable_is_named() {
     for name in [ENV_PUB_ID, ENV_APP_ID, ENV_CLIENT_ID, ENV_CLIENT_SECRET] {
-        for vars in [without(name), with(name, "  ")] {
-            let err = Credentials::from_lookup(&lookup(&vars)).unwrap_err();
+        for vars in [complete().without(name), complete().with(name, "  ")] {
+            let err = Credentials::from_lookup(&vars.lookup()).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
             assert!(err.to_string().contains(name), "{err}");
             assert!(!err.to_string().contains("s3cr3t"), "{err}");
@@ -59,7 +49,7 @@ fn a_non_integer_id_is_named_but_not_quoted() {
         (ENV_PUB_ID, "18446744073709551616"),
         (ENV_APP_ID, "app-99y"),
     ] {
-        let err = Credentials::from_lookup(&lookup(&with(name, value))).unwrap_err();
+        let err = Credentials::from_lookup(&complete().with(name, value).lookup()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
         let text = err.to_string();
         assert!(text.contains(name), "{text}");
@@ -72,19 +62,27 @@ fn a_non_integer_id_is_named_but_not_quoted() {
 #[test]
 fn plain_http_is_refused_except_for_loopback() {
     let err =
-        Credentials::from_lookup(&lookup(&with(ENV_BASE_URL, "http://example.com"))).unwrap_err();
+        Credentials::from_lookup(&complete().with(ENV_BASE_URL, "http://example.com").lookup())
+            .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
 
-    let ok =
-        Credentials::from_lookup(&lookup(&with(ENV_BASE_URL, "http://127.0.0.1:8080"))).unwrap();
+    let ok = Credentials::from_lookup(
+        &complete()
+            .with(ENV_BASE_URL, "http://127.0.0.1:8080")
+            .lookup(),
+    )
+    .unwrap();
     assert_eq!(ok.base_url().as_str(), "http://127.0.0.1:8080/");
 }
 
 #[test]
 fn a_base_url_path_prefix_is_kept() {
-    let credentials =
-        Credentials::from_lookup(&lookup(&with(ENV_BASE_URL, "https://proxy.example/adgem")))
-            .unwrap();
+    let credentials = Credentials::from_lookup(
+        &complete()
+            .with(ENV_BASE_URL, "https://proxy.example/adgem")
+            .lookup(),
+    )
+    .unwrap();
     assert_eq!(credentials.base_url().path(), "/adgem");
     // The request going there is checked in tests/token.rs.
     let source = AdGemSource::new(credentials).unwrap();

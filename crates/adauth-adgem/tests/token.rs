@@ -6,7 +6,6 @@ mod common;
 
 use adauth_adgem::{AdGemSource, Credentials, TOKEN_PATH};
 use adauth_core::http::HttpClient;
-use adauth_core::secrecy::ExposeSecret;
 use adauth_core::{ErrorKind, TokenSource};
 use common::{answer, assert_error, cx, no_retries, secs, t0};
 use httpmock::prelude::*;
@@ -80,10 +79,7 @@ async fn sends_the_documented_request_and_reads_the_documented_answer() {
     let token = source(&server).fetch(&cx()).await.unwrap();
 
     mock.assert_async().await;
-    assert_eq!(token.access_token().expose_secret(), SAMPLE_JWT);
-    assert_eq!(token.token_type(), "Bearer");
-    assert_eq!(token.issued_at(), t0());
-    assert_eq!(token.expires_at(), t0() + secs(3600));
+    adauth_testkit::assert_token(&token, SAMPLE_JWT, "Bearer", t0(), secs(3600));
 }
 
 #[tokio::test]

@@ -81,10 +81,7 @@ async fn sends_the_documented_request_and_reads_the_documented_answer() {
     let token = source(&server).fetch(&cx()).await.unwrap();
 
     mock.assert_async().await;
-    assert_eq!(token.access_token().expose_secret(), SAMPLE_JWT);
-    assert_eq!(token.token_type(), "Bearer");
-    assert_eq!(token.issued_at(), t0());
-    assert_eq!(token.expires_at(), t0() + secs(3600));
+    adauth_testkit::assert_token(&token, SAMPLE_JWT, "Bearer", t0(), secs(3600));
     assert!(token.refresh_token().is_none());
 }
 

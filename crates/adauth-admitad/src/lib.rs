@@ -162,11 +162,7 @@ impl Credentials {
 
     /// As [`from_env`](Self::from_env), with variables from `lookup`.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        env::require_all(
-            PROVIDER,
-            lookup,
-            &[ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_SCOPE],
-        )?;
+        crate::DESCRIPTOR.require_env(lookup)?;
         let scopes: Scopes = env::required(PROVIDER, lookup, ENV_SCOPE)?
             .parse()
             .map_err(|_| {

@@ -15,7 +15,7 @@ use axum::routing::any;
 use base64::Engine;
 use serde_json::json;
 
-use adauth_testkit::fake::{Refusal, Store, basic, form};
+use adauth_testkit::fake::{RefreshRefused, Refusal, RoutedFake, Store, Var, basic, form};
 
 /// The sandbox `client_id`.
 pub const CLIENT_ID: &str = "sandbox-admitad-client";
@@ -28,8 +28,6 @@ const TOKEN_PATH: &str = "/token/";
 const AUTHORIZE_PATH: &str = "/authorize/";
 /// The exact content type of token requests, as Admitad's example shows it.
 const FORM_UTF8: &str = "application/x-www-form-urlencoded;charset=utf-8";
-const PROTECTED_PATH: &str = "/me/";
-const PROTECTED_METHOD: &str = "GET";
 
 /// The scopes Admitad documents; others are refused with `invalid_scope`.
 const SCOPES: &[&str] = &[
@@ -80,15 +78,6 @@ const SCOPES: &[&str] = &[
     "manage_offline_receipts",
 ];
 
-fn env(base_url: &str) -> Vec<(String, String)> {
-    adauth_testkit::fake::vars(&[
-        ("ADAUTH_ADMITAD_CLIENT_ID", CLIENT_ID),
-        ("ADAUTH_ADMITAD_CLIENT_SECRET", CLIENT_SECRET),
-        ("ADAUTH_ADMITAD_SCOPE", SCOPE),
-        ("ADAUTH_ADMITAD_BASE_URL", base_url),
-    ])
-}
-
 fn router(store: Arc<Store>) -> Router {
     Router::new()
         .route(
@@ -96,7 +85,7 @@ fn router(store: Arc<Store>) -> Router {
             adauth_testkit::fake::authorize_route(CLIENT_ID),
         )
         .route(TOKEN_PATH, any(token))
-        .route(PROTECTED_PATH, any(me))
+        .route("/me/", any(me))
         .with_state(store)
 }
 
@@ -210,12 +199,10 @@ async fn token(
             {
                 return invalid_client();
             }
-            let Some(refresh_token) = field("refresh_token") else {
-                return bad("refresh_token is required");
-            };
-            match store.rotate_refresh(refresh_token) {
-                Some(scope) => issue(&store, &scope),
-                None => error(
+            match store.rotate_refresh(field("refresh_token")) {
+                Ok(scope) => issue(&store, &scope),
+                Err(RefreshRefused::Missing) => bad("refresh_token is required"),
+                Err(RefreshRefused::Spent) => error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
                     "Refresh token is unavailable",
@@ -290,9 +277,11 @@ async fn me(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap)
 }
 
 /// The fake.
-pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake::new(
-    crate::PROVIDER,
-    router,
-    env,
-    (PROTECTED_METHOD, PROTECTED_PATH),
-);
+pub const FAKE: RoutedFake = RoutedFake::new(crate::PROVIDER, router)
+    .vars(&[
+        Var::text("ADAUTH_ADMITAD_CLIENT_ID", CLIENT_ID),
+        Var::text("ADAUTH_ADMITAD_CLIENT_SECRET", CLIENT_SECRET),
+        Var::text("ADAUTH_ADMITAD_SCOPE", SCOPE),
+        Var::base_url("ADAUTH_ADMITAD_BASE_URL"),
+    ])
+    .protected("GET", "/me/");

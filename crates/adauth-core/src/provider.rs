@@ -153,6 +153,13 @@ impl Provider {
         self.env_vars.iter().filter(|v| v.required).map(|v| v.name)
     }
 
+    /// Checks that every [required](EnvVar::required) variable is set in `lookup`; the
+    /// error names all that are missing at once.
+    pub fn require_env(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+        let names: Vec<&str> = self.required_env_vars().collect();
+        crate::env::require_all(self.name, lookup, &names)
+    }
+
     /// How long the provider documents its tokens to live: what is assumed for an answer
     /// that gives no lifetime. `None` when it documents none (5 minutes are assumed).
     pub const fn documented_lifetime(&self) -> Option<Duration> {

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use adauth_core::http::{HttpClient, RetryPolicy};
-use adauth_core::secrecy::ExposeSecret;
 use adauth_core::{ErrorKind, ExpiryPolicy, FetchContext, ManualClock, TokenSource};
 use adauth_fyber::{Credentials, FyberSource, TOKEN_PATH};
 use httpmock::prelude::*;
@@ -93,10 +92,7 @@ async fn sends_the_documented_request_and_reads_the_documented_answer() {
     let token = source(&server).fetch(&cx()).await.unwrap();
 
     mock.assert_async().await;
-    assert_eq!(token.access_token().expose_secret(), SAMPLE_TOKEN);
-    assert_eq!(token.token_type(), "bearer");
-    assert_eq!(token.issued_at(), t0());
-    assert_eq!(token.expires_at(), t0() + secs(3600));
+    adauth_testkit::assert_token(&token, SAMPLE_TOKEN, "bearer", t0(), secs(3600));
     assert!(token.refresh_token().is_none());
 }
 

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::json;
 
-use adauth_testkit::fake::{Store, basic, content_type_is};
+use adauth_testkit::fake::{RoutedFake, Store, Var, basic, content_type_is};
 
 /// The id half of the sandbox API token.
 pub const API_ID: &str = "sandbox-mediago-client";
@@ -56,23 +56,13 @@ const ACCOUNT_OWNER: &str = "account";
 const CLIENT_TOKEN_PATH: &str = "/data/v1/client/authentication";
 const ACCOUNT_TOKEN_PATH: &str = "/data/v1/authentication";
 const ACCOUNTS_PATH: &str = "/data/v1/client/accounts";
-const PROTECTED_PATH: &str = "/data/v1/report/day/list";
-const PROTECTED_METHOD: &str = "GET";
-
-fn env(base_url: &str) -> Vec<(String, String)> {
-    adauth_testkit::fake::vars(&[
-        ("ADAUTH_MEDIAGO_API_TOKEN", &api_token()),
-        ("ADAUTH_MEDIAGO_ACCOUNT_ID", ACCOUNT_ID),
-        ("ADAUTH_MEDIAGO_BASE_URL", base_url),
-    ])
-}
 
 fn router(store: Arc<Store>) -> Router {
     Router::new()
         .route(CLIENT_TOKEN_PATH, any(client_token))
         .route(ACCOUNT_TOKEN_PATH, any(account_token))
         .route(ACCOUNTS_PATH, any(accounts))
-        .route(PROTECTED_PATH, any(report))
+        .route("/data/v1/report/day/list", any(report))
         .with_state(store)
 }
 
@@ -227,9 +217,10 @@ async fn report(State(store): State<Arc<Store>>, method: Method, headers: Header
 }
 
 /// The fake.
-pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake::new(
-    crate::PROVIDER,
-    router,
-    env,
-    (PROTECTED_METHOD, PROTECTED_PATH),
-);
+pub const FAKE: RoutedFake = RoutedFake::new(crate::PROVIDER, router)
+    .vars(&[
+        Var::computed("ADAUTH_MEDIAGO_API_TOKEN", api_token),
+        Var::text("ADAUTH_MEDIAGO_ACCOUNT_ID", ACCOUNT_ID),
+        Var::base_url("ADAUTH_MEDIAGO_BASE_URL"),
+    ])
+    .protected("GET", "/data/v1/report/day/list");

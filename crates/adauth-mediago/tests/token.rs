@@ -70,10 +70,13 @@ async fn the_issued_token_is_sent_verbatim_and_the_documented_answer_is_read() {
     let token = source(&server).fetch(&cx()).await.unwrap();
 
     mock.assert_async().await;
-    assert_eq!(token.access_token().expose_secret(), DOC_ACCESS_TOKEN);
-    assert_eq!(token.token_type(), "Bearer");
-    assert_eq!(token.issued_at(), t0());
-    assert_eq!(token.expires_at(), t0() + Duration::from_secs(3600));
+    adauth_testkit::assert_token(
+        &token,
+        DOC_ACCESS_TOKEN,
+        "Bearer",
+        t0(),
+        Duration::from_secs(3600),
+    );
     assert_eq!(token.extras().get("client_id"), Some("146"));
     assert!(token.refresh_token().is_none());
 }

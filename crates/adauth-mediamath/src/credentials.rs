@@ -143,11 +143,7 @@ impl Credentials {
 
     /// As [`from_env`](Self::from_env), with variables from `lookup`.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        env::require_all(
-            PROVIDER,
-            lookup,
-            &[ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_USERNAME, ENV_PASSWORD],
-        )?;
+        crate::DESCRIPTOR.require_env(lookup)?;
         Self::builder()
             .client_id(env::required(PROVIDER, lookup, ENV_CLIENT_ID)?)
             .client_secret(env::required(PROVIDER, lookup, ENV_CLIENT_SECRET)?)

@@ -19,7 +19,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Value, json};
 
-use adauth_testkit::fake::{Store, bearer, content_type_is, cookie, form, json_object};
+use adauth_testkit::fake::{
+    RefreshRefused, RoutedFake, Store, Var, bearer, content_type_is, cookie, form, json_object,
+};
 
 /// The sandbox client ID.
 pub const CLIENT_ID: &str = "sandbox-mediamath-client";
@@ -34,8 +36,6 @@ pub const SCOPE: &str = "offline_access";
 
 const TOKEN_PATH: &str = "/oauth/token";
 const SESSION_PATH: &str = "/api/v2.0/session";
-const PROTECTED_PATH: &str = "/api/v3.0/organizations";
-const PROTECTED_METHOD: &str = "GET";
 /// A legacy (v2.0) endpoint, not migrated to OAuth2: it needs the `adama_session` cookie of
 /// the same token beside the bearer token.
 pub const LEGACY_PATH: &str = "/api/v2.0/campaigns";
@@ -44,24 +44,11 @@ const AUDIENCE: &str = "https://api.mediamath.com/";
 const PASSWORD_REALM_GRANT: &str = "http://auth0.com/oauth/grant-type/password-realm";
 const SESSION_COOKIE: &str = "adama_session";
 
-fn env(base_url: &str) -> Vec<(String, String)> {
-    adauth_testkit::fake::vars(&[
-        ("ADAUTH_MEDIAMATH_CLIENT_ID", CLIENT_ID),
-        ("ADAUTH_MEDIAMATH_CLIENT_SECRET", CLIENT_SECRET),
-        ("ADAUTH_MEDIAMATH_USERNAME", USERNAME),
-        ("ADAUTH_MEDIAMATH_PASSWORD", PASSWORD),
-        ("ADAUTH_MEDIAMATH_SCOPE", SCOPE),
-        ("ADAUTH_MEDIAMATH_AUTH_URL", base_url),
-        ("ADAUTH_MEDIAMATH_API_URL", base_url),
-        ("ADAUTH_MEDIAMATH_SESSION", "1"),
-    ])
-}
-
 fn router(store: Arc<Store>) -> Router {
     Router::new()
         .route(TOKEN_PATH, any(token))
         .route(SESSION_PATH, any(session))
-        .route(PROTECTED_PATH, any(organizations))
+        .route("/api/v3.0/organizations", any(organizations))
         .route(LEGACY_PATH, any(campaigns))
         .route(
             crate::AUTHORIZE_PATH,
@@ -71,10 +58,7 @@ fn router(store: Arc<Store>) -> Router {
 }
 
 /// Auth0's error body, `{"error", "error_description"}`.
-fn error(status: StatusCode, code: &str, description: &str) -> Response {
-    let body = json!({ "error": code, "error_description": description });
-    (status, axum::Json(body)).into_response()
-}
+use adauth_testkit::fake::oauth_error_described as error;
 
 fn failure(status: StatusCode) -> Response {
     match status.as_u16() {
@@ -165,19 +149,15 @@ async fn token(
                 Err(why) => error(StatusCode::FORBIDDEN, "invalid_grant", why),
             }
         }
-        Some("refresh_token") => {
-            let Some(refresh_token) = required("refresh_token") else {
-                return bad("refresh_token is required");
-            };
-            match store.rotate_refresh(refresh_token) {
-                Some(scope) => issue(&store, &scope),
-                None => error(
-                    StatusCode::FORBIDDEN,
-                    "invalid_grant",
-                    "Unknown or invalid refresh token.",
-                ),
-            }
-        }
+        Some("refresh_token") => match store.rotate_refresh(required("refresh_token")) {
+            Ok(scope) => issue(&store, &scope),
+            Err(RefreshRefused::Missing) => bad("refresh_token is required"),
+            Err(RefreshRefused::Spent) => error(
+                StatusCode::FORBIDDEN,
+                "invalid_grant",
+                "Unknown or invalid refresh token.",
+            ),
+        },
         Some(_) => error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -312,12 +292,18 @@ fn timestamp(t: SystemTime) -> String {
 }
 
 /// The fake.
-pub const FAKE: adauth_testkit::fake::RoutedFake = adauth_testkit::fake::RoutedFake::new(
-    crate::PROVIDER,
-    router,
-    env,
-    (PROTECTED_METHOD, PROTECTED_PATH),
-);
+pub const FAKE: RoutedFake = RoutedFake::new(crate::PROVIDER, router)
+    .vars(&[
+        Var::text("ADAUTH_MEDIAMATH_CLIENT_ID", CLIENT_ID),
+        Var::text("ADAUTH_MEDIAMATH_CLIENT_SECRET", CLIENT_SECRET),
+        Var::text("ADAUTH_MEDIAMATH_USERNAME", USERNAME),
+        Var::text("ADAUTH_MEDIAMATH_PASSWORD", PASSWORD),
+        Var::text("ADAUTH_MEDIAMATH_SCOPE", SCOPE),
+        Var::base_url("ADAUTH_MEDIAMATH_AUTH_URL"),
+        Var::base_url("ADAUTH_MEDIAMATH_API_URL"),
+        Var::text("ADAUTH_MEDIAMATH_SESSION", "1"),
+    ])
+    .protected("GET", "/api/v3.0/organizations");
 
 #[cfg(test)]
 mod tests {

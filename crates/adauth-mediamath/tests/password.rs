@@ -40,10 +40,7 @@ async fn sends_the_documented_request_and_reads_the_documented_answer() {
     let token = source(credentials(&server)).fetch(&cx()).await.unwrap();
 
     mock.assert_async().await;
-    assert_eq!(token.access_token().expose_secret(), PASSWORD_ACCESS_TOKEN);
-    assert_eq!(token.token_type(), "Bearer");
-    assert_eq!(token.issued_at(), t0());
-    assert_eq!(token.expires_at(), t0() + secs(86400));
+    adauth_testkit::assert_token(&token, PASSWORD_ACCESS_TOKEN, "Bearer", t0(), secs(86400));
     assert!(token.refresh_token().is_none());
     assert!(token.secret_extra("adama_session").is_none());
 }

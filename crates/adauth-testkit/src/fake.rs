@@ -19,8 +19,8 @@ use axum::routing::any;
 use serde_json::json;
 
 pub use crate::store::{
-    CodeGrant, RefreshCheck, Refusal, Store, basic, bearer, content_type_is, cookie, form,
-    json_object, json_str,
+    CodeGrant, RefreshCheck, RefreshRefused, Refusal, Store, basic, bearer, content_type_is,
+    cookie, form, json_object, json_str,
 };
 
 /// One provider's fake server.
@@ -148,35 +148,95 @@ pub fn pkce_matches(challenge: &str, verifier: &str) -> bool {
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, digest) == challenge
 }
 
-/// A fake made of plain functions: its routes, its variables and its protected endpoint.
-/// Most provider crates' fakes are one of these.
+/// A fake made of its routes and a description of the rest: its variables and its
+/// protected endpoint. Most provider crates' fakes are one of these.
+///
+/// ```
+/// use std::sync::Arc;
+/// use adauth_testkit::fake::{RoutedFake, Store, Var};
+///
+/// fn router(store: Arc<Store>) -> axum::Router {
+///     axum::Router::new().with_state(store)
+/// }
+///
+/// const FAKE: RoutedFake = RoutedFake::new("example", router)
+///     .vars(&[
+///         Var::text("EXAMPLE_CLIENT_ID", "sandbox-client"),
+///         Var::base_url("EXAMPLE_BASE_URL"),
+///     ])
+///     .protected("GET", "/v1/me");
+/// ```
 #[derive(Clone, Copy)]
 pub struct RoutedFake {
-    /// The provider's name.
-    pub name: &'static str,
-    /// The routes ([`FakeProvider::router`]).
-    pub router: fn(Arc<Store>) -> Router,
-    /// The variables ([`FakeProvider::env`]).
-    pub env: fn(&str) -> Vec<(String, String)>,
-    /// The protected endpoint's method and path ([`FakeProvider::protected`]).
-    pub protected: (&'static str, &'static str),
+    name: &'static str,
+    router: fn(Arc<Store>) -> Router,
+    vars: &'static [Var],
+    protected: (&'static str, &'static str),
+}
+
+/// One variable of a [`RoutedFake`]'s environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Var {
+    name: &'static str,
+    value: VarValue,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum VarValue {
+    Text(&'static str),
+    Computed(fn() -> String),
+    BaseUrl,
+}
+
+impl Var {
+    /// `name` set to `value`.
+    pub const fn text(name: &'static str, value: &'static str) -> Self {
+        Self {
+            name,
+            value: VarValue::Text(value),
+        }
+    }
+
+    /// `name` set to what `value` returns, for a value built from other constants.
+    pub const fn computed(name: &'static str, value: fn() -> String) -> Self {
+        Self {
+            name,
+            value: VarValue::Computed(value),
+        }
+    }
+
+    /// `name` set to the running fake's base URL.
+    pub const fn base_url(name: &'static str) -> Self {
+        Self {
+            name,
+            value: VarValue::BaseUrl,
+        }
+    }
 }
 
 impl RoutedFake {
-    /// A fake of `name`'s provider from its routes, its variables and its protected endpoint
-    /// (`(method, path)`).
-    pub const fn new(
-        name: &'static str,
-        router: fn(Arc<Store>) -> Router,
-        env: fn(&str) -> Vec<(String, String)>,
-        protected: (&'static str, &'static str),
-    ) -> Self {
+    /// A fake of `name`'s provider with these routes, no variables yet and `GET /` as its
+    /// protected endpoint.
+    pub const fn new(name: &'static str, router: fn(Arc<Store>) -> Router) -> Self {
         Self {
             name,
             router,
-            env,
-            protected,
+            vars: &[],
+            protected: ("GET", "/"),
         }
+    }
+
+    /// The variables that point the provider's source at the fake
+    /// ([`FakeProvider::env`]).
+    pub const fn vars(mut self, vars: &'static [Var]) -> Self {
+        self.vars = vars;
+        self
+    }
+
+    /// The protected endpoint's method and path ([`FakeProvider::protected`]).
+    pub const fn protected(mut self, method: &'static str, path: &'static str) -> Self {
+        self.protected = (method, path);
+        self
     }
 }
 
@@ -190,7 +250,17 @@ impl FakeProvider for RoutedFake {
     }
 
     fn env(&self, base_url: &str) -> Vec<(String, String)> {
-        (self.env)(base_url)
+        self.vars
+            .iter()
+            .map(|var| {
+                let value = match var.value {
+                    VarValue::Text(text) => text.to_owned(),
+                    VarValue::Computed(value) => value(),
+                    VarValue::BaseUrl => base_url.to_owned(),
+                };
+                (var.name.to_owned(), value)
+            })
+            .collect()
     }
 
     fn protected(&self) -> (&'static str, &'static str) {
@@ -212,6 +282,13 @@ pub fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
+}
+
+/// The error body of an OAuth-style error with a description:
+/// `{"error": code, "error_description": description}`.
+pub fn oauth_error_described(status: StatusCode, code: &str, description: &str) -> Response {
+    let body = json!({ "error": code, "error_description": description });
+    (status, axum::Json(body)).into_response()
 }
 
 /// The error body of an OAuth-style error: `{"error": code}`.

@@ -35,21 +35,76 @@ pub fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + Send +
     move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
-/// `vars` with `name` set to `value` in place of any value it had, for tests of one
-/// variable's reading.
+/// A set of variables for tests of how a provider reads them, with a variable changed or
+/// left out, and a lookup over them; the process environment is never touched.
 ///
 /// ```
-/// let vars = adauth_testkit::with_var(&[("A", "1"), ("B", "2")], "A", "3");
-/// assert_eq!(vars, [("B", "2"), ("A", "3")]);
+/// let vars = adauth_testkit::Vars::new(&[("A", "1"), ("B", "2")]);
+/// let lookup = vars.with("A", "3").without("B").lookup();
+/// assert_eq!(lookup("A").as_deref(), Some("3"));
+/// assert_eq!(lookup("B"), None);
 /// ```
-pub fn with_var<'a>(
-    vars: &[(&'a str, &'a str)],
-    name: &'a str,
-    value: &'a str,
-) -> Vec<(&'a str, &'a str)> {
-    let mut vars: Vec<_> = vars.iter().copied().filter(|(k, _)| *k != name).collect();
-    vars.push((name, value));
-    vars
+#[derive(Debug, Clone, Default)]
+pub struct Vars(Vec<(String, String)>);
+
+impl Vars {
+    /// The variables `pairs`.
+    pub fn new(pairs: &[(&str, &str)]) -> Self {
+        Self(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    /// These variables with `name` set to `value`, in place of any value it had.
+    pub fn with(&self, name: &str, value: &str) -> Self {
+        let mut vars = self.without(name);
+        vars.0.push((name.to_owned(), value.to_owned()));
+        vars
+    }
+
+    /// These variables without `name`.
+    pub fn without(&self, name: &str) -> Self {
+        Self(self.0.iter().filter(|(k, _)| k != name).cloned().collect())
+    }
+
+    /// A lookup over these variables, as provider crates' `from_lookup` functions take one.
+    pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + Send + Sync + use<> {
+        let vars = self.0.clone();
+        move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+}
+
+/// Asserts what a token read from a provider's answer holds: its access token, its type,
+/// when it was issued and how long it lives.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use adauth_core::Token;
+///
+/// let issued = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let token = Token::new("abc".into(), issued, issued + Duration::from_secs(3600));
+/// adauth_testkit::assert_token(&token, "abc", "Bearer", issued, Duration::from_secs(3600));
+/// ```
+#[track_caller]
+pub fn assert_token(
+    token: &adauth_core::Token,
+    access_token: &str,
+    token_type: &str,
+    issued_at: std::time::SystemTime,
+    lifetime: Duration,
+) {
+    use adauth_core::secrecy::ExposeSecret as _;
+    assert_eq!(
+        token.access_token().expose_secret(),
+        access_token,
+        "access token"
+    );
+    assert_eq!(token.token_type(), token_type, "token type");
+    assert_eq!(token.issued_at(), issued_at, "issued at");
+    assert_eq!(token.expires_at(), issued_at + lifetime, "expires at");
 }
 
 /// The token lifetime a [`Sandbox`] starts with: one hour.

@@ -31,6 +31,15 @@ struct Refresh {
     scope: String,
 }
 
+/// Why [`Store::rotate_refresh`] refuses a refresh grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRefused {
+    /// The request has no refresh token.
+    Missing,
+    /// The refresh token is unknown, revoked or already used.
+    Spent,
+}
+
 /// The result of presenting a refresh token.
 pub enum RefreshCheck {
     /// A live refresh token, now rotated; carries the scope it was issued with.
@@ -272,13 +281,13 @@ impl Store {
         }
     }
 
-    /// As [`use_refresh`](Self::use_refresh), for a grant that answers only "issued" or
-    /// "refused": the scope of a live refresh token, now rotated, or `None` for one that is
-    /// unknown, revoked or already used (a reuse is counted).
-    pub fn rotate_refresh(&self, token: &str) -> Option<String> {
-        match self.use_refresh(token) {
-            RefreshCheck::Rotated(scope) => Some(scope),
-            RefreshCheck::Reused | RefreshCheck::Unknown => None,
+    /// As [`use_refresh`](Self::use_refresh), for a refresh grant that answers "issued",
+    /// "missing" or "refused": the scope of a live refresh token, now rotated, or why it is
+    /// refused (a reuse is counted).
+    pub fn rotate_refresh(&self, token: Option<&str>) -> Result<String, RefreshRefused> {
+        match self.use_refresh(token.ok_or(RefreshRefused::Missing)?) {
+            RefreshCheck::Rotated(scope) => Ok(scope),
+            RefreshCheck::Reused | RefreshCheck::Unknown => Err(RefreshRefused::Spent),
         }
     }
 
