@@ -18,8 +18,11 @@ const SKIPPED_FEATURES: &[&str] = &["default", "full"];
 
 /// Umbrella features that switch on a feature of another crate rather than a crate of
 /// their own: the crate each one must pull in.
-const FEATURES_OF_OTHER_CRATES: &[(&str, &str)] =
-    &[("redis-tls", "adauth-redis"), ("encryption", "adauth-core")];
+const FEATURES_OF_OTHER_CRATES: &[(&str, &str)] = &[
+    ("redis-tls", "adauth-redis"),
+    ("encryption", "adauth-core"),
+    ("middleware", "adauth-core"),
+];
 
 /// Runs `cargo xtask ci [--skip-tests]`.
 pub(crate) fn run(args: &[String]) -> Result<(), Failure> {

@@ -25,6 +25,11 @@ pub(crate) const EXTRA_FEATURE_ROWS: &[(&str, &str, &str)] = &[
         "adauth-core",
     ),
     (
+        "middleware",
+        "`adauth::middleware::AuthMiddleware`: the auth as a `reqwest-middleware` middleware",
+        "adauth-core",
+    ),
+    (
         "testkit",
         "`adauth::testkit`: every compiled-in provider's fake, and a sandbox of them",
         "adauth-testkit",

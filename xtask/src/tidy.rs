@@ -40,6 +40,7 @@ const EXTRA_FEATURES: &[(&str, &[&str])] = &[
     ("redis", &["dep:adauth-redis"]),
     ("redis-tls", &["redis", "adauth-redis/tls"]),
     ("encryption", &["adauth-core/encryption"]),
+    ("middleware", &["adauth-core/middleware"]),
     // Checked line by line (one `adauth-<provider>?/testkit` per provider) by
     // `provider_registrations`.
     ("testkit", &[]),

@@ -86,7 +86,7 @@ impl AuthorizedClient {
             .send()
             .await
             .map_err(|e| crate::http::transport_error(provider, e))?;
-        let (refused, response) = self.refused(response).await?;
+        let (refused, response) = refused(source.as_ref(), response).await?;
         if !refused {
             return Ok(response);
         }
@@ -110,44 +110,48 @@ impl AuthorizedClient {
             .await
             .map_err(|e| crate::http::transport_error(provider, e))
     }
+}
 
-    /// Whether `response` refuses the token, as the source reads it; the response itself,
-    /// rebuilt from its bytes when its body had to be read.
-    async fn refused(&self, response: Response) -> Result<(bool, Response)> {
-        let source = self.cache.source();
-        match source.check_answer(response.status(), response.headers()) {
-            AuthCheck::Accepted => Ok((false, response)),
-            AuthCheck::Rejected => Ok((true, response)),
-            AuthCheck::ReadBody => {
-                if response
-                    .content_length()
-                    .is_none_or(|len| len > MAX_INSPECTED_BODY)
-                {
-                    return Ok((false, response));
-                }
-                let (status, version, url) = (
-                    response.status(),
-                    response.version(),
-                    response.url().clone(),
-                );
-                let headers = response.headers().clone();
-                let body = response
-                    .bytes()
-                    .await
-                    .map_err(|e| crate::http::transport_error(source.provider(), e))?;
-                let refused = source.refuses_token(status, &body);
-                let mut rebuilt = ::http::Response::builder()
-                    .status(status)
-                    .version(version)
-                    .url(url);
-                if let Some(map) = rebuilt.headers_mut() {
-                    *map = headers;
-                }
-                let rebuilt = rebuilt.body(body).map_err(|_| {
-                    crate::Error::unexpected(source.provider().to_owned(), "an unreadable answer")
-                })?;
-                Ok((refused, Response::from(rebuilt)))
+/// Whether `response` refuses the token, as `source` reads it
+/// ([`TokenSource::check_answer`](crate::TokenSource::check_answer)); the response itself,
+/// rebuilt from its bytes when its body had to be read. Shared by [`AuthorizedClient`] and
+/// the middleware.
+pub(crate) async fn refused(
+    source: &dyn crate::TokenSource,
+    response: Response,
+) -> Result<(bool, Response)> {
+    match source.check_answer(response.status(), response.headers()) {
+        AuthCheck::Accepted => Ok((false, response)),
+        AuthCheck::Rejected => Ok((true, response)),
+        AuthCheck::ReadBody => {
+            if response
+                .content_length()
+                .is_none_or(|len| len > MAX_INSPECTED_BODY)
+            {
+                return Ok((false, response));
             }
+            let (status, version, url) = (
+                response.status(),
+                response.version(),
+                response.url().clone(),
+            );
+            let headers = response.headers().clone();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| crate::http::transport_error(source.provider(), e))?;
+            let refused = source.refuses_token(status, &body);
+            let mut rebuilt = ::http::Response::builder()
+                .status(status)
+                .version(version)
+                .url(url);
+            if let Some(map) = rebuilt.headers_mut() {
+                *map = headers;
+            }
+            let rebuilt = rebuilt.body(body).map_err(|_| {
+                crate::Error::unexpected(source.provider().to_owned(), "an unreadable answer")
+            })?;
+            Ok((refused, Response::from(rebuilt)))
         }
     }
 }

@@ -13,6 +13,9 @@ mod fetcher;
 mod file_store;
 mod grant;
 pub mod http;
+#[cfg(feature = "middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+pub mod middleware;
 pub mod provider;
 mod record;
 mod redact;
