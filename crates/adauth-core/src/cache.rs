@@ -1,7 +1,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
@@ -12,6 +12,7 @@ use futures_util::future::{BoxFuture, Shared};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::events::{CacheEvent, Hook};
 use crate::fetcher::{Backoff, Fetcher, Obtained, StoreUse};
 use crate::store::TokenStore;
 use crate::token::CacheSchedule;
@@ -288,9 +289,19 @@ pub struct TokenCacheBuilder {
     key_prefix: String,
     lease_ttl: Duration,
     store_timeout: Duration,
+    hook: Option<Hook>,
 }
 
 impl TokenCacheBuilder {
+    /// Calls `hook` with each [`CacheEvent`]: a token fetched, renewed or read from the
+    /// store, a failed fetch with its kind, an invalidation, a store call that failed. For
+    /// metrics; it runs on the fetching task, so it should be quick, and a panic in it is
+    /// caught. The events are also in the cache's `tracing` spans (see [`CacheEvent`]).
+    pub fn on_event(mut self, hook: impl Fn(&CacheEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.hook = Some(Hook(Arc::new(hook)));
+        self
+    }
+
     /// The clock the cache reads and stamps tokens with (default: the system clock).
     ///
     /// It decides expiry only: back-off and deadlines run on tokio's monotonic clock.
@@ -429,6 +440,9 @@ impl TokenCacheBuilder {
                     invalidated: Mutex::new(None),
                     invalidations: AtomicU64::new(0),
                     force: AtomicBool::new(false),
+                    identity: std::sync::OnceLock::new(),
+                    hook: self.hook,
+                    grant: AtomicU8::new(crate::fetcher::GRANT_STORE),
                 }),
             }),
         }
@@ -448,6 +462,7 @@ impl fmt::Debug for TokenCacheBuilder {
             .field("store", &self.store)
             .field("lease_ttl", &self.lease_ttl)
             .field("store_timeout", &self.store_timeout)
+            .field("hook", &self.hook.is_some())
             .finish()
     }
 }
@@ -480,6 +495,7 @@ impl TokenCache {
             key_prefix: String::new(),
             lease_ttl: DEFAULT_LEASE_TTL,
             store_timeout: DEFAULT_STORE_TIMEOUT,
+            hook: None,
         }
     }
 
@@ -593,6 +609,12 @@ impl TokenCache {
                 let swapped = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, entry));
                 if swapped {
                     tracing::debug!(provider = self.provider(), "token invalidated");
+                    Hook::emit(
+                        self.inner.fetcher.hook.as_ref(),
+                        CacheEvent::Invalidated {
+                            provider: self.provider(),
+                        },
+                    );
                 }
                 swapped
             }
@@ -689,11 +711,16 @@ impl TokenCache {
         let inner = Arc::downgrade(&self.inner);
         let fetcher = Arc::clone(&self.inner.fetcher);
         let previous = slow.latest.clone();
+        let attempt = slow
+            .failure
+            .as_ref()
+            .map_or(0, |f| f.count)
+            .saturating_add(1);
         let epoch = fetcher.invalidations.load(Ordering::SeqCst);
         let rx = Arc::new(Outcome::default());
         let tx = Reporter(Arc::clone(&rx));
         let future = async move {
-            let obtained = fetcher.run(previous.as_deref()).await;
+            let obtained = fetcher.run(previous.as_deref(), attempt).await;
             let state = match Weak::upgrade(&inner) {
                 Some(inner) => inner.complete(id, epoch, obtained),
                 None => State::Done(obtained.result.map(Arc::new)),

@@ -4,12 +4,15 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::FutureExt as _;
+use tracing::Instrument as _;
+use tracing::field::Empty;
 
+use crate::events::{CacheEvent, Hook};
 use crate::record::{Record, SharedFailure};
 use crate::store::{Lease, StoredValue, TokenStore};
 use crate::{Error, ErrorKind, FetchContext, RefreshPolicy, Result, Token, TokenSource};
@@ -120,7 +123,21 @@ pub(crate) struct Fetcher {
     ///
     /// [`TokenCache::renew_now`]: crate::TokenCache::renew_now
     pub(crate) force: AtomicBool,
+    /// The source's identity, for spans: computed the first time a span is recorded.
+    pub(crate) identity: std::sync::OnceLock<Option<String>>,
+    /// The user's event hook.
+    pub(crate) hook: Option<Hook>,
+    /// How the running fetch got its token: [`GRANT_STORE`] until it asks the source.
+    /// One fetch runs at a time, so one value serves.
+    pub(crate) grant: AtomicU8,
 }
+
+/// [`Fetcher::grant`]: the token came from the store (or nothing was asked yet).
+pub(crate) const GRANT_STORE: u8 = 0;
+/// [`Fetcher::grant`]: the source's `fetch`.
+const GRANT_FETCH: u8 = 1;
+/// [`Fetcher::grant`]: the source's `refresh`.
+const GRANT_REFRESH: u8 = 2;
 
 impl Fetcher {
     fn provider(&self) -> &str {
@@ -140,9 +157,79 @@ impl Fetcher {
         self.invalidations.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// One whole fetch (the `attempt`-th in a row), in an `adauth.fetch` span, reported to
+    /// the event hook.
+    pub(crate) async fn run(&self, previous: Option<&Token>, attempt: u32) -> Obtained {
+        let provider = self.provider();
+        let span = tracing::debug_span!(
+            "adauth.fetch",
+            provider,
+            identity = Empty,
+            attempt,
+            grant = Empty,
+            outcome = Empty,
+            error_kind = Empty,
+            duration_ms = Empty,
+        );
+        if !span.is_disabled()
+            && let Some(identity) = self.identity.get_or_init(|| self.source.identity())
+        {
+            span.record("identity", identity.as_str());
+        }
+        self.grant.store(GRANT_STORE, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let obtained = self.bounded(previous).instrument(span.clone()).await;
+        let took = started.elapsed();
+        let grant = self.grant.load(Ordering::Relaxed);
+        span.record(
+            "grant",
+            match grant {
+                GRANT_FETCH => "fetch",
+                GRANT_REFRESH => "refresh_token",
+                _ => "store",
+            },
+        );
+        span.record("duration_ms", took.as_millis() as u64);
+        let event = match &obtained.result {
+            Ok(_) => match grant {
+                GRANT_FETCH => CacheEvent::Fetched {
+                    provider,
+                    attempt,
+                    took,
+                },
+                GRANT_REFRESH => CacheEvent::Refreshed {
+                    provider,
+                    attempt,
+                    took,
+                },
+                _ => CacheEvent::FromStore { provider, took },
+            },
+            Err(error) => {
+                span.record("error_kind", tracing::field::debug(error.kind()));
+                CacheEvent::Failed {
+                    provider,
+                    kind: error.kind(),
+                    attempt,
+                    took,
+                }
+            }
+        };
+        span.record(
+            "outcome",
+            match event {
+                CacheEvent::Fetched { .. } => "fetched",
+                CacheEvent::Refreshed { .. } => "refreshed",
+                CacheEvent::FromStore { .. } => "from_store",
+                _ => "failed",
+            },
+        );
+        Hook::emit(self.hook.as_ref(), event);
+        obtained
+    }
+
     /// One whole fetch, within the load timeout. A source that panics, or a fetch that
     /// does not finish in time, is an error like any other failure.
-    pub(crate) async fn run(&self, previous: Option<&Token>) -> Obtained {
+    async fn bounded(&self, previous: Option<&Token>) -> Obtained {
         let provider = self.provider().to_owned();
         let load_timeout = self.load_timeout;
         let work = async {
@@ -206,7 +293,25 @@ impl Fetcher {
         if let Some(previous) = previous
             && let Some(refresh_token) = previous.refresh_token()
         {
-            match source.refresh(&self.cx, refresh_token).await {
+            self.grant.store(GRANT_REFRESH, Ordering::Relaxed);
+            let span = tracing::debug_span!(
+                "adauth.refresh",
+                provider = source.provider(),
+                outcome = Empty
+            );
+            let refreshed = source
+                .refresh(&self.cx, refresh_token)
+                .instrument(span.clone())
+                .await;
+            span.record(
+                "outcome",
+                match &refreshed {
+                    Ok(_) => "refreshed",
+                    Err(e) if e.is_credentials_rejected() => "refused",
+                    Err(_) => "failed",
+                },
+            );
+            match refreshed {
                 Ok(mut token) => {
                     token.inherit_refresh_token(previous);
                     return Ok(token);
@@ -224,6 +329,7 @@ impl Fetcher {
                 Err(e) => return Err(e),
             }
         }
+        self.grant.store(GRANT_FETCH, Ordering::Relaxed);
         source.fetch(&self.cx).await
     }
 
@@ -500,16 +606,42 @@ impl Fetcher {
         limit: Duration,
         call: impl Future<Output = Result<T>>,
     ) -> Option<T> {
-        let why = match tokio::time::timeout(limit, call).await {
+        let span = tracing::debug_span!(
+            "adauth.store",
+            provider = self.provider(),
+            operation = what,
+            outcome = Empty,
+            duration_ms = Empty,
+        );
+        let started = std::time::Instant::now();
+        let answer = tokio::time::timeout(limit, call)
+            .instrument(span.clone())
+            .await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        let why = match answer {
             Ok(Ok(value)) => {
+                span.record("outcome", "ok");
                 if su.degraded.swap(false, Ordering::Relaxed) {
                     tracing::info!(provider = self.provider(), "the token store answers again");
                 }
                 return Some(value);
             }
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => format!("no answer within {} ms", limit.as_millis()),
+            Ok(Err(e)) => {
+                span.record("outcome", "failed");
+                e.to_string()
+            }
+            Err(_) => {
+                span.record("outcome", "timeout");
+                format!("no answer within {} ms", limit.as_millis())
+            }
         };
+        Hook::emit(
+            self.hook.as_ref(),
+            CacheEvent::StoreFallback {
+                provider: self.provider(),
+                operation: what,
+            },
+        );
         if su.degraded.swap(true, Ordering::Relaxed) {
             tracing::debug!(provider = self.provider(), error = %why, "token store failed to {what}");
         } else {

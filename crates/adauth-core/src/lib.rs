@@ -8,6 +8,7 @@ mod clock;
 pub mod endpoint;
 pub mod env;
 mod error;
+pub mod events;
 mod expiry;
 mod fetcher;
 mod file_store;
@@ -35,6 +36,7 @@ pub use cache::{
 pub use client::{AuthorizedClient, MAX_INSPECTED_BODY};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
+pub use events::CacheEvent;
 pub use expiry::{ExpiresIn, ExpiryPolicy, FALLBACK_LIFETIME, RefreshPolicy, RefreshSchedule};
 pub use file_store::FileStore;
 pub use grant::{

@@ -178,33 +178,9 @@ async fn a_corrupt_or_foreign_value_is_ignored_and_replaced() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// A store that always fails.
-#[derive(Debug)]
-struct Down;
-
-#[async_trait]
-impl TokenStore for Down {
-    async fn load(&self, _key: &str) -> Result<Option<StoredValue>> {
-        Err(Error::new("token store", ErrorKind::Transport))
-    }
-    async fn compare_and_set(
-        &self,
-        _: &str,
-        _: Option<&str>,
-        _: &SecretString,
-    ) -> Result<Option<String>> {
-        Err(Error::new("token store", ErrorKind::Transport))
-    }
-    async fn try_lease(&self, _: &str, _: Duration) -> Result<Option<Lease>> {
-        Err(Error::new("token store", ErrorKind::Transport))
-    }
-    async fn renew(&self, _: &str, _: &Lease, _: Duration) -> Result<bool> {
-        Err(Error::new("token store", ErrorKind::Transport))
-    }
-    async fn release(&self, _: &str, _: Lease) -> Result<()> {
-        Err(Error::new("token store", ErrorKind::Transport))
-    }
-}
+#[path = "support/down.rs"]
+mod down;
+use down::Down;
 
 #[tokio::test]
 async fn a_store_that_is_down_costs_no_token() {
