@@ -56,6 +56,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
     } else {
         Cmd::cargo(["test", "--workspace", "--all-features"]).run_step("test")?;
     }
+    examples()?;
     Cmd::cargo(["doc", "--workspace", "--all-features", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings")
         .run_step("doc")?;
@@ -75,6 +76,25 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
         say(&format!(
             "ci: all checks passed EXCEPT cargo-deny, which was skipped ({secs:.1}s)"
         ));
+    }
+    Ok(())
+}
+
+/// Runs each registered provider's example (`crates/adauth/examples/<provider>.rs`)
+/// against its fake, all from one build.
+fn examples() -> Result<(), Failure> {
+    for provider in adauth::PROVIDERS {
+        Cmd::cargo([
+            "run",
+            "--quiet",
+            "-p",
+            UMBRELLA,
+            "--features",
+            "full,testkit",
+            "--example",
+            provider.name(),
+        ])
+        .run_step("examples")?;
     }
     Ok(())
 }

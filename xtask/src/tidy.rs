@@ -368,6 +368,23 @@ fn provider_registrations(
                  to `testkit = [...]`"
             ));
         }
+        let example = format!("{}/examples/{short}.rs", umbrella.dir);
+        if !project_root().join(&example).is_file() {
+            problems.push(format!(
+                "{example}: no example; add a program that runs against the fake (see the \
+                 other providers' examples)"
+            ));
+        }
+        let entry = format!(
+            "[[example]]\nname = \"{short}\"\nrequired-features = [\"{short}\", \"testkit\"]"
+        );
+        let umbrella_manifest =
+            std::fs::read_to_string(project_root().join(&manifest)).unwrap_or_default();
+        if !umbrella_manifest.contains(&entry) {
+            problems.push(format!(
+                "{manifest}: no example entry for `{short}`; add `{entry}`"
+            ));
+        }
         let registration = format!("\"{short}\" => {short} = {ident};");
         if !umbrella
             .crate_root

@@ -3,11 +3,12 @@
 
 use std::fmt;
 
-use adauth_core::endpoint::{EndpointSpec, TokenEndpoint};
 use adauth_core::http::HttpClient;
-use adauth_core::required::{required_secret, required_text};
+use adauth_core::provider_kit::endpoint::{EndpointSpec, TokenEndpoint};
+use adauth_core::provider_kit::env;
+use adauth_core::provider_kit::required::{required_secret, required_text};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
-use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait, env};
+use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait};
 use url::Url;
 
 use crate::{

@@ -9,10 +9,12 @@ mod users;
 #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub mod testkit;
 
+use adauth_core::provider_kit::wire;
 use std::fmt;
 use std::str::FromStr;
 
-use adauth_core::{Error, Result, TokenSource, env, http};
+use adauth_core::provider_kit::env;
+use adauth_core::{Error, Result, TokenSource};
 use url::Url;
 
 pub use apps::{AdGemSource, Credentials, CredentialsBuilder, credentials_builder};
@@ -195,5 +197,5 @@ fn api_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<AdG
 /// The host both credential types go to: an explicit base URL wins over the API choice.
 fn resolve_base_url(api: Option<AdGemApi>, base_url: Option<&str>) -> Result<Url> {
     let url = base_url.unwrap_or_else(|| api.unwrap_or_default().base_url());
-    http::parse_endpoint(PROVIDER, url)
+    wire::parse_endpoint(PROVIDER, url)
 }

@@ -1,13 +1,15 @@
 //! The refresh-token exchange: `POST /v1/users/token` with
 //! `grant_type=refresh_token&refresh_token=...`, form-encoded.
 
+use adauth_core::provider_kit::wire::HttpResponse;
 use std::fmt;
 
-use adauth_core::endpoint::{EndpointSpec, TokenEndpoint};
-use adauth_core::http::{HttpClient, HttpResponse};
+use adauth_core::http::HttpClient;
+use adauth_core::provider_kit::endpoint::{EndpointSpec, TokenEndpoint};
+use adauth_core::provider_kit::env;
 use adauth_core::reqwest::StatusCode;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
-use adauth_core::{Error, ErrorKind, FetchContext, Result, Token, TokenSource, async_trait, env};
+use adauth_core::{Error, ErrorKind, FetchContext, Result, Token, TokenSource, async_trait};
 use serde_json::Value;
 use url::Url;
 

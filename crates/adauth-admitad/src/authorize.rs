@@ -1,10 +1,11 @@
 //! The authorization-code flow: the link that sends a user to Admitad, and reading the
 //! redirect that comes back.
 
+use adauth_core::provider_kit::wire;
 use std::fmt::Write as _;
 
 use adauth_core::secrecy::SecretString;
-use adauth_core::{Error, ErrorKind, Result, http};
+use adauth_core::{Error, ErrorKind, Result};
 use reqwest::StatusCode;
 use url::Url;
 
@@ -50,7 +51,7 @@ impl AuthorizationRequest {
         scopes: &Scopes,
         state: impl Into<String>,
     ) -> Result<Self> {
-        http::check_endpoint(PROVIDER, authorize_url)?;
+        wire::check_endpoint(PROVIDER, authorize_url)?;
         Url::parse(redirect_uri).map_err(|e| {
             Error::configuration(PROVIDER, format!("the redirect URI is not a URL: {e}"))
         })?;
@@ -120,7 +121,7 @@ impl AuthorizationRequest {
             ));
         }
         if let Some(error) = error {
-            let kind = http::classify(StatusCode::BAD_REQUEST, Some(&error));
+            let kind = wire::classify(StatusCode::BAD_REQUEST, Some(&error));
             let mut err = Error::new(PROVIDER, kind)
                 .with_message("the authorization was refused")
                 .with_code(error);

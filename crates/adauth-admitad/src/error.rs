@@ -1,8 +1,9 @@
 //! Admitad's numeric `error_code`, and how token endpoint answers become errors.
 
+use adauth_core::provider_kit::wire;
+use adauth_core::provider_kit::wire::HttpResponse;
 use std::fmt;
 
-use adauth_core::http::{self, HttpResponse};
 use adauth_core::{Error, ErrorKind};
 use reqwest::StatusCode;
 use reqwest::header::WWW_AUTHENTICATE;
@@ -208,7 +209,7 @@ pub(crate) fn classify(
         } else if let Some(kind) = code.and_then(AdmitadErrorCode::kind) {
             kind
         } else {
-            http::classify(status, oauth_error)
+            wire::classify(status, oauth_error)
         };
     match (grant, kind) {
         (Grant::RefreshToken, ErrorKind::RequestRejected) => ErrorKind::CredentialsRejected,

@@ -10,14 +10,17 @@ mod scope;
 #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub mod testkit;
 
+use adauth_core::provider_kit::wire;
+use adauth_core::provider_kit::wire::HttpResponse;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use adauth_core::endpoint::{ClientAuth, EndpointSpec, TokenEndpoint};
-use adauth_core::http::{self, HttpClient, HttpResponse};
-use adauth_core::required::{missing, required_secret, required_text};
+use adauth_core::http::HttpClient;
+use adauth_core::provider_kit::endpoint::{ClientAuth, EndpointSpec, TokenEndpoint};
+use adauth_core::provider_kit::env;
+use adauth_core::provider_kit::required::{missing, required_secret, required_text};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
-use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait, env};
+use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait};
 use url::Url;
 
 pub use authorize::AuthorizationRequest;
@@ -140,10 +143,10 @@ impl Credentials {
             scope.as_str().parse::<Scope>()?;
         }
         let base_url =
-            http::parse_endpoint(PROVIDER, base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+            wire::parse_endpoint(PROVIDER, base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         let authorize_url = match &authorize_url {
-            Some(url) => http::parse_endpoint(PROVIDER, url)?,
-            None => http::join_path(PROVIDER, &base_url, AUTHORIZE_PATH)?,
+            Some(url) => wire::parse_endpoint(PROVIDER, url)?,
+            None => wire::join_path(PROVIDER, &base_url, AUTHORIZE_PATH)?,
         };
         Ok(Credentials {
             client_id,

@@ -30,7 +30,8 @@ pub(crate) enum Mode {
 /// The cache directory: `ADAUTH_CACHE_DIR`, else `$XDG_CACHE_HOME/adauth`, else
 /// `$HOME/.cache/adauth`; `None` when none of them is set.
 pub(crate) fn default_dir() -> Option<PathBuf> {
-    let var = |name: &str| adauth::env::optional(&adauth::env::process, name);
+    let var =
+        |name: &str| adauth::provider_kit::env::optional(&adauth::provider_kit::env::process, name);
     if let Some(dir) = var("ADAUTH_CACHE_DIR") {
         return Some(PathBuf::from(dir));
     }
@@ -94,8 +95,16 @@ const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// that cannot be reached costs one warning line on stderr (the URL's password redacted),
 /// not the command.
 pub(crate) async fn store(verbose: bool) -> Option<Shared> {
-    let url = adauth::env::optional(&adauth::env::process, adauth_redis::ENV_CLUSTER_URLS)
-        .or_else(|| adauth::env::optional(&adauth::env::process, adauth_redis::ENV_URL));
+    let url = adauth::provider_kit::env::optional(
+        &adauth::provider_kit::env::process,
+        adauth_redis::ENV_CLUSTER_URLS,
+    )
+    .or_else(|| {
+        adauth::provider_kit::env::optional(
+            &adauth::provider_kit::env::process,
+            adauth_redis::ENV_URL,
+        )
+    });
     if let Some(url) = url {
         let redacted = url
             .split(',')
@@ -104,7 +113,7 @@ pub(crate) async fn store(verbose: bool) -> Option<Shared> {
             .join(",");
         match tokio::time::timeout(
             REDIS_CONNECT_TIMEOUT,
-            RedisStore::from_lookup(&adauth::env::process),
+            RedisStore::from_lookup(&adauth::provider_kit::env::process),
         )
         .await
         {

@@ -85,7 +85,7 @@ impl AuthorizedClient {
             .authorize(request, &token)?
             .send()
             .await
-            .map_err(|e| crate::http::transport_error(provider, e))?;
+            .map_err(|e| crate::provider_kit::wire::transport_error(provider, e))?;
         let (refused, response) = refused(source.as_ref(), response).await?;
         if !refused {
             return Ok(response);
@@ -108,7 +108,7 @@ impl AuthorizedClient {
             .authorize(replay, &fresh)?
             .send()
             .await
-            .map_err(|e| crate::http::transport_error(provider, e))
+            .map_err(|e| crate::provider_kit::wire::transport_error(provider, e))
     }
 }
 
@@ -139,7 +139,7 @@ pub(crate) async fn refused(
             let body = response
                 .bytes()
                 .await
-                .map_err(|e| crate::http::transport_error(source.provider(), e))?;
+                .map_err(|e| crate::provider_kit::wire::transport_error(source.provider(), e))?;
             let refused = source.refuses_token(status, &body);
             let mut rebuilt = ::http::Response::builder()
                 .status(status)

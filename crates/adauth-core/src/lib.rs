@@ -5,8 +5,6 @@
 mod cache;
 mod client;
 mod clock;
-pub mod endpoint;
-pub mod env;
 mod error;
 pub mod events;
 mod expiry;
@@ -18,10 +16,10 @@ pub mod http;
 #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
 pub mod middleware;
 pub mod provider;
+pub mod provider_kit;
 mod record;
 mod redact;
 mod registry;
-pub mod required;
 #[cfg(feature = "encryption")]
 mod sealed;
 mod secret_buf;

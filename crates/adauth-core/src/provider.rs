@@ -157,7 +157,7 @@ impl Provider {
     /// error names all that are missing at once.
     pub fn require_env(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<()> {
         let names: Vec<&str> = self.required_env_vars().collect();
-        crate::env::require_all(self.name, lookup, &names)
+        crate::provider_kit::env::require_all(self.name, lookup, &names)
     }
 
     /// How long the provider documents its tokens to live: what is assumed for an answer
@@ -173,7 +173,7 @@ impl Provider {
 
     /// The source the process environment describes.
     pub fn source_from_env(&self) -> Result<Box<dyn TokenSource>> {
-        (self.from_lookup)(&crate::env::process)
+        (self.from_lookup)(&crate::provider_kit::env::process)
     }
 
     /// The source that variables from `lookup` describe, for tools that keep their

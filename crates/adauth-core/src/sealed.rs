@@ -78,7 +78,7 @@ impl StoreKey {
 
     /// The key in `ADAUTH_STORE_KEY`, or `None` if the variable is not set.
     pub fn from_env() -> Result<Option<Self>> {
-        Self::from_lookup(&crate::env::process)
+        Self::from_lookup(&crate::provider_kit::env::process)
     }
 
     /// The key in `ADAUTH_STORE_KEY` as `lookup` supplies it, or `None` if it is not set.

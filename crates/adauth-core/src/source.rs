@@ -214,7 +214,7 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
 
     /// Applies `token` to a reqwest request: the headers of
     /// [`authorize_headers`](Self::authorize_headers), each set, replacing any value the
-    /// request already had ([`http::set_header`](crate::http::set_header)).
+    /// request already had ([`wire::set_header`](crate::provider_kit::wire::set_header)).
     fn authorize(&self, request: RequestBuilder, token: &Token) -> Result<RequestBuilder> {
         let mut headers = HeaderMap::new();
         self.authorize_headers(&mut headers, token)?;

@@ -177,7 +177,7 @@ impl Token {
         let mut value = SecretBuf::with_capacity("Bearer ".len() + token.len());
         value.extend(b"Bearer ");
         value.extend(token.as_bytes());
-        crate::http::sensitive_header(value).ok_or_else(|| {
+        crate::provider_kit::wire::sensitive_header(value).ok_or_else(|| {
             crate::Error::unexpected(
                 provider.to_owned(),
                 "the access token contains characters not allowed in an HTTP header",

@@ -1,11 +1,12 @@
 //! The shared HTTP helpers against loopback servers: retries, caps, redirects, timeouts and
 //! connection failures. Provider crates rely on these and do not test them again.
 
+use adauth_core::provider_kit::wire::HttpResponse;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
-use adauth_core::http::{HttpClient, HttpResponse, MAX_RESPONSE_BYTES, RetryPolicy};
+use adauth_core::http::{HttpClient, MAX_RESPONSE_BYTES, RetryPolicy};
 use adauth_core::{ErrorKind, ExpiryPolicy, FetchContext, ManualClock};
 use httpmock::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use adauth_core::http::HttpResponse;
+use adauth_core::provider_kit::wire::HttpResponse;
 use adauth_core::reqwest::StatusCode;
 use adauth_core::reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use adauth_core::secrecy::SecretString;

@@ -1,4 +1,4 @@
-//! One connection pool per process: sources built without a client of their own send
+//! One connection pool per tokio runtime: sources built without a client of their own send
 //! through one reqwest client, whose connections a loopback server can count.
 
 use std::time::Duration;
@@ -66,3 +66,33 @@ async fn a_client_of_its_own_keeps_its_own_pool() {
         peers.lock().unwrap()
     );
 }
+
+/// A connection's task runs on the runtime that opened it: on a current-thread runtime that
+/// is not running (it is between `block_on` calls), the connection cannot carry another
+/// runtime's request, which would wait for its time-out.
+#[test]
+fn a_request_never_waits_on_a_connection_of_an_idle_runtime() {
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (url, _peers) = server_runtime.block_on(server());
+    let no_retries = || {
+        HttpClient::new()
+            .retry_policy(adauth_core::http::RetryPolicy::none())
+            .request_timeout(Duration::from_secs(2))
+    };
+    let current = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let (first, second) = (current(), current());
+    first.block_on(post(&no_retries(), &url));
+    // `first` stays alive but idle, holding its connection's task.
+    second.block_on(post(&no_retries(), &url));
+    drop(first);
+}
+

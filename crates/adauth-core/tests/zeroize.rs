@@ -8,12 +8,12 @@
 //! scope: the cases call adauth's own builders and readers, not a whole HTTP exchange.
 #![allow(unsafe_code)]
 
+use adauth_core::provider_kit::wire::{basic_authorization, form_body, json_body};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use adauth_core::http::{basic_authorization, form_body, json_body};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{
     Error, ErrorKind, FetchContext, FileStore, Result, Token, TokenCache, TokenSource, TokenStore,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use adauth_core::endpoint::{
+use adauth_core::provider_kit::endpoint::{
     ClientCredentials, ClientCredentialsProvider, ClientCredentialsSource, EndpointSpec, FieldCase,
 };
 use adauth_core::{EnvVar, ErrorKind, Provider};

@@ -1,9 +1,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use adauth_core::http;
+use adauth_core::provider_kit::env;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
-use adauth_core::{Error, Result, env};
+use adauth_core::{Error, Result};
 use base64::Engine as _;
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
@@ -254,7 +254,7 @@ impl Credentials {
                 account_header.as_deref().unwrap_or(DEFAULT_ACCOUNT_HEADER),
             )
             .map_err(config)?,
-            base_url: http::parse_endpoint(
+            base_url: adauth_core::provider_kit::wire::parse_endpoint(
                 PROVIDER,
                 base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
             )?,

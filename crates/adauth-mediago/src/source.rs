@@ -1,4 +1,4 @@
-use adauth_core::http::{self, HttpClient};
+use adauth_core::http::HttpClient;
 use adauth_core::reqwest::StatusCode;
 use adauth_core::reqwest::header::HeaderMap;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
@@ -48,8 +48,13 @@ impl MediagoSource {
     /// A source using `http`, for a custom reqwest client or retry policy.
     pub fn with_http(credentials: Credentials, http: HttpClient) -> Result<Self> {
         let base = &credentials.base_url;
-        let token_url = http::join_path(PROVIDER, base, credentials.level.token_path())?;
-        let accounts_url = http::join_path(PROVIDER, base, ACCOUNTS_PATH)?;
+        let token_url = adauth_core::provider_kit::wire::join_path(
+            PROVIDER,
+            base,
+            credentials.level.token_path(),
+        )?;
+        let accounts_url =
+            adauth_core::provider_kit::wire::join_path(PROVIDER, base, ACCOUNTS_PATH)?;
         Ok(Self {
             credentials,
             token_url,
@@ -80,12 +85,12 @@ impl MediagoSource {
         let value = HeaderValue::from_str(account_id.trim()).map_err(|_| {
             Error::configuration(PROVIDER, "the account id is not a valid header value")
         })?;
-        let request = http::set_header(
+        let request = adauth_core::provider_kit::wire::set_header(
             request,
             AUTHORIZATION,
             token.authorization_header(PROVIDER)?,
         );
-        Ok(http::set_header(
+        Ok(adauth_core::provider_kit::wire::set_header(
             request,
             self.credentials.account_header.clone(),
             value,

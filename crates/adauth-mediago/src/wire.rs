@@ -1,7 +1,7 @@
 //! What Mediago sends, exactly as it sends it.
 
 use adauth_core::ExpiresIn;
-use adauth_core::http::{self, HttpResponse};
+use adauth_core::provider_kit::wire::HttpResponse;
 use adauth_core::{Error, ErrorKind};
 use serde::Deserialize;
 use serde_json::Value;
@@ -164,7 +164,7 @@ pub(crate) fn answer_error(response: &HttpResponse, request: &str) -> Option<Err
         && status != adauth_core::reqwest::StatusCode::TOO_MANY_REQUESTS
     {
         let mut err = response
-            .error_with(PROVIDER, http::classify)
+            .error_with(PROVIDER, adauth_core::provider_kit::wire::classify)
             .with_kind(found.kind())
             .with_message(format!("{request} was refused"))
             .with_code(found.code.clone());
@@ -174,7 +174,7 @@ pub(crate) fn answer_error(response: &HttpResponse, request: &str) -> Option<Err
         return Some(err);
     }
     if response.reports_error() {
-        let mut err = response.error_with(PROVIDER, http::classify);
+        let mut err = response.error_with(PROVIDER, adauth_core::provider_kit::wire::classify);
         if let Some(found) = body_error {
             err = err.with_code(found.code);
             if let Some(description) = found.description {
@@ -218,7 +218,7 @@ mod tests {
                 noise.clone(),
             ] {
                 let _ = BodyError::read(&body);
-                let response = adauth_core::http::HttpResponse::new(
+                let response = adauth_core::provider_kit::wire::HttpResponse::new(
                     adauth_core::reqwest::StatusCode::from_u16(status).unwrap(),
                     adauth_core::reqwest::header::HeaderMap::new(),
                     body.into(),

@@ -1,11 +1,14 @@
 //! MediaMath's Auth0 token endpoint: the request every grant shares, the answer, the errors,
 //! and the session that follows each new token.
 
+use adauth_core::provider_kit::wire;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use adauth_core::endpoint::{ClientAuth, Encoding, EndpointSpec, TokenEndpoint, TokenRequest};
-use adauth_core::http::{self, HttpClient};
+use adauth_core::http::HttpClient;
+use adauth_core::provider_kit::endpoint::{
+    ClientAuth, Encoding, EndpointSpec, TokenEndpoint, TokenRequest,
+};
 use adauth_core::reqwest::StatusCode;
 use adauth_core::reqwest::header::{COOKIE, HeaderMap, HeaderValue};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
@@ -60,7 +63,7 @@ impl Auth0 {
         let endpoint = TokenEndpoint::new(spec.encoding(encoding), auth_url, http.clone())?;
         let form = TokenEndpoint::new(spec.encoding(Encoding::Form), auth_url, http.clone())?;
         let session_url = if session {
-            Some(http::join_path(PROVIDER, api_url, SESSION_PATH)?)
+            Some(wire::join_path(PROVIDER, api_url, SESSION_PATH)?)
         } else {
             None
         };

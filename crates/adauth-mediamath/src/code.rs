@@ -2,12 +2,13 @@
 //! and PKCE, the state check, the code exchange, and a source that renews the resulting token
 //! with its refresh token.
 
+use adauth_core::provider_kit::wire;
 use std::fmt;
 use std::sync::Arc;
 
 use adauth_core::UserGrant;
-use adauth_core::endpoint::{ClientAuth, Encoding};
-use adauth_core::http::{self, HttpClient};
+use adauth_core::http::HttpClient;
+use adauth_core::provider_kit::endpoint::{ClientAuth, Encoding};
 use adauth_core::reqwest::StatusCode;
 use adauth_core::reqwest::header::HeaderMap;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
@@ -189,7 +190,7 @@ impl AuthorizationCodeFlow {
 
     /// A flow using `http`, for a custom reqwest client or retry policy.
     pub fn with_http(app: AppCredentials, http: HttpClient) -> Result<Self> {
-        let authorize_url = http::join_path(PROVIDER, &app.auth_url, AUTHORIZE_PATH)?;
+        let authorize_url = wire::join_path(PROVIDER, &app.auth_url, AUTHORIZE_PATH)?;
         let auth0 = Auth0::new(
             (app.client_id.clone(), app.client_secret.clone()),
             &app.auth_url,

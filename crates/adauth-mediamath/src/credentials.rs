@@ -1,10 +1,11 @@
+use adauth_core::provider_kit::wire;
 use std::fmt;
 
-use adauth_core::endpoint::{ClientAuth, Encoding};
+use adauth_core::provider_kit::endpoint::{ClientAuth, Encoding};
 
-use adauth_core::http;
+use adauth_core::provider_kit::env;
 use adauth_core::secrecy::SecretString;
-use adauth_core::{Error, Result, env};
+use adauth_core::{Error, Result};
 use url::Url;
 
 use crate::{
@@ -255,20 +256,20 @@ fn session_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option
 }
 
 pub(crate) fn missing(what: &str) -> Error {
-    adauth_core::required::missing(PROVIDER, what)
+    adauth_core::provider_kit::required::missing(PROVIDER, what)
 }
 
 pub(crate) fn required_text(value: String, what: &str) -> Result<String> {
-    adauth_core::required::required_text(PROVIDER, Some(value), what)
+    adauth_core::provider_kit::required::required_text(PROVIDER, Some(value), what)
 }
 
 pub(crate) fn required_secret(value: SecretString, what: &str) -> Result<SecretString> {
-    adauth_core::required::required_secret(PROVIDER, Some(value), what)
+    adauth_core::provider_kit::required::required_secret(PROVIDER, Some(value), what)
 }
 
 /// The auth and API hosts, defaulted and checked.
 pub(crate) fn hosts(auth_url: Option<String>, api_url: Option<String>) -> Result<(Url, Url)> {
-    let auth_url = http::parse_endpoint(PROVIDER, auth_url.as_deref().unwrap_or(DEFAULT_AUTH_URL))?;
-    let api_url = http::parse_endpoint(PROVIDER, api_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
+    let auth_url = wire::parse_endpoint(PROVIDER, auth_url.as_deref().unwrap_or(DEFAULT_AUTH_URL))?;
+    let api_url = wire::parse_endpoint(PROVIDER, api_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
     Ok((auth_url, api_url))
 }

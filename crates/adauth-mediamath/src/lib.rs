@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use adauth_core::{Error, TokenSource};
 
-pub use adauth_core::endpoint::ClientAuth;
+pub use adauth_core::provider_kit::endpoint::ClientAuth;
 pub use code::{
     AppCredentials, AppCredentialsBuilder, AuthorizationCodeFlow, AuthorizedSource,
     PendingAuthorization, app_credentials_builder,

@@ -1,8 +1,9 @@
 //! The legacy `adama_session`: `GET /api/v2.0/session` with the bearer token.
 
+use adauth_core::provider_kit::wire::HttpResponse;
 use std::time::{Duration, SystemTime};
 
-use adauth_core::http::{HttpClient, HttpResponse};
+use adauth_core::http::HttpClient;
 use adauth_core::reqwest::header::{ACCEPT, AUTHORIZATION, SET_COOKIE};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{Error, ErrorKind, FetchContext, Result, Token};

@@ -494,14 +494,14 @@ impl RedisStore {
 
     /// Connects to the server named by `ADAUTH_REDIS_URL`.
     pub async fn from_env() -> Result<Self> {
-        Self::from_lookup(&adauth_core::env::process).await
+        Self::from_lookup(&adauth_core::provider_kit::env::process).await
     }
 
     /// Connects to the server named by `ADAUTH_REDIS_URL` as `lookup` supplies it, trusting
     /// the PEM certificates in the file named by `ADAUTH_REDIS_CA_FILE` if it is set (with
     /// the `tls` feature); or, when `ADAUTH_REDIS_CLUSTER_URLS` is set, to that cluster.
     pub async fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        if let Some(urls) = adauth_core::env::optional(lookup, ENV_CLUSTER_URLS) {
+        if let Some(urls) = adauth_core::provider_kit::env::optional(lookup, ENV_CLUSTER_URLS) {
             let nodes: Vec<&str> = urls
                 .split(',')
                 .map(str::trim)
@@ -509,9 +509,9 @@ impl RedisStore {
                 .collect();
             return Self::connect_cluster(&nodes).await;
         }
-        let url = adauth_core::env::required(PROVIDER, lookup, ENV_URL)?;
+        let url = adauth_core::provider_kit::env::required(PROVIDER, lookup, ENV_URL)?;
         #[cfg(feature = "tls")]
-        if let Some(path) = adauth_core::env::optional(lookup, ENV_CA_FILE) {
+        if let Some(path) = adauth_core::provider_kit::env::optional(lookup, ENV_CA_FILE) {
             let ca = std::fs::read(&path).map_err(|e| {
                 Error::configuration(PROVIDER, format!("{ENV_CA_FILE}: cannot read {path}: {e}"))
             })?;
@@ -598,7 +598,7 @@ impl TokenStore for RedisStore {
     ) -> Result<Option<String>> {
         let revision = new_revision();
         // Serialized into a buffer that is wiped once the command is sent.
-        let record = adauth_core::http::json_body(&RecordRef {
+        let record = adauth_core::provider_kit::wire::json_body(&RecordRef {
             revision: &revision,
             value: value.expose_secret(),
         });

@@ -9,6 +9,7 @@ pub mod mock;
 mod redis_server;
 mod server;
 mod store;
+mod units;
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use fake::{FakeProvider, Store};
 pub use redis_server::{RedisCluster, RedisServer};
 use server::Server;
+pub use units::{MemoryStore, StaticSource};
 
 /// A lookup over `vars`, as provider crates' `from_lookup` functions take one: for tests
 /// of how a provider reads its variables, without touching the process environment.
@@ -289,6 +291,20 @@ impl Fake {
     /// This provider's `ADAUTH_*` variables: the sandbox credentials and the fake's URL.
     pub fn env(&self) -> Vec<(String, String)> {
         self.inner.provider.env(&self.inner.base_url)
+    }
+
+    /// Credentials pointing at this fake, read from its variables by `from_lookup` (a
+    /// provider's `Credentials::from_lookup`).
+    ///
+    /// ```ignore
+    /// let fake = adauth::testkit::start(&adauth::fyber::DESCRIPTOR).await?;
+    /// let credentials = fake.credentials(adauth::fyber::Credentials::from_lookup)?;
+    /// ```
+    pub fn credentials<C>(
+        &self,
+        from_lookup: impl FnOnce(&dyn Fn(&str) -> Option<String>) -> adauth_core::Result<C>,
+    ) -> adauth_core::Result<C> {
+        from_lookup(&self.lookup(&[]))
     }
 
     /// A lookup over [`env`](Self::env) with `overrides` on top, as provider crates'

@@ -102,7 +102,7 @@ impl Config {
     /// The config file's path from the process environment: `ADAUTH_CONFIG`, else
     /// `$XDG_CONFIG_HOME/adauth/config.toml`, else `$HOME/.config/adauth/config.toml`.
     pub fn default_path() -> Option<PathBuf> {
-        Self::path_from(&adauth_core::env::process)
+        Self::path_from(&adauth_core::provider_kit::env::process)
     }
 
     /// As [`default_path`](Self::default_path), with variables from `lookup`.
@@ -124,7 +124,8 @@ impl Config {
         let Some(path) = Self::default_path() else {
             return Ok(Self::empty(PathBuf::new()));
         };
-        let named = adauth_core::env::process(CONFIG_VAR).is_some_and(|v| !v.trim().is_empty());
+        let named = adauth_core::provider_kit::env::process(CONFIG_VAR)
+            .is_some_and(|v| !v.trim().is_empty());
         if !named && !path.exists() {
             return Ok(Self::empty(path));
         }
@@ -433,7 +434,7 @@ impl Profile {
     /// environment first. Commands and files are read now, for the variables the
     /// environment does not set.
     pub fn lookup(&self) -> Result<impl Fn(&str) -> Option<String> + Send + Sync + use<>> {
-        self.lookup_over(&adauth_core::env::process)
+        self.lookup_over(&adauth_core::provider_kit::env::process)
     }
 
     /// As [`lookup`](Self::lookup), with `env` in place of the process environment.
@@ -493,7 +494,7 @@ impl Profile {
 
     fn path_of(&self, path: &str) -> PathBuf {
         if let Some(rest) = path.strip_prefix("~/")
-            && let Some(home) = adauth_core::env::process("HOME")
+            && let Some(home) = adauth_core::provider_kit::env::process("HOME")
         {
             return PathBuf::from(home).join(rest);
         }

@@ -63,6 +63,42 @@ pub mod testkit {
     pub fn sandbox() -> SandboxBuilder {
         Sandbox::builder().fakes(fakes())
     }
+
+    /// Starts `provider`'s fake alone, with tokens that live
+    /// [`DEFAULT_TOKEN_LIFETIME`]; an error if its crate has no fake.
+    ///
+    /// ```
+    /// # #[cfg(feature = "fyber")]
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use adauth::fyber::{Credentials, DESCRIPTOR, FyberSource};
+    ///
+    /// let fake = adauth::testkit::start(&DESCRIPTOR).await?;
+    /// let source = FyberSource::new(fake.credentials(Credentials::from_lookup)?)?;
+    /// let cache = adauth::TokenCache::new(source);
+    /// let api = adauth::AuthorizedClient::new(cache, adauth::reqwest::Client::new());
+    /// let response = api.send(api.post(fake.protected_url())).await?;
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(fake.token_requests(), 1);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "fyber"))] fn main() {}
+    /// ```
+    pub async fn start(provider: &Provider) -> std::io::Result<Fake> {
+        let fake = fake_of(provider)
+            .ok_or_else(|| std::io::Error::other(format!("{} has no fake", provider.name())))?;
+        Fake::start(fake, DEFAULT_TOKEN_LIFETIME).await
+    }
+
+    /// `fake`'s provider's source, pointed at `fake`: for code that picks the provider at
+    /// run time.
+    pub fn source(fake: &Fake) -> crate::Result<Box<dyn crate::TokenSource>> {
+        match crate::provider(fake.provider()) {
+            Some(provider) => provider.source_from_lookup(&fake.lookup(&[])),
+            None => Err(crate::Error::configuration(
+                "adauth",
+                format!("{} is not compiled in", fake.provider()),
+            )),
+        }
+    }
 }
 
 /// The compiled-in provider called `name` (`"fyber"`, `"adgem"`, ...; any case).

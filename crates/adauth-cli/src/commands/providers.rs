@@ -8,7 +8,11 @@ use crate::Failure;
 pub(crate) fn run() -> Result<(), Failure> {
     print!(
         "{}",
-        listing(&|name| adauth::env::optional(&adauth::env::process, name).is_some())
+        listing(&|name| adauth::provider_kit::env::optional(
+            &adauth::provider_kit::env::process,
+            name
+        )
+        .is_some())
     );
     Ok(())
 }

@@ -46,7 +46,7 @@ pub(crate) async fn run(
     verbose: bool,
 ) -> Result<(), Failure> {
     let provider = super::provider(&args.provider)?;
-    let url = adauth::http::parse_endpoint(provider.name(), &args.url)?;
+    let url = adauth::provider_kit::wire::parse_endpoint(provider.name(), &args.url)?;
     let method = match &args.method {
         Some(m) => Method::from_bytes(m.trim().to_ascii_uppercase().as_bytes())
             .map_err(|_| Failure::usage(format!("invalid method {m:?}")))?,
@@ -62,7 +62,7 @@ pub(crate) async fn run(
     let cache = super::open(provider, profile, true, verbose).await?.cache;
     // Redirects are not followed: the answer is shown as it is, and auth headers never
     // travel to wherever a redirect points.
-    let client = adauth::http::client_builder(&adauth::env::process)
+    let client = adauth::http::client_builder(&adauth::provider_kit::env::process)
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(TIMEOUT)
         .user_agent(concat!("adauth-cli/", env!("CARGO_PKG_VERSION")))

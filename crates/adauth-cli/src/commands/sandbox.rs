@@ -99,7 +99,7 @@ fn background(verbose: bool) -> Result<(), Failure> {
 
 /// Ends the background sandbox named by `ADAUTH_SANDBOX_PID`.
 fn stop() -> Result<(), Failure> {
-    let pid = adauth::env::optional(&adauth::env::process, PID_VAR)
+    let pid = adauth::provider_kit::env::optional(&adauth::provider_kit::env::process, PID_VAR)
         .ok_or_else(|| Failure::usage(format!("{PID_VAR} is not set: no sandbox to stop")))?;
     let pid: u32 = pid
         .trim()

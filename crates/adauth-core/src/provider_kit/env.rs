@@ -45,7 +45,7 @@ pub fn required(
 ///
 /// ```
 /// let lookup = |name: &str| (name == "B").then(|| "x".to_owned());
-/// let err = adauth_core::env::require_all("p", &lookup, &["A", "B", "C"]).unwrap_err();
+/// let err = adauth_core::provider_kit::env::require_all("p", &lookup, &["A", "B", "C"]).unwrap_err();
 /// assert_eq!(err.to_string(), "p: configuration error: environment variables A and C are not set");
 /// ```
 pub fn require_all(
@@ -111,7 +111,7 @@ pub fn optional_parsed<T: std::str::FromStr>(
 /// when set; the error names the variable and the choices but never quotes its value.
 ///
 /// ```
-/// use adauth_core::env;
+/// use adauth_core::provider_kit::env;
 ///
 /// let lookup = |name: &str| (name == "X_MODE").then(|| "Form".to_owned());
 /// let mode = env::optional_choice("fyber", &lookup, "X_MODE", &[("json", 1), ("form", 2)]);

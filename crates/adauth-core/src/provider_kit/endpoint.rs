@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use adauth_core::ErrorKind;
-//! use adauth_core::endpoint::{EndpointSpec, FieldCase};
+//! use adauth_core::provider_kit::endpoint::{EndpointSpec, FieldCase};
 //!
 //! // Fyber: a JSON body, the secret in the body, a camel-case answer, and one code of its own.
 //! const FYBER: EndpointSpec = EndpointSpec::json("fyber", "/auth/v1/token")
@@ -16,6 +16,8 @@
 //! assert_eq!(FYBER.provider(), "fyber");
 //! ```
 
+use crate::provider_kit::wire;
+use crate::provider_kit::wire::HttpResponse;
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
@@ -29,9 +31,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::http::{self, HttpClient, HttpResponse};
-use crate::required::{required_secret, required_text};
-use crate::{Error, ErrorKind, ExpiresIn, FetchContext, Result, Token, TokenSource, env};
+use crate::http::HttpClient;
+use crate::provider_kit::env;
+use crate::provider_kit::required::{required_secret, required_text};
+use crate::{Error, ErrorKind, ExpiresIn, FetchContext, Result, Token, TokenSource};
 
 /// How a token request's body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,14 +132,14 @@ impl EndpointSpec {
     }
 
     /// The provider's error codes and what each means, checked (ignoring case) before the
-    /// status-based table and [`http::classify`].
+    /// status-based table and [`wire::classify`].
     pub const fn codes(mut self, codes: &'static [(&'static str, ErrorKind)]) -> Self {
         self.codes = codes;
         self
     }
 
     /// HTTP statuses and what each means, checked after [`codes`](Self::codes) and before
-    /// [`http::classify`].
+    /// [`wire::classify`].
     pub const fn statuses(mut self, statuses: &'static [(u16, ErrorKind)]) -> Self {
         self.statuses = statuses;
         self
@@ -184,7 +187,7 @@ impl EndpointSpec {
         if let Some((_, kind)) = self.statuses.iter().find(|(s, _)| *s == status.as_u16()) {
             return *kind;
         }
-        http::classify(status, code)
+        wire::classify(status, code)
     }
 
     /// The error an error answer stands for: read as [`HttpResponse::error_with`] reads it,
@@ -264,7 +267,7 @@ pub struct TokenEndpoint {
 impl TokenEndpoint {
     /// The endpoint `spec` describes on `base_url`'s host.
     pub fn new(spec: EndpointSpec, base_url: &Url, http: HttpClient) -> Result<Self> {
-        let url = http::join_path(spec.provider, base_url, spec.path)?;
+        let url = wire::join_path(spec.provider, base_url, spec.path)?;
         Ok(Self { spec, url, http })
     }
 
@@ -366,13 +369,13 @@ impl<'a> TokenRequest<'a> {
             pair.push_str(id);
             pair.push(':');
             pair.push_str(secret);
-            basic = Some(http::basic_authorization(id, secret));
+            basic = Some(wire::basic_authorization(id, secret));
         }
         if !pair.is_empty() {
             secrets.push(pair.as_str());
         }
         let (content_type, body) = match spec.encoding {
-            Encoding::Json => (http::JSON, http::json_body(&Fields(&fields))),
+            Encoding::Json => (wire::JSON, wire::json_body(&Fields(&fields))),
             Encoding::Form => {
                 let digits: Vec<String> = fields
                     .iter()
@@ -389,7 +392,7 @@ impl<'a> TokenRequest<'a> {
                         Value::Int(_) => (*name, digits.as_str()),
                     })
                     .collect();
-                (http::FORM, http::form_body(&form))
+                (wire::FORM, wire::form_body(&form))
             }
         };
         let content_type = spec.content_type.unwrap_or(content_type);
@@ -680,7 +683,7 @@ impl<P: ClientCredentialsProvider> ClientCredentialsBuilder<P> {
         Ok(ClientCredentials {
             client_id: required_text(provider, self.client_id, "client_id")?,
             client_secret: required_secret(provider, self.client_secret, "client_secret")?,
-            base_url: http::parse_endpoint(
+            base_url: wire::parse_endpoint(
                 provider,
                 self.base_url.as_deref().unwrap_or(P::DEFAULT_BASE_URL),
             )?,

@@ -1,0 +1,35 @@
+//! The testkit as users' own tests use it: one provider's fake started alone, typed by its
+//! descriptor, with a source pointing at it. Typed credentials (`fake.credentials(...)`)
+//! are shown by `adauth::testkit::start`'s example, which runs as a doctest.
+
+use adauth::testkit::{self, Fake};
+use adauth::{AuthorizedClient, TokenCache};
+
+async fn protected_status(fake: &Fake, source: Box<dyn adauth::TokenSource>) -> u16 {
+    let api = AuthorizedClient::new(
+        TokenCache::builder_arc(source.into()).build(),
+        adauth::reqwest::Client::new(),
+    );
+    let method = adauth::reqwest::Method::from_bytes(fake.protected_method().as_bytes()).unwrap();
+    let response = api
+        .send(api.request(method, fake.protected_url()))
+        .await
+        .unwrap();
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn each_fake_starts_alone_and_its_source_reaches_it() {
+    for provider in adauth::PROVIDERS {
+        let fake = testkit::start(provider).await.unwrap();
+        assert_eq!(fake.provider(), provider.name());
+        let source = testkit::source(&fake).unwrap();
+        assert_eq!(
+            protected_status(&fake, source).await,
+            200,
+            "{}",
+            provider.name()
+        );
+        assert_eq!(fake.token_requests(), 1, "{}", provider.name());
+    }
+}
