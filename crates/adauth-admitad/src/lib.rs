@@ -70,7 +70,8 @@ pub const DESCRIPTOR: adauth_core::Provider = {
                 "the API host; default `https://api.admitad.com/`",
             ),
         ])
-        .with_documented_lifetime(DOCUMENTED_LIFETIME);
+        .with_documented_lifetime(DOCUMENTED_LIFETIME)
+        .with_login(&Login);
     #[cfg(feature = "testkit")]
     let provider = provider.with_fake(&adauth_testkit::fake::Registration(&testkit::FAKE));
     provider
@@ -586,5 +587,56 @@ impl TokenSource for AdmitadSource {
     /// `refresh_token`. The answer carries a new refresh token, which replaces this one.
     async fn refresh(&self, cx: &FetchContext, refresh_token: &SecretString) -> Result<Token> {
         self.refresh_grant(cx, refresh_token).await
+    }
+}
+
+/// Admitad's browser login, registered on [`DESCRIPTOR`] for `adauth login admitad`: the
+/// authorization-code flow for the application and scopes of [`Credentials::from_lookup`].
+pub(crate) struct Login;
+
+/// An Admitad login in progress.
+#[derive(Debug)]
+struct PendingLogin {
+    source: AdmitadSource,
+    request: AuthorizationRequest,
+}
+
+#[async_trait]
+impl adauth_core::Login for Login {
+    fn start(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        redirect_uri: &str,
+    ) -> Result<Box<dyn adauth_core::PendingLogin>> {
+        let source = AdmitadSource::new(Credentials::from_lookup(lookup)?)?;
+        let request = source.authorization_request(redirect_uri)?;
+        Ok(Box::new(PendingLogin { source, request }))
+    }
+
+    fn source(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        _redirect_uri: &str,
+    ) -> Result<Box<dyn TokenSource>> {
+        Ok(Box::new(AuthorizedSource {
+            source: AdmitadSource::new(Credentials::from_lookup(lookup)?)?,
+            grant: adauth_core::UserGrant::new(PROVIDER, None, None),
+        }))
+    }
+}
+
+#[async_trait]
+impl adauth_core::PendingLogin for PendingLogin {
+    fn url(&self) -> &Url {
+        self.request.url()
+    }
+
+    async fn finish(&self, redirected_to: &str) -> Result<Box<dyn TokenSource>> {
+        let cx = FetchContext::default();
+        let token = self
+            .source
+            .complete_authorization(&cx, &self.request, redirected_to)
+            .await?;
+        Ok(Box::new(self.source.authorized(token)))
     }
 }

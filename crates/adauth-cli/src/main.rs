@@ -43,6 +43,11 @@ enum Command {
     Token(TokenArgs),
     /// Send an API request with the provider's auth applied; the body goes to stdout.
     Request(RequestArgs),
+    /// Authorize adauth as a user, in the browser (the authorization-code grant): the
+    /// grant is kept in the token store, and `adauth token` then gives the user's tokens.
+    Login(commands::login::LoginArgs),
+    /// Forget the grant of `adauth login`.
+    Logout(commands::login::LogoutArgs),
     /// List the providers compiled in and which of their variables are set.
     Providers,
     /// List the profiles of the config file (`ADAUTH_CONFIG`, or
@@ -224,6 +229,20 @@ async fn main() -> ExitCode {
             )
             .await
         }
+        Command::Login(args) => {
+            within(
+                limit(commands::login::LOGIN_TIMEOUT),
+                commands::login::run(&args, profile, verbose),
+            )
+            .await
+        }
+        Command::Logout(args) => {
+            within(
+                limit(TOKEN_TIMEOUT),
+                commands::login::logout(&args, profile, verbose),
+            )
+            .await
+        }
         Command::Providers => commands::providers::run(),
         Command::Profiles => commands::profiles::run(),
         Command::Sandbox(args) => commands::sandbox::run(&args, verbose).await,
@@ -235,7 +254,17 @@ async fn main() -> ExitCode {
                 // clap_complete's fish script leaves positional values out: the provider
                 // names of `token` and `request`.
                 let names: Vec<&str> = adauth::PROVIDERS.iter().map(|p| p.name()).collect();
-                for command in ["token", "request"] {
+                let logins: Vec<&str> = adauth::PROVIDERS
+                    .iter()
+                    .filter(|p| p.login().is_some())
+                    .map(|p| p.name())
+                    .collect();
+                for (command, names) in [
+                    ("token", &names),
+                    ("request", &names),
+                    ("login", &logins),
+                    ("logout", &logins),
+                ] {
                     println!(
                         "complete -c adauth -n \"__fish_adauth_using_subcommand {command}\" -f -a \"{}\"",
                         names.join(" ")

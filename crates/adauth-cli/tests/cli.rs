@@ -1510,3 +1510,114 @@ fn completions_cover_the_commands_and_every_provider_for_each_shell() {
         "an unknown shell is a usage error"
     );
 }
+
+/// A GET over plain HTTP to a loopback URL: the status and the `Location` header.
+fn get(url: &str) -> (u16, Option<String>) {
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("http://").expect("a loopback http URL");
+    let (host, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "GET {} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n",
+        if target.is_empty() { "/" } else { target }
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let location = answer
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or(l.strip_prefix("Location: "))
+        })
+        .map(str::to_owned);
+    (status, location)
+}
+
+/// The providers with a browser login.
+fn logins() -> impl Iterator<Item = &'static str> {
+    adauth::PROVIDERS
+        .iter()
+        .filter(|p| p.login().is_some())
+        .map(|p| p.name())
+}
+
+#[test]
+fn login_through_the_fakes_then_token_renews_the_users_grant_and_logout_forgets_it() {
+    use std::io::BufRead as _;
+    let h = Harness::new();
+    assert!(logins().count() > 0);
+    for provider in logins() {
+        let fake = h.fake(provider);
+        let mut child = h
+            .std_cmd()
+            .args(["login", provider, "--no-browser"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The command prints the authorization URL; the test is the browser.
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = lines
+            .by_ref()
+            .map(Result::unwrap)
+            .find(|l| l.starts_with("http://"))
+            .expect("an authorization URL");
+        assert!(url.starts_with(&fake.base_url()), "{url}");
+        let (status, location) = get(&url);
+        assert_eq!(status, 302, "the fake grants at once");
+        let location = location.expect("a redirect to the listener");
+        assert!(location.starts_with("http://127.0.0.1:"), "{location}");
+        assert!(location.contains("/callback?code="), "{location}");
+        assert_eq!(get(&location).0, 200, "the listener answers the browser");
+        let rest: Vec<String> = lines.map(Result::unwrap).collect();
+        assert!(child.wait().unwrap().success(), "{rest:?}");
+        assert!(rest.iter().any(|l| l.contains("logged in")), "{rest:?}");
+        let exchanged = fake.token_requests();
+
+        // Only the client's variables: no user name or password.
+        let client_only = |args: &[&str]| {
+            let mut cmd = h.cmd();
+            for (name, _) in h.sandbox.env() {
+                if name.contains("USERNAME") || name.contains("PASSWORD") {
+                    cmd.env_remove(name);
+                }
+            }
+            cmd.args(args).output().unwrap()
+        };
+        let out = client_only(&["-v", "token", provider]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stderr(&out).contains("adauth login"), "{}", stderr(&out));
+        assert_eq!(fake.token_requests(), exchanged, "served from the store");
+        let token = stdout(&out);
+
+        // Once due, it is renewed with the grant's refresh token, and stays the user's.
+        let file = h
+            .token_files()
+            .into_iter()
+            .find(|p| read_store_file(p).1.contains(token.trim()))
+            .expect("the login's token in the store");
+        assert!(stored_token(&file)["refresh_token"].is_string());
+        age_stored_token(&file, 20);
+        let out = client_only(&["-v", "token", provider]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("refreshed the token"),
+            "{}",
+            stderr(&out)
+        );
+        assert_ne!(stdout(&out), token);
+        assert_eq!(fake.token_requests(), exchanged + 1);
+
+        h.ok(&["logout", provider]);
+        assert!(
+            !std::fs::read_to_string(&file)
+                .unwrap()
+                .contains(stdout(&out).trim()),
+            "the grant is gone from the store"
+        );
+        let out = client_only(&["-v", "token", provider]);
+        assert!(!stderr(&out).contains("adauth login"), "{}", stderr(&out));
+    }
+}

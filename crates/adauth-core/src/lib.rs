@@ -12,6 +12,7 @@ mod fetcher;
 mod file_store;
 mod grant;
 pub mod http;
+pub mod login;
 #[cfg(feature = "middleware")]
 #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
 pub mod middleware;
@@ -40,6 +41,7 @@ pub use file_store::FileStore;
 pub use grant::{
     AUTHORIZATION_REQUIRED, UserGrant, authorization_required, is_authorization_required,
 };
+pub use login::{Login, PendingLogin};
 pub use provider::{EnvVar, Provider};
 pub use redact::redact_excerpt;
 pub use registry::{Cached, DEFAULT_IDLE_TIMEOUT, TokenCaches, TokenCachesBuilder};

@@ -92,6 +92,7 @@ pub struct Provider {
     from_lookup: FromLookup,
     documented_lifetime: Option<Duration>,
     fake: Option<&'static (dyn Any + Send + Sync)>,
+    login: Option<&'static dyn crate::Login>,
 }
 
 impl Provider {
@@ -110,6 +111,7 @@ impl Provider {
             from_lookup,
             documented_lifetime: None,
             fake: None,
+            login: None,
         }
     }
 
@@ -131,6 +133,17 @@ impl Provider {
     pub const fn with_fake(mut self, fake: &'static (dyn Any + Send + Sync)) -> Self {
         self.fake = Some(fake);
         self
+    }
+
+    /// The provider's browser login (authorization-code grant), for `adauth login`.
+    pub const fn with_login(mut self, login: &'static dyn crate::Login) -> Self {
+        self.login = Some(login);
+        self
+    }
+
+    /// The login set with [`with_login`](Self::with_login), if the provider has one.
+    pub fn login(&self) -> Option<&'static dyn crate::Login> {
+        self.login
     }
 
     /// The provider's name, as `adauth token <name>` takes it: `"fyber"`, `"adgem"`, ...
@@ -194,6 +207,7 @@ impl fmt::Debug for Provider {
             .field("env_vars", &self.env_vars)
             .field("documented_lifetime", &self.documented_lifetime)
             .field("fake", &self.fake.is_some())
+            .field("login", &self.login.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -95,4 +95,3 @@ fn a_request_never_waits_on_a_connection_of_an_idle_runtime() {
     second.block_on(post(&no_retries(), &url));
     drop(first);
 }
-

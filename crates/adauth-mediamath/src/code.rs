@@ -495,3 +495,74 @@ impl TokenSource for AuthorizedSource {
         self.flow.auth0.authorize_headers(headers, token)
     }
 }
+
+/// MediaMath's browser login, registered on [`DESCRIPTOR`](crate::DESCRIPTOR) for
+/// `adauth login mediamath`: the authorization-code flow with PKCE and `offline_access`, for
+/// the application in [`ENV_CLIENT_ID`](crate::ENV_CLIENT_ID) and
+/// [`ENV_CLIENT_SECRET`](crate::ENV_CLIENT_SECRET) (and, if set, the hosts and the session).
+pub(crate) struct Login;
+
+fn flow_from_lookup(
+    lookup: adauth_core::login::Lookup<'_>,
+    redirect_uri: &str,
+) -> Result<AuthorizationCodeFlow> {
+    use crate::{ENV_API_URL, ENV_AUTH_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET};
+    use adauth_core::provider_kit::env;
+    env::require_all(PROVIDER, lookup, &[ENV_CLIENT_ID, ENV_CLIENT_SECRET])?;
+    let app = AppCredentials::builder()
+        .client_id(env::required(PROVIDER, lookup, ENV_CLIENT_ID)?)
+        .client_secret(env::required(PROVIDER, lookup, ENV_CLIENT_SECRET)?)
+        .redirect_uri(redirect_uri)
+        .maybe_auth_url(env::optional(lookup, ENV_AUTH_URL))
+        .maybe_api_url(env::optional(lookup, ENV_API_URL))
+        .maybe_session(crate::credentials::session_from_lookup(lookup)?)
+        .build()?;
+    AuthorizationCodeFlow::new(app)
+}
+
+/// A MediaMath login in progress.
+#[derive(Debug)]
+struct Pending {
+    flow: AuthorizationCodeFlow,
+    pending: PendingAuthorization,
+}
+
+#[async_trait]
+impl adauth_core::Login for Login {
+    fn start(
+        &self,
+        lookup: adauth_core::login::Lookup<'_>,
+        redirect_uri: &str,
+    ) -> Result<Box<dyn adauth_core::PendingLogin>> {
+        let flow = flow_from_lookup(lookup, redirect_uri)?;
+        let pending = flow.start()?;
+        Ok(Box::new(Pending { flow, pending }))
+    }
+
+    fn source(
+        &self,
+        lookup: adauth_core::login::Lookup<'_>,
+        redirect_uri: &str,
+    ) -> Result<Box<dyn TokenSource>> {
+        Ok(Box::new(AuthorizedSource {
+            flow: flow_from_lookup(lookup, redirect_uri)?,
+            grant: UserGrant::new(PROVIDER, None, None),
+        }))
+    }
+}
+
+#[async_trait]
+impl adauth_core::PendingLogin for Pending {
+    fn url(&self) -> &Url {
+        self.pending.url()
+    }
+
+    async fn finish(&self, redirected_to: &str) -> Result<Box<dyn TokenSource>> {
+        let cx = FetchContext::default();
+        let token = self
+            .flow
+            .exchange_redirect(&cx, &self.pending, redirected_to)
+            .await?;
+        Ok(Box::new(self.flow.source(token)))
+    }
+}

@@ -251,7 +251,7 @@ impl fmt::Debug for Credentials {
 }
 
 /// [`ENV_SESSION`]: `1` or `0`, if set.
-fn session_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<bool>> {
+pub(crate) fn session_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<bool>> {
     env::optional_choice(PROVIDER, lookup, ENV_SESSION, &[("1", true), ("0", false)])
 }
 

@@ -150,7 +150,8 @@ pub const DESCRIPTOR: adauth_core::Provider = {
                 "the client's authentication: `body` (the default) or `basic`",
             ),
         ])
-        .with_documented_lifetime(DOCUMENTED_LIFETIME);
+        .with_documented_lifetime(DOCUMENTED_LIFETIME)
+        .with_login(&code::Login);
     #[cfg(feature = "testkit")]
     let provider = provider.with_fake(&adauth_testkit::fake::Registration(&testkit::FAKE));
     provider

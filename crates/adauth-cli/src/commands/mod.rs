@@ -1,6 +1,7 @@
 //! The subcommands other than `demo`, and what they share: finding the provider and
 //! building its token cache.
 
+pub(crate) mod login;
 pub(crate) mod profiles;
 pub(crate) mod providers;
 pub(crate) mod request;
@@ -30,6 +31,38 @@ pub(crate) fn provider(name: &str) -> Result<&'static Provider, Failure> {
     }
 }
 
+/// A provider's settings: the environment, over `profile`'s settings when one is named.
+pub(crate) type Settings = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// The settings for `provider`: the process environment, over `profile`'s settings when one
+/// is named (the profile must be `provider`'s).
+pub(crate) fn settings(
+    provider: &Provider,
+    profile: Option<&str>,
+    verbose: bool,
+) -> Result<Settings, Failure> {
+    let Some(name) = profile else {
+        return Ok(Box::new(adauth::provider_kit::env::process));
+    };
+    let config = adauth::config::Config::load()?;
+    let profile = config.profile(name)?;
+    if profile.provider().name() != provider.name() {
+        return Err(Failure::usage(format!(
+            "profile `{}` is for {}, not {}",
+            profile.name(),
+            profile.provider().name(),
+            provider.name()
+        )));
+    }
+    crate::note!(
+        verbose,
+        "settings from profile `{}` of {}",
+        profile.name(),
+        config.path().display()
+    );
+    Ok(Box::new(profile.lookup()?))
+}
+
 /// A provider's token cache, the store it shares tokens through and what it did.
 pub(crate) struct Opened {
     /// The cache, its source wrapped in [`Noting`].
@@ -41,7 +74,8 @@ pub(crate) struct Opened {
 }
 
 /// A token cache for `provider`'s source as the environment (over `profile`'s settings,
-/// when one is named) describes it, sharing tokens through a store when `use_store` (Redis
+/// when one is named) describes it, or for the user's grant of `adauth login` when there is
+/// one, sharing tokens through a store when `use_store` (Redis
 /// if `ADAUTH_REDIS_URL` is set and reachable, else the disk cache in the cache directory).
 pub(crate) async fn open(
     provider: &Provider,
@@ -49,27 +83,17 @@ pub(crate) async fn open(
     use_store: bool,
     verbose: bool,
 ) -> Result<Opened, Failure> {
-    let source: Arc<dyn TokenSource> = match profile {
-        None => provider.source_from_env()?.into(),
-        Some(name) => {
-            let config = adauth::config::Config::load()?;
-            let profile = config.profile(name)?;
-            if profile.provider().name() != provider.name() {
-                return Err(Failure::usage(format!(
-                    "profile `{}` is for {}, not {}",
-                    profile.name(),
-                    profile.provider().name(),
-                    provider.name()
-                )));
-            }
+    let lookup = settings(provider, profile, verbose)?;
+    let source: Arc<dyn TokenSource> = match login::marker(provider, profile)? {
+        Some((login, redirect_uri)) => {
             crate::note!(
                 verbose,
-                "settings from profile `{}` of {}",
-                profile.name(),
-                config.path().display()
+                "the user's grant from `adauth login {}`",
+                provider.name()
             );
-            provider.source_from_lookup(&profile.lookup()?)?.into()
+            login.source(&*lookup, &redirect_uri)?.into()
         }
+        None => provider.source_from_lookup(&*lookup)?.into(),
     };
     let activity = Arc::new(Activity::default());
     let source: Arc<dyn TokenSource> =
