@@ -1621,3 +1621,37 @@ fn login_through_the_fakes_then_token_renews_the_users_grant_and_logout_forgets_
         assert!(!stderr(&out).contains("adauth login"), "{}", stderr(&out));
     }
 }
+
+#[test]
+fn a_redirect_with_another_state_is_refused_and_nothing_is_kept() {
+    use std::io::BufRead as _;
+    let h = Harness::new();
+    for provider in logins() {
+        let fake = h.fake(provider);
+        let mut child = h
+            .std_cmd()
+            .args(["login", provider, "--no-browser"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = lines
+            .by_ref()
+            .map(Result::unwrap)
+            .find(|l| l.starts_with("http://"))
+            .expect("an authorization URL");
+        let location = get(&url).1.expect("a redirect to the listener");
+        // Another page's redirect (a forged one): same listener, another state.
+        let forged: String = match location.split_once("state=") {
+            Some((head, _)) => format!("{head}state=forged"),
+            None => panic!("no state in {location}"),
+        };
+        assert_eq!(get(&forged).0, 200);
+        let rest: Vec<String> = lines.map(Result::unwrap).collect();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{rest:?}");
+        assert!(rest.iter().any(|l| l.contains("state")), "{rest:?}");
+        assert_eq!(fake.token_requests(), 0, "the code is never exchanged");
+        assert!(!h.cache_dir().join("logins").join(provider).exists());
+    }
+}
