@@ -6,7 +6,7 @@
 //! (0700) and each file too (0600). An unreadable file is ignored and replaced.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -30,16 +30,7 @@ pub(crate) enum Mode {
 /// The cache directory: `ADAUTH_CACHE_DIR`, else `$XDG_CACHE_HOME/adauth`, else
 /// `$HOME/.cache/adauth`; `None` when none of them is set.
 pub(crate) fn default_dir() -> Option<PathBuf> {
-    let var =
-        |name: &str| adauth::provider_kit::env::optional(&adauth::provider_kit::env::process, name);
-    if let Some(dir) = var("ADAUTH_CACHE_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    // The XDG spec says relative values are to be ignored.
-    if let Some(xdg) = var("XDG_CACHE_HOME").filter(|d| Path::new(d).is_absolute()) {
-        return Some(Path::new(&xdg).join("adauth"));
-    }
-    var("HOME").map(|home| Path::new(&home).join(".cache").join("adauth"))
+    adauth::logins::cache_dir()
 }
 
 /// A token store and what to call it in messages.

@@ -1592,6 +1592,25 @@ fn login_through_the_fakes_then_token_renews_the_users_grant_and_logout_forgets_
         assert_eq!(fake.token_requests(), exchanged, "served from the store");
         let token = stdout(&out);
 
+        // A program reads the same grant from the same store.
+        let descriptor = adauth::provider(provider).unwrap();
+        let (login, redirect_uri) = adauth::logins::saved(&h.cache_dir(), descriptor, None)
+            .unwrap()
+            .expect("the login's marker");
+        let vars = h.sandbox.env();
+        let lookup = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let store = adauth::FileStore::new(h.cache_dir()).unwrap();
+        let cache =
+            adauth::TokenCache::builder_arc(login.source(&lookup, &redirect_uri).unwrap().into())
+                .store(std::sync::Arc::new(store))
+                .build();
+        let from_library = h._rt.block_on(cache.token()).unwrap();
+        assert_eq!(
+            adauth::secrecy::ExposeSecret::expose_secret(from_library.access_token()),
+            token.trim()
+        );
+        assert_eq!(fake.token_requests(), exchanged);
+
         // Once due, it is renewed with the grant's refresh token, and stays the user's.
         let file = h
             .token_files()

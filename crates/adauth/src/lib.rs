@@ -5,6 +5,7 @@
 pub use adauth_core::*;
 
 pub mod config;
+pub mod logins;
 
 /// Registers provider crates: each line re-exports the crate as a module and adds its
 /// descriptor to [`PROVIDERS`], both behind the crate's feature.

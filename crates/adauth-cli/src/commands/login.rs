@@ -91,7 +91,7 @@ pub(crate) async fn run(
         .store(Arc::clone(&shared.store))
         .build();
     cache.token().await?;
-    write_marker(provider, profile, &redirect_uri)?;
+    adauth::logins::save(&dir()?, provider, profile, &redirect_uri)?;
     eprintln!(
         "adauth: logged in to {}; `adauth token {}` now gives the user's tokens, renewed with \
          the refresh token ({}); `adauth logout {}` forgets them",
@@ -119,9 +119,7 @@ pub(crate) async fn logout(
     if let (Some(key), Ok(shared)) = (source.identity(), store(verbose).await) {
         forget(&shared, &key).await?;
     }
-    let path = marker_path(provider, profile)?;
-    std::fs::remove_file(&path)
-        .map_err(|e| Failure::other(format!("cannot remove {}: {e}", path.display())))?;
+    adauth::logins::forget(&dir()?, provider, profile)?;
     eprintln!("adauth: logged out of {}", provider.name());
     Ok(())
 }
@@ -235,19 +233,11 @@ fn open_browser(url: &str, verbose: bool) {
     }
 }
 
-/// Where the marker of `provider`'s login (under `profile`) is.
-fn marker_path(provider: &Provider, profile: Option<&str>) -> Result<PathBuf, Failure> {
-    let dir = cache::default_dir().ok_or_else(|| {
+/// The cache directory, where the markers are.
+fn dir() -> Result<PathBuf, Failure> {
+    cache::default_dir().ok_or_else(|| {
         Failure::usage("logins are kept in the cache directory: set ADAUTH_CACHE_DIR or HOME")
-    })?;
-    let name = match profile {
-        Some(profile) => format!("{}@{profile}", provider.name()),
-        None => provider.name().to_owned(),
-    };
-    if name.contains(['/', '\\']) || name.starts_with('.') {
-        return Err(Failure::usage(format!("{name:?} cannot name a login")));
-    }
-    Ok(dir.join("logins").join(name))
+    })
 }
 
 /// The login of `provider` (under `profile`), if `adauth login` made one: its flow and the
@@ -256,39 +246,10 @@ pub(crate) fn marker(
     provider: &Provider,
     profile: Option<&str>,
 ) -> Result<Option<(&'static dyn Login, String)>, Failure> {
-    let Some(login) = provider.login() else {
-        return Ok(None);
-    };
-    if cache::default_dir().is_none() {
-        return Ok(None);
+    match cache::default_dir() {
+        Some(dir) => Ok(adauth::logins::saved(&dir, provider, profile)?),
+        None => Ok(None),
     }
-    let path = marker_path(provider, profile)?;
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some((login, text.trim().to_owned()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Failure::other(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
-    }
-}
-
-fn write_marker(
-    provider: &Provider,
-    profile: Option<&str>,
-    redirect_uri: &str,
-) -> Result<(), Failure> {
-    let path = marker_path(provider, profile)?;
-    let failed =
-        |e: std::io::Error| Failure::other(format!("cannot write {}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir).map_err(failed)?;
-    }
-    std::fs::write(&path, format!("{redirect_uri}\n")).map_err(failed)
 }
 
 /// How long `adauth login` waits in all, by default: five minutes for the user to agree.
