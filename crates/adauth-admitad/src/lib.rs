@@ -594,11 +594,18 @@ impl TokenSource for AdmitadSource {
 /// authorization-code flow for the application and scopes of [`Credentials::from_lookup`].
 pub(crate) struct Login;
 
-/// An Admitad login in progress.
-#[derive(Debug)]
+/// An Admitad login in progress. `Debug` shows neither the URL nor the `state` it carries.
 struct PendingLogin {
     source: AdmitadSource,
     request: AuthorizationRequest,
+}
+
+impl fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingLogin")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
 }
 
 #[async_trait]
