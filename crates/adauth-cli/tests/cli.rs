@@ -1674,3 +1674,18 @@ fn a_redirect_with_another_state_is_refused_and_nothing_is_kept() {
         assert!(!h.cache_dir().join("logins").join(provider).exists());
     }
 }
+
+#[test]
+fn a_login_nobody_completes_gives_up_at_its_deadline() {
+    let h = Harness::new();
+    for provider in logins() {
+        let out = h.run(&["--timeout", "1", "login", provider, "--no-browser"]);
+        assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("gave up after 1 s"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!h.cache_dir().join("logins").join(provider).exists());
+    }
+}

@@ -487,6 +487,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_client_per_runtime_and_at_most_the_last_sixteen_are_kept() {
+        let clients = PerRuntime::new();
+        let built = std::sync::atomic::AtomicUsize::new(0);
+        let build = || {
+            built.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(reqwest::Client::new())
+        };
+        for _ in 0..MAX_SHARED_CLIENTS + 4 {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                clients.get(build).unwrap();
+                clients.get(build).unwrap();
+            });
+        }
+        // Twice on each runtime, built once there.
+        assert_eq!(
+            built.load(std::sync::atomic::Ordering::SeqCst),
+            MAX_SHARED_CLIENTS + 4
+        );
+        assert_eq!(clients.0.lock().unwrap().len(), MAX_SHARED_CLIENTS);
+    }
+
+    #[test]
     fn backoff_is_bounded_full_jitter() {
         let p = RetryPolicy::default();
         assert_eq!(p.backoff(1, 1.0), Duration::from_millis(200));
