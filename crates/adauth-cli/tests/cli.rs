@@ -1536,6 +1536,28 @@ fn get(url: &str) -> (u16, Option<String>) {
     (status, location)
 }
 
+/// The lines `adauth login` writes on stderr after the authorization URL.
+type LoginLines = std::io::Lines<std::io::BufReader<std::process::ChildStderr>>;
+
+/// Starts `adauth login <provider> --no-browser`: the child, the rest of its stderr and the
+/// authorization URL it printed.
+fn start_login(h: &Harness, provider: &str) -> (std::process::Child, LoginLines, String) {
+    use std::io::BufRead as _;
+    let mut child = h
+        .std_cmd()
+        .args(["login", provider, "--no-browser"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|l| l.starts_with("http://"))
+        .expect("an authorization URL");
+    (child, lines, url)
+}
+
 /// The providers with a browser login.
 fn logins() -> impl Iterator<Item = &'static str> {
     adauth::PROVIDERS
@@ -1546,24 +1568,12 @@ fn logins() -> impl Iterator<Item = &'static str> {
 
 #[test]
 fn login_through_the_fakes_then_token_renews_the_users_grant_and_logout_forgets_it() {
-    use std::io::BufRead as _;
     let h = Harness::new();
     assert!(logins().count() > 0);
     for provider in logins() {
         let fake = h.fake(provider);
-        let mut child = h
-            .std_cmd()
-            .args(["login", provider, "--no-browser"])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
         // The command prints the authorization URL; the test is the browser.
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = lines
-            .by_ref()
-            .map(Result::unwrap)
-            .find(|l| l.starts_with("http://"))
-            .expect("an authorization URL");
+        let (mut child, lines, url) = start_login(&h, provider);
         assert!(url.starts_with(&fake.base_url()), "{url}");
         let (status, location) = get(&url);
         assert_eq!(status, 302, "the fake grants at once");
@@ -1643,22 +1653,11 @@ fn login_through_the_fakes_then_token_renews_the_users_grant_and_logout_forgets_
 
 #[test]
 fn a_redirect_with_another_state_is_refused_and_nothing_is_kept() {
-    use std::io::BufRead as _;
     let h = Harness::new();
     for provider in logins() {
         let fake = h.fake(provider);
-        let mut child = h
-            .std_cmd()
-            .args(["login", provider, "--no-browser"])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = lines
-            .by_ref()
-            .map(Result::unwrap)
-            .find(|l| l.starts_with("http://"))
-            .expect("an authorization URL");
+        // The command prints the authorization URL; the test is the browser.
+        let (mut child, lines, url) = start_login(&h, provider);
         let location = get(&url).1.expect("a redirect to the listener");
         // Another page's redirect (a forged one): same listener, another state.
         let forged: String = match location.split_once("state=") {
