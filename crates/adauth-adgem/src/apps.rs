@@ -209,16 +209,13 @@ impl TokenSource for AdGemSource {
     }
 
     fn identity(&self) -> Option<String> {
-        Some(adauth_core::credential_identity(
-            PROVIDER,
-            &[
-                self.endpoint.url().as_str(),
-                &self.credentials.pub_id.to_string(),
-                &self.credentials.app_id.to_string(),
-                &self.credentials.client_id,
-                self.credentials.client_secret.expose_secret(),
-            ],
-        ))
+        let c = &self.credentials;
+        Some(self.endpoint.identity(&[
+            &c.pub_id.to_string(),
+            &c.app_id.to_string(),
+            &c.client_id,
+            c.client_secret.expose_secret(),
+        ]))
     }
 
     /// The identifiers are integers on the wire, as the documentation types them.

@@ -11,7 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Value, json};
 
-use adauth_testkit::fake::{RoutedFake, Store, Var, content_type_is, form, json_object, json_str};
+use adauth_testkit::fake::{
+    RoutedFake, Store, Var, content_type_is, form, json_object, json_str, token_route,
+};
 
 /// The sandbox publisher id.
 pub const PUB_ID: u64 = 1001;
@@ -30,8 +32,27 @@ const USER_TOKEN_PATH: &str = "/v1/users/token";
 
 fn router(store: Arc<Store>) -> Router {
     Router::new()
-        .route(TOKEN_PATH, any(app_token))
-        .route(USER_TOKEN_PATH, any(user_token))
+        .route(
+            TOKEN_PATH,
+            token_route(
+                app_failure,
+                || app_bad("the token endpoint takes POST"),
+                app_token,
+            ),
+        )
+        .route(
+            USER_TOKEN_PATH,
+            token_route(
+                |status| message(status, "Server Error"),
+                || {
+                    message(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "The method is not supported.",
+                    )
+                },
+                user_token,
+            ),
+        )
         .route("/v1/offers", any(offers))
         .with_state(store)
 }
@@ -58,23 +79,16 @@ fn integer(body: &serde_json::Map<String, Value>, field: &str) -> Result<u64, St
     }
 }
 
-async fn app_token(
-    State(store): State<Arc<Store>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Some(status) = store.token_request().await {
-        return app_failure(status);
-    }
-    let bad = |why: &str| error(StatusCode::BAD_REQUEST, "invalid_request", why);
-    if method != Method::POST {
-        return bad("the token endpoint takes POST");
-    }
-    if !content_type_is(&headers, "application/json") {
+fn app_bad(why: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, "invalid_request", why)
+}
+
+fn app_token(store: &Store, headers: &HeaderMap, body: &[u8]) -> Response {
+    let bad = app_bad;
+    if !content_type_is(headers, "application/json") {
         return bad("Content-Type must be application/json");
     }
-    let Some(body) = json_object(&body) else {
+    let Some(body) = json_object(body) else {
         return bad("the body must be a JSON object");
     };
     let checked = (|| {
@@ -116,26 +130,12 @@ fn invalid(field: &str, why: &str) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
 }
 
-async fn user_token(
-    State(store): State<Arc<Store>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Some(status) = store.token_request().await {
-        return message(status, "Server Error");
-    }
-    if method != Method::POST {
-        return message(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "The method is not supported.",
-        );
-    }
-    if !content_type_is(&headers, "application/x-www-form-urlencoded") {
+fn user_token(store: &Store, headers: &HeaderMap, body: &[u8]) -> Response {
+    if !content_type_is(headers, "application/x-www-form-urlencoded") {
         let body = json!({ "error": "Content-Type must be application/x-www-form-urlencoded" });
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, axum::Json(body)).into_response();
     }
-    let Some(fields) = form(&body) else {
+    let Some(fields) = form(body) else {
         return invalid("grant_type", "The request body is not a valid form.");
     };
     match fields.get("grant_type").map(String::as_str) {

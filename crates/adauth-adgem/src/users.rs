@@ -151,13 +151,10 @@ impl TokenSource for UserTokenSource {
     }
 
     fn identity(&self) -> Option<String> {
-        Some(adauth_core::credential_identity(
-            PROVIDER,
-            &[
-                self.endpoint.url().as_str(),
-                self.credentials.refresh_token.expose_secret(),
-            ],
-        ))
+        Some(
+            self.endpoint
+                .identity(&[self.credentials.refresh_token.expose_secret()]),
+        )
     }
 
     /// The documented answer is 201 with `{"message": "Authorized", "access_token",

@@ -7,6 +7,7 @@ mod common;
 use adauth_adgem::{AdGemSource, Credentials, TOKEN_PATH};
 use adauth_core::http::HttpClient;
 use adauth_core::{ErrorKind, TokenSource};
+use adauth_testkit::mock::expect;
 use common::{answer, assert_error, cx, no_retries, secs, t0};
 use httpmock::prelude::*;
 use reqwest::StatusCode;
@@ -59,22 +60,18 @@ fn source(server: &MockServer) -> AdGemSource {
 #[tokio::test]
 async fn sends_the_documented_request_and_reads_the_documented_answer() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/v1/apps/tokens")
-                .header("content-type", "application/json")
-                .json_body(json!({
-                    "adgem_pub_id": 0,
-                    "adgem_app_id": 0,
-                    "client_id": "your-client-id",
-                    "client_secret": "your-client-secret",
-                }));
-            then.status(200)
-                .header("Content-Type", "application/json")
-                .body(SUCCESS_BODY);
-        })
-        .await;
+    let mock = expect(&server, 200, SUCCESS_BODY, |when| {
+        when.method(POST)
+            .path("/v1/apps/tokens")
+            .header("content-type", "application/json")
+            .json_body(json!({
+                "adgem_pub_id": 0,
+                "adgem_app_id": 0,
+                "client_id": "your-client-id",
+                "client_secret": "your-client-secret",
+            }))
+    })
+    .await;
 
     let token = source(&server).fetch(&cx()).await.unwrap();
 

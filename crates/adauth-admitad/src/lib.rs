@@ -456,15 +456,11 @@ impl TokenSource for AuthorizedSource {
 
     fn identity(&self) -> Option<String> {
         let c = &self.source.credentials;
-        Some(adauth_core::credential_identity(
-            PROVIDER,
-            &[
-                self.source.client_grant.url().as_str(),
-                &c.client_id,
-                c.client_secret.expose_secret(),
-                "authorization_code",
-            ],
-        ))
+        Some(self.source.client_grant.identity(&[
+            &c.client_id,
+            c.client_secret.expose_secret(),
+            "authorization_code",
+        ]))
     }
 
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
@@ -531,15 +527,11 @@ impl TokenSource for AdmitadSource {
     }
 
     fn identity(&self) -> Option<String> {
-        Some(adauth_core::credential_identity(
-            PROVIDER,
-            &[
-                self.client_grant.url().as_str(),
-                &self.credentials.client_id,
-                self.credentials.client_secret.expose_secret(),
-                &self.credentials.scopes.to_string(),
-            ],
-        ))
+        Some(self.client_grant.identity(&[
+            &self.credentials.client_id,
+            self.credentials.client_secret.expose_secret(),
+            &self.credentials.scopes.to_string(),
+        ]))
     }
 
     /// Client credentials; or, once after [`resume_from`](AdmitadSource::resume_from), the

@@ -7,15 +7,16 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::get;
 use base64::Engine;
 use serde_json::json;
 
-use adauth_testkit::fake::{RefreshRefused, Refusal, RoutedFake, Store, Var, basic, form};
+use adauth_testkit::fake::{
+    GrantRefusals, Refusal, RoutedFake, Store, Var, basic, form, token_route,
+};
 
 /// The sandbox `client_id`.
 pub const CLIENT_ID: &str = "sandbox-admitad-client";
@@ -84,8 +85,17 @@ fn router(store: Arc<Store>) -> Router {
             AUTHORIZE_PATH,
             adauth_testkit::fake::authorize_route(CLIENT_ID),
         )
-        .route(TOKEN_PATH, any(token))
-        .route("/me/", any(me))
+        .route(
+            TOKEN_PATH,
+            token_route(failure, || bad("the token endpoint takes POST"), token),
+        )
+        .route(
+            "/me/",
+            get(me).fallback(|| async {
+                let status = StatusCode::METHOD_NOT_ALLOWED;
+                error(status, "invalid_request", "method not allowed", 3)
+            }),
+        )
         .with_state(store)
 }
 
@@ -114,19 +124,11 @@ fn invalid_client() -> Response {
     )
 }
 
-async fn token(
-    State(store): State<Arc<Store>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Some(status) = store.token_request().await {
-        return failure(status);
-    }
-    let bad = |why: &str| error(StatusCode::BAD_REQUEST, "invalid_request", why, 3);
-    if method != Method::POST {
-        return bad("the token endpoint takes POST");
-    }
+fn bad(why: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, "invalid_request", why, 3)
+}
+
+fn token(store: &Store, headers: &HeaderMap, body: &[u8]) -> Response {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -134,7 +136,7 @@ async fn token(
     if content_type.as_deref() != Some(FORM_UTF8) {
         return bad("Content-Type must be application/x-www-form-urlencoded;charset=UTF-8");
     }
-    let Some(fields) = form(&body) else {
+    let Some(fields) = form(body) else {
         return bad("the body is not a valid form");
     };
     let field = |name: &str| {
@@ -150,7 +152,7 @@ async fn token(
             }
             let expected = base64::engine::general_purpose::STANDARD
                 .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
-            if basic(&headers) != Some(expected.as_str()) || field("client_id") != Some(CLIENT_ID) {
+            if basic(headers) != Some(expected.as_str()) || field("client_id") != Some(CLIENT_ID) {
                 return invalid_client();
             }
             if store.at_token_cap(CLIENT_ID) {
@@ -168,7 +170,7 @@ async fn token(
                 let why = format!("unknown scope: {unknown}");
                 return error(StatusCode::BAD_REQUEST, "invalid_scope", &why, 2);
             }
-            issue(&store, scope)
+            issue(store, scope)
         }
         Some(grant @ ("refresh_token" | "authorization_code"))
             if headers.contains_key(header::AUTHORIZATION) =>
@@ -183,13 +185,13 @@ async fn token(
                 return invalid_client();
             }
             let redeemed = adauth_testkit::fake::redeem_code(
-                &store,
+                store,
                 field("code"),
                 field("redirect_uri"),
                 None,
             );
             match redeemed {
-                Ok(grant) => issue(&store, &grant.scope),
+                Ok(grant) => issue(store, &grant.scope),
                 Err(why) => error(StatusCode::BAD_REQUEST, "invalid_grant", why, 1),
             }
         }
@@ -199,26 +201,24 @@ async fn token(
             {
                 return invalid_client();
             }
-            match store.rotate_refresh(field("refresh_token")) {
-                Ok(scope) => issue(&store, &scope),
-                Err(RefreshRefused::Missing) => bad("refresh_token is required"),
-                Err(RefreshRefused::Spent) => error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "Refresh token is unavailable",
-                    5,
-                ),
-            }
+            REFUSALS.refresh(store, field("refresh_token"), |scope| issue(store, scope))
         }
-        Some(_) => error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "grant_type is not supported",
-            3,
-        ),
-        None => bad("grant_type is required"),
+        grant_type => REFUSALS.other(grant_type),
     }
 }
+
+/// Admitad's wording and codes of the refusals every grant shares.
+const REFUSALS: GrantRefusals = GrantRefusals {
+    invalid_request: bad,
+    spent_refresh: || {
+        let why = "Refresh token is unavailable";
+        error(StatusCode::BAD_REQUEST, "invalid_grant", why, 5)
+    },
+    unsupported_grant: || {
+        let why = "grant_type is not supported";
+        error(StatusCode::BAD_REQUEST, "unsupported_grant_type", why, 3)
+    },
+};
 
 /// The documented success answer: the user's fields, the tokens and the scope.
 fn issue(store: &Store, scope: &str) -> Response {
@@ -239,7 +239,7 @@ fn issue(store: &Store, scope: &str) -> Response {
     .into_response()
 }
 
-async fn me(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap) -> Response {
+async fn me(State(store): State<Arc<Store>>, headers: HeaderMap) -> Response {
     if let Err(refusal) = store.protected(&headers) {
         let (error, code) = match refusal {
             Refusal::Expired => ("invalid_token", 0),
@@ -256,14 +256,6 @@ async fn me(State(store): State<Arc<Store>>, method: Method, headers: HeaderMap)
             axum::Json(body),
         )
             .into_response();
-    }
-    if method != Method::GET {
-        return error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "invalid_request",
-            "method not allowed",
-            3,
-        );
     }
     axum::Json(json!({
         "id": 100001,

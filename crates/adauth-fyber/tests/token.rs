@@ -3,12 +3,11 @@
 //! absurd lifetimes, the cache, secret hygiene) is in the workspace's conformance suite;
 //! transport behaviour (redirects, timeouts, size caps, retries) is adauth-core's.
 
-use adauth_testkit::mock::answer;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use adauth_testkit::mock::{answer, expect};
+use adauth_testkit::wire::{cx, fast_retries, secs, t0};
 
 use adauth_core::http::{HttpClient, RetryPolicy};
-use adauth_core::{ErrorKind, ExpiryPolicy, FetchContext, ManualClock, TokenSource};
+use adauth_core::{ErrorKind, TokenSource};
 use adauth_fyber::{Credentials, FyberSource, TOKEN_PATH};
 use httpmock::prelude::*;
 use reqwest::StatusCode;
@@ -33,29 +32,6 @@ const INTERNAL_ERROR_BODY: &str = "{
     \"error\": \"internal_server_error\"
 }";
 
-fn t0() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-}
-
-fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
-
-/// A context whose clock stands still at `t0`, so `issued_at` is exactly `t0`.
-fn cx() -> FetchContext {
-    FetchContext::new(Arc::new(ManualClock::new(t0())), ExpiryPolicy::default())
-}
-
-/// Three attempts, with millisecond delays.
-fn fast_retries() -> HttpClient {
-    HttpClient::new().retry_policy(
-        RetryPolicy::default()
-            .max_attempts(3)
-            .initial_delay(Duration::from_millis(1))
-            .max_delay(Duration::from_millis(5)),
-    )
-}
-
 fn source_at(base_url: &str, secret: &str, http: HttpClient) -> FyberSource {
     let credentials = Credentials::builder()
         .client_id(CLIENT_ID)
@@ -73,21 +49,17 @@ fn source(server: &MockServer) -> FyberSource {
 #[tokio::test]
 async fn sends_the_documented_request_and_reads_the_documented_answer() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/auth/v1/token")
-                .header("content-type", "application/json")
-                .json_body(json!({
-                    "grant_type": "client_credentials",
-                    "client_id": CLIENT_ID,
-                    "client_secret": CLIENT_SECRET,
-                }));
-            then.status(200)
-                .header("Content-Type", "application/json")
-                .body(SUCCESS_BODY);
-        })
-        .await;
+    let mock = expect(&server, 200, SUCCESS_BODY, |when| {
+        when.method(POST)
+            .path("/auth/v1/token")
+            .header("content-type", "application/json")
+            .json_body(json!({
+                "grant_type": "client_credentials",
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            }))
+    })
+    .await;
 
     let token = source(&server).fetch(&cx()).await.unwrap();
 

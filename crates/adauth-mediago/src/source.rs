@@ -144,12 +144,12 @@ impl TokenSource for MediagoSource {
         PROVIDER
     }
 
-    /// The account is not part of the identity: Mediago issues one token per API token,
-    /// whichever account it is used for.
     fn documented_lifetime(&self) -> Option<std::time::Duration> {
         Some(crate::DOCUMENTED_LIFETIME)
     }
 
+    /// The account is not part of the identity: Mediago issues one token per API token,
+    /// whichever account it is used for.
     fn identity(&self) -> Option<String> {
         Some(adauth_core::credential_identity(
             PROVIDER,

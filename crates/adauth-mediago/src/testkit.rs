@@ -5,14 +5,13 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::json;
 
-use adauth_testkit::fake::{RoutedFake, Store, Var, basic, content_type_is};
+use adauth_testkit::fake::{RoutedFake, Store, Var, basic, content_type_is, token_route};
 
 /// The id half of the sandbox API token.
 pub const API_ID: &str = "sandbox-mediago-client";
@@ -59,8 +58,18 @@ const ACCOUNTS_PATH: &str = "/data/v1/client/accounts";
 
 fn router(store: Arc<Store>) -> Router {
     Router::new()
-        .route(CLIENT_TOKEN_PATH, any(client_token))
-        .route(ACCOUNT_TOKEN_PATH, any(account_token))
+        .route(
+            CLIENT_TOKEN_PATH,
+            token_route(unavailable, not_post, |store, headers, body| {
+                token(store, headers, body, CLIENT_OWNER, api_token())
+            }),
+        )
+        .route(
+            ACCOUNT_TOKEN_PATH,
+            token_route(unavailable, not_post, |store, headers, body| {
+                token(store, headers, body, ACCOUNT_OWNER, account_api_token())
+            }),
+        )
         .route(ACCOUNTS_PATH, any(accounts))
         .route("/data/v1/report/day/list", any(report))
         .with_state(store)
@@ -75,51 +84,26 @@ fn error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-async fn client_token(
-    State(store): State<Arc<Store>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    token(&store, method, &headers, &body, CLIENT_OWNER, api_token()).await
+fn unavailable(status: StatusCode) -> Response {
+    error(status, "service unavailable, please retry later")
 }
 
-async fn account_token(
-    State(store): State<Arc<Store>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    token(
-        &store,
-        method,
-        &headers,
-        &body,
-        ACCOUNT_OWNER,
-        account_api_token(),
+fn not_post() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "request method not supported",
     )
-    .await
 }
 
 /// A token request at the client- or the account-level endpoint, each taking only its own
 /// level's API token.
-async fn token(
+fn token(
     store: &Store,
-    method: Method,
     headers: &HeaderMap,
     body: &[u8],
     level: &str,
     expected: String,
 ) -> Response {
-    if let Some(status) = store.token_request().await {
-        return error(status, "service unavailable, please retry later");
-    }
-    if method != Method::POST {
-        return error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "request method not supported",
-        );
-    }
     let Some(api_token) = basic(headers) else {
         return error(
             StatusCode::UNAUTHORIZED,

@@ -452,12 +452,12 @@ impl TokenSource for AuthorizedSource {
         PROVIDER
     }
 
-    /// The application and its redirect URI: tokens of different users authorized through
-    /// the same application are not told apart, so do not share a token store between them.
     fn documented_lifetime(&self) -> Option<std::time::Duration> {
         Some(crate::DOCUMENTED_LIFETIME)
     }
 
+    /// The application and its redirect URI: tokens of different users authorized through
+    /// the same application are not told apart, so do not share a token store between them.
     fn identity(&self) -> Option<String> {
         let app = self.flow.app();
         Some(adauth_core::credential_identity(

@@ -12,15 +12,15 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use serde_json::{Value, json};
 
 use adauth_testkit::fake::{
-    RefreshRefused, RoutedFake, Store, Var, bearer, content_type_is, cookie, form, json_object,
+    GrantRefusals, RoutedFake, Store, Var, bearer, content_type_is, cookie, form, json_object,
+    token_route,
 };
 
 /// The sandbox client ID.
@@ -46,9 +46,18 @@ const SESSION_COOKIE: &str = "adama_session";
 
 fn router(store: Arc<Store>) -> Router {
     Router::new()
-        .route(TOKEN_PATH, any(token))
+        .route(
+            TOKEN_PATH,
+            token_route(failure, || bad("the token endpoint takes POST"), token),
+        )
         .route(SESSION_PATH, any(session))
-        .route("/api/v3.0/organizations", any(organizations))
+        .route(
+            "/api/v3.0/organizations",
+            get(organizations).fallback(|| async {
+                let status = StatusCode::METHOD_NOT_ALLOWED;
+                error(status, "invalid_request", "method not allowed")
+            }),
+        )
         .route(LEGACY_PATH, any(campaigns))
         .route(
             crate::AUTHORIZE_PATH,
@@ -89,20 +98,12 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, &
     }
 }
 
-async fn token(
-    State(store): State<Arc<Store>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Some(status) = store.token_request().await {
-        return failure(status);
-    }
-    let bad = |why: &str| error(StatusCode::BAD_REQUEST, "invalid_request", why);
-    if method != Method::POST {
-        return bad("the token endpoint takes POST");
-    }
-    let fields = match fields(&headers, &body) {
+fn bad(why: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, "invalid_request", why)
+}
+
+fn token(store: &Store, headers: &HeaderMap, body: &[u8]) -> Response {
+    let fields = match fields(headers, body) {
         Ok(fields) => fields,
         Err(why) => return bad(why),
     };
@@ -135,37 +136,39 @@ async fn token(
                     "Wrong email or password.",
                 );
             }
-            issue(&store, field("scope").unwrap_or(""))
+            issue(store, field("scope").unwrap_or(""))
         }
         Some("authorization_code") => {
             let redeemed = adauth_testkit::fake::redeem_code(
-                &store,
+                store,
                 required("code"),
                 field("redirect_uri"),
                 required("code_verifier"),
             );
             match redeemed {
-                Ok(grant) => issue(&store, &grant.scope),
+                Ok(grant) => issue(store, &grant.scope),
                 Err(why) => error(StatusCode::FORBIDDEN, "invalid_grant", why),
             }
         }
-        Some("refresh_token") => match store.rotate_refresh(required("refresh_token")) {
-            Ok(scope) => issue(&store, &scope),
-            Err(RefreshRefused::Missing) => bad("refresh_token is required"),
-            Err(RefreshRefused::Spent) => error(
-                StatusCode::FORBIDDEN,
-                "invalid_grant",
-                "Unknown or invalid refresh token.",
-            ),
-        },
-        Some(_) => error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "Unsupported grant type",
-        ),
-        None => bad("grant_type is required"),
+        Some("refresh_token") => REFUSALS.refresh(store, required("refresh_token"), |scope| {
+            issue(store, scope)
+        }),
+        grant_type => REFUSALS.other(grant_type),
     }
 }
+
+/// Auth0's wording of the refusals every grant shares.
+const REFUSALS: GrantRefusals = GrantRefusals {
+    invalid_request: bad,
+    spent_refresh: || {
+        let why = "Unknown or invalid refresh token.";
+        error(StatusCode::FORBIDDEN, "invalid_grant", why)
+    },
+    unsupported_grant: || {
+        let why = "Unsupported grant type";
+        error(StatusCode::BAD_REQUEST, "unsupported_grant_type", why)
+    },
+};
 
 /// Auth0's answer; with `offline_access` in the scope, a refresh token too.
 fn issue(store: &Store, scope: &str) -> Response {
@@ -227,20 +230,9 @@ fn auth_error() -> Response {
 }
 
 /// A v3.0 endpoint: the bearer token alone, no session cookie.
-async fn organizations(
-    State(store): State<Arc<Store>>,
-    method: Method,
-    headers: HeaderMap,
-) -> Response {
+async fn organizations(State(store): State<Arc<Store>>, headers: HeaderMap) -> Response {
     if store.protected(&headers).is_err() {
         return auth_error();
-    }
-    if method != Method::GET {
-        return error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "invalid_request",
-            "method not allowed",
-        );
     }
     axum::Json(json!({
         "data": [

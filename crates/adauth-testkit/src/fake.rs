@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{MethodRouter, any};
 use serde_json::json;
 
 pub use crate::store::{
@@ -115,6 +115,72 @@ pub fn authorize_route(client_id: &'static str) -> axum::routing::MethodRouter<A
             authorize(&store, client_id, &query)
         },
     )
+}
+
+/// A token endpoint's route. Each request is counted and held for the store's delay; it
+/// gets `failure(status)` when the test injected a failure ([`Store::fail_next`]) and
+/// `not_post()` when its method is not POST, and goes to `handle` with the store, the
+/// headers and the body otherwise. Every fake's token endpoint is one, so injected faults
+/// behave the same for every provider.
+pub fn token_route<H>(
+    failure: fn(StatusCode) -> Response,
+    not_post: fn() -> Response,
+    handle: H,
+) -> MethodRouter<Arc<Store>>
+where
+    H: Fn(&Store, &HeaderMap, &[u8]) -> Response + Clone + Send + Sync + 'static,
+{
+    any(
+        move |State(store): State<Arc<Store>>, method: Method, headers: HeaderMap, body: Bytes| async move {
+            if let Some(status) = store.token_request().await {
+                return failure(status);
+            }
+            if method != Method::POST {
+                return not_post();
+            }
+            handle(&store, &headers, &body)
+        },
+    )
+}
+
+/// How a fake words the refusals that every OAuth token endpoint makes, in its provider's
+/// error shape; with them, [`refresh`](Self::refresh) and [`other`](Self::other) answer the
+/// refresh-token grant and the grants an endpoint does not take.
+#[derive(Debug, Clone, Copy)]
+pub struct GrantRefusals {
+    /// A malformed request (`invalid_request`), with why.
+    pub invalid_request: fn(&str) -> Response,
+    /// A refresh token this fake never issued or has rotated away (`invalid_grant`).
+    pub spent_refresh: fn() -> Response,
+    /// A `grant_type` the endpoint does not take (`unsupported_grant_type`).
+    pub unsupported_grant: fn() -> Response,
+}
+
+impl GrantRefusals {
+    /// The refresh-token grant: rotates `refresh_token` ([`Store::rotate_refresh`]) and
+    /// answers `issue(scope)` with the scope it was issued for; a missing one is an
+    /// `invalid_request`, a spent or unknown one [`spent_refresh`](Self::spent_refresh).
+    pub fn refresh(
+        &self,
+        store: &Store,
+        refresh_token: Option<&str>,
+        issue: impl FnOnce(&str) -> Response,
+    ) -> Response {
+        match store.rotate_refresh(refresh_token) {
+            Ok(scope) => issue(&scope),
+            Err(RefreshRefused::Missing) => (self.invalid_request)("refresh_token is required"),
+            Err(RefreshRefused::Spent) => (self.spent_refresh)(),
+        }
+    }
+
+    /// A `grant_type` the endpoint has no arm for: none (`invalid_request`) or another one
+    /// ([`unsupported_grant`](Self::unsupported_grant)).
+    pub fn other(&self, grant_type: Option<&str>) -> Response {
+        match grant_type {
+            Some(_) => (self.unsupported_grant)(),
+            None => (self.invalid_request)("grant_type is required"),
+        }
+    }
 }
 
 /// Redeems an authorization code, as a token endpoint's `authorization_code` grant does:

@@ -10,6 +10,7 @@ mod redis_server;
 mod server;
 mod store;
 mod units;
+pub mod wire;
 
 use std::fmt;
 use std::sync::Arc;

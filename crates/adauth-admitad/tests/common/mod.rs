@@ -1,12 +1,9 @@
 //! Fixtures from Admitad's documentation and helpers shared by the test files.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use adauth_admitad::{AdmitadSource, Credentials, Scope, Scopes, TOKEN_PATH};
-use adauth_core::http::{HttpClient, RetryPolicy};
-use adauth_core::{ExpiryPolicy, FetchContext, ManualClock};
 use httpmock::prelude::*;
 
 /// The example credentials from the documentation.
@@ -60,21 +57,11 @@ pub(crate) const DOCUMENTED_REFRESH_TOKEN: &str = "ea957cce42";
 /// Seven days, the documented `expires_in`.
 pub(crate) const LIFETIME: Duration = Duration::from_secs(604_800);
 
-pub(crate) fn t0() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-}
-
-/// A context whose clock stands still at `t0`, so `issued_at` is exactly `t0`.
-pub(crate) fn cx() -> FetchContext {
-    FetchContext::new(Arc::new(ManualClock::new(t0())), ExpiryPolicy::default())
-}
+#[allow(unused_imports)] // each test file uses a different subset
+pub(crate) use adauth_testkit::wire::{assert_contains, cx, no_retries, t0};
 
 pub(crate) fn documented_scopes() -> Scopes {
     Scopes::from([Scope::Advcampaigns, Scope::Banners, Scope::Websites])
-}
-
-pub(crate) fn no_retries() -> HttpClient {
-    HttpClient::new().retry_policy(RetryPolicy::none())
 }
 
 pub(crate) fn source_with(base_url: &str, secret: &str) -> AdmitadSource {
@@ -122,19 +109,14 @@ pub(crate) async fn client_credentials_mock<'a>(
     server: &'a MockServer,
     body: &str,
 ) -> httpmock::Mock<'a> {
-    let body = body.to_owned();
-    server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path(TOKEN_PATH)
-                .header("content-type", DOCUMENTED_CONTENT_TYPE)
-                .header("authorization", format!("Basic {DOCUMENTED_BASIC}"))
-                .body(DOCUMENTED_REQUEST_BODY);
-            then.status(200)
-                .header("content-type", "application/json")
-                .body(body);
-        })
-        .await
+    adauth_testkit::mock::expect(server, 200, body, |when| {
+        when.method(POST)
+            .path(TOKEN_PATH)
+            .header("content-type", DOCUMENTED_CONTENT_TYPE)
+            .header("authorization", format!("Basic {DOCUMENTED_BASIC}"))
+            .body(DOCUMENTED_REQUEST_BODY)
+    })
+    .await
 }
 
 /// Answers the refresh request for `refresh_token` (and only it) with `status` and `body`.
@@ -168,11 +150,4 @@ pub(crate) async fn answer<'a>(
     body: &str,
 ) -> httpmock::Mock<'a> {
     adauth_testkit::mock::answer(server, POST, TOKEN_PATH, status, content_type, body).await
-}
-
-/// Asserts that `text` contains each of `parts`.
-pub(crate) fn assert_contains(text: &str, parts: &[&str]) {
-    for part in parts {
-        assert!(text.contains(part), "{text:?} lacks {part:?}");
-    }
 }

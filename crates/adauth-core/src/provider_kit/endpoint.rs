@@ -291,6 +291,16 @@ impl TokenEndpoint {
         &self.http
     }
 
+    /// A [`TokenSource::identity`] for tokens from this endpoint: the provider, this URL and
+    /// `parts` (the settings that decide whose token it is), through
+    /// [`credential_identity`](crate::credential_identity).
+    pub fn identity(&self, parts: &[&str]) -> String {
+        let mut all = Vec::with_capacity(parts.len() + 1);
+        all.push(self.url.as_str());
+        all.extend_from_slice(parts);
+        crate::credential_identity(self.spec.provider, &all)
+    }
+
     /// A request to this endpoint, to fill in and [send](TokenRequest::send).
     pub fn request(&self) -> TokenRequest<'_> {
         TokenRequest {
@@ -784,14 +794,10 @@ impl<P: ClientCredentialsProvider> TokenSource for ClientCredentialsSource<P> {
     }
 
     fn identity(&self) -> Option<String> {
-        Some(crate::credential_identity(
-            P::ENDPOINT.provider,
-            &[
-                self.endpoint.url.as_str(),
-                &self.credentials.client_id,
-                self.credentials.client_secret.expose_secret(),
-            ],
-        ))
+        Some(self.endpoint.identity(&[
+            &self.credentials.client_id,
+            self.credentials.client_secret.expose_secret(),
+        ]))
     }
 
     async fn fetch(&self, cx: &FetchContext) -> Result<Token> {

@@ -2,11 +2,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub(crate) use adauth_testkit::mock::answer;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use adauth_core::http::{HttpClient, RetryPolicy};
-use adauth_core::{ExpiryPolicy, FetchContext, ManualClock};
 use adauth_mediago::{ApiToken, Credentials, MediagoSource, TokenLevel};
 use httpmock::prelude::*;
 
@@ -26,18 +22,8 @@ pub(crate) const DOC_ACCESS_TOKEN: &str = "MTQ2OmNsaWVudF8xNDZf5bqf5byD5rqQ6LiG.
 /// The exact token request content type.
 pub(crate) const FORM_UTF8: &str = "application/x-www-form-urlencoded;charset=utf-8";
 
-pub(crate) fn t0() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-}
-
-/// A context whose clock stands still at `t0`, so `issued_at` is exactly `t0`.
-pub(crate) fn cx() -> FetchContext {
-    FetchContext::new(Arc::new(ManualClock::new(t0())), ExpiryPolicy::default())
-}
-
-pub(crate) fn no_retries() -> HttpClient {
-    HttpClient::new().retry_policy(RetryPolicy::none())
-}
+#[allow(unused_imports)] // each test file uses a different subset
+pub(crate) use adauth_testkit::wire::{cx, no_retries, t0};
 
 pub(crate) fn doc_token() -> ApiToken {
     ApiToken::encoded(DOC_API_TOKEN).unwrap()

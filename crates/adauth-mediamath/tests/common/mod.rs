@@ -3,10 +3,8 @@
 
 pub use adauth_testkit::mock::answer;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use adauth_core::http::{HttpClient, RetryPolicy};
-use adauth_core::{Error, ExpiryPolicy, FetchContext, ManualClock, TokenCache, TokenSource};
+use adauth_core::{Error, ManualClock, TokenCache, TokenSource};
 use adauth_mediamath::credentials_builder::{
     IsComplete, SetApiUrl, SetAuthUrl, SetClientId, SetClientSecret, SetPassword, SetUsername,
 };
@@ -66,22 +64,8 @@ pub const REFRESH_FORM: &str = "grant_type=refresh_token&client_id=YOUR_CLIENT_I
 pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const JSON: &str = "application/json";
 
-pub fn t0() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-}
-
-pub fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
-
-/// A context whose clock stands still at `t0`, so `issued_at` is exactly `t0`.
-pub fn cx() -> FetchContext {
-    FetchContext::new(Arc::new(ManualClock::new(t0())), ExpiryPolicy::default())
-}
-
-pub fn no_retries() -> HttpClient {
-    HttpClient::new().retry_policy(RetryPolicy::none())
-}
+#[allow(unused_imports)] // each test file uses a different subset
+pub use adauth_testkit::wire::{cx, no_retries, secs, t0};
 
 /// The builder that [`credentials`] returns.
 pub type Sample = CredentialsBuilder<
