@@ -124,6 +124,29 @@ async fn a_revoked_token_is_recovered_from_with_one_token_request() {
 }
 
 #[tokio::test]
+async fn a_base_url_with_a_path_keeps_it_for_the_token_and_the_api() {
+    let sandbox = adauth::testkit::sandbox()
+        .path_prefix("/gateway/v2")
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(sandbox.fakes().len(), adauth::PROVIDERS.len());
+    for fake in sandbox.fakes() {
+        let name = fake.provider();
+        assert!(fake.base_url().ends_with("/gateway/v2"), "{name}");
+        let api = AuthorizedClient::new(
+            TokenCache::builder_arc(source(fake, &[])).build(),
+            reqwest::Client::new(),
+        );
+        let method = reqwest::Method::from_bytes(fake.protected_method().as_bytes()).unwrap();
+        let request = api.request(method, fake.protected_url());
+        let status = api.send(request).await.unwrap().status().as_u16();
+        assert_eq!(status, 200, "{name}: the fake is only under the prefix");
+        assert_eq!(fake.token_requests(), 1, "{name}");
+    }
+}
+
+#[tokio::test]
 async fn canary_secrets_are_never_shown() {
     let sandbox = sandbox().await;
     for fake in sandbox.fakes() {

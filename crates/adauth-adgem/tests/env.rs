@@ -24,7 +24,7 @@ const APP_VARS: [(&str, &str); 4] = [
 #[test]
 fn env_vars_lists_every_variable_once() {
     assert_eq!(
-        env_vars(),
+        adauth_adgem::DESCRIPTOR.env_var_names(),
         [
             "ADAUTH_ADGEM_REFRESH_TOKEN",
             "ADAUTH_ADGEM_PUB_ID",
@@ -146,13 +146,4 @@ fn the_api_variable_chooses_the_host_and_the_base_url_overrides_it() {
 fn a_missing_refresh_token_is_named() {
     let err = UserCredentials::from_lookup(&lookup(&[])).unwrap_err();
     assert_error(&err, ErrorKind::Configuration, &[ENV_REFRESH_TOKEN]);
-}
-
-/// The names of the variables the descriptor lists.
-fn env_vars() -> Vec<&'static str> {
-    adauth_adgem::DESCRIPTOR
-        .env_vars()
-        .iter()
-        .map(|v| v.name())
-        .collect()
 }

@@ -330,14 +330,10 @@ fn the_builder_requires_a_refresh_token_and_a_safe_host() {
 #[tokio::test]
 async fn the_cache_exchanges_the_credential_again_after_an_invalidation() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST).path(USER_TOKEN_PATH).body(FORM_BODY);
-            then.status(201)
-                .header("content-type", "application/json")
-                .body(SUCCESS_BODY);
-        })
-        .await;
+    let mock = expect(&server, 201, SUCCESS_BODY, |when| {
+        when.method(POST).path(USER_TOKEN_PATH).body(FORM_BODY)
+    })
+    .await;
     let cache = TokenCache::new(source(&server));
     let first = cache.token().await.unwrap();
     assert!(first.refresh_token().is_none());

@@ -20,7 +20,7 @@ fn complete() -> Vars {
 #[test]
 fn env_vars_lists_every_variable_read() {
     assert_eq!(
-        env_vars(),
+        adauth_admitad::DESCRIPTOR.env_var_names(),
         [
             "ADAUTH_ADMITAD_CLIENT_ID",
             "ADAUTH_ADMITAD_CLIENT_SECRET",
@@ -134,13 +134,4 @@ fn every_known_scope_round_trips_and_others_are_kept() {
     for bad in ["", "a b", "quo\"te", "back\\slash", "юникод"] {
         assert!(bad.parse::<Scope>().is_err(), "{bad:?}");
     }
-}
-
-/// The names of the variables the descriptor lists.
-fn env_vars() -> Vec<&'static str> {
-    adauth_admitad::DESCRIPTOR
-        .env_vars()
-        .iter()
-        .map(|v| v.name())
-        .collect()
 }

@@ -97,24 +97,6 @@ async fn the_documented_example_with_its_typo_is_a_clear_unexpected_response() {
 }
 
 #[tokio::test]
-async fn a_base_url_path_prefix_is_kept() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST).path("/fake/token/");
-            then.status(200)
-                .header("content-type", "application/json")
-                .body(DOCUMENTED_RESPONSE);
-        })
-        .await;
-    source_with(&server.url("/fake"), CLIENT_SECRET)
-        .fetch(&cx())
-        .await
-        .unwrap();
-    mock.assert_async().await;
-}
-
-#[tokio::test]
 async fn refresh_sends_the_documented_request_and_takes_the_new_refresh_token() {
     let server = MockServer::start_async().await;
     let mock = refresh_mock(

@@ -161,6 +161,11 @@ impl Provider {
         self.env_vars
     }
 
+    /// The names of all its variables, in the order [`env_vars`](Self::env_vars) lists them.
+    pub fn env_var_names(&self) -> Vec<&'static str> {
+        self.env_vars.iter().map(|v| v.name).collect()
+    }
+
     /// The names of the variables that must be set.
     pub fn required_env_vars(&self) -> impl Iterator<Item = &'static str> + use<> {
         self.env_vars.iter().filter(|v| v.required).map(|v| v.name)

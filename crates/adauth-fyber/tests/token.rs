@@ -69,22 +69,6 @@ async fn sends_the_documented_request_and_reads_the_documented_answer() {
 }
 
 #[tokio::test]
-async fn a_base_url_path_prefix_is_kept() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST).path("/fake/auth/v1/token");
-            then.status(200)
-                .header("content-type", "application/json")
-                .body(SUCCESS_BODY);
-        })
-        .await;
-    let source = source_at(&server.url("/fake"), CLIENT_SECRET, fast_retries());
-    source.fetch(&cx()).await.unwrap();
-    mock.assert_async().await;
-}
-
-#[tokio::test]
 async fn documented_errors_are_classified_with_their_code() {
     let cases = [
         ("unsupported_grant_type", ErrorKind::RequestRejected),

@@ -51,7 +51,7 @@ fn reads_every_optional_variable() {
 #[test]
 fn env_vars_lists_every_variable_once() {
     assert_eq!(
-        env_vars(),
+        adauth_mediago::DESCRIPTOR.env_var_names(),
         [
             "ADAUTH_MEDIAGO_API_TOKEN",
             "ADAUTH_MEDIAGO_TOKEN_LEVEL",
@@ -147,13 +147,4 @@ fn token_levels() {
     assert_eq!("CLIENT".parse::<TokenLevel>().unwrap(), TokenLevel::Client);
     assert_eq!(TokenLevel::Account.to_string(), "account");
     assert!("both".parse::<TokenLevel>().unwrap_err().is_configuration());
-}
-
-/// The names of the variables the descriptor lists.
-fn env_vars() -> Vec<&'static str> {
-    adauth_mediago::DESCRIPTOR
-        .env_vars()
-        .iter()
-        .map(|v| v.name())
-        .collect()
 }

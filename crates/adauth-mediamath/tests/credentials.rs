@@ -70,9 +70,13 @@ fn env_vars_lists_exactly_the_variables_read() {
         vars(name)
     };
     Credentials::from_lookup(&recording).unwrap();
-    let listed: BTreeSet<String> = env_vars().iter().map(|v| (*v).to_owned()).collect();
+    let listed: BTreeSet<String> = adauth_mediamath::DESCRIPTOR
+        .env_var_names()
+        .iter()
+        .map(|v| (*v).to_owned())
+        .collect();
     assert_eq!(
-        env_vars().len(),
+        adauth_mediamath::DESCRIPTOR.env_var_names().len(),
         listed.len(),
         "duplicates in the descriptor"
     );
@@ -163,13 +167,4 @@ fn app_credentials_default_to_a_refresh_token_and_pkce() {
         assert!(err.is_configuration(), "{err}");
         assert!(err.to_string().contains(field), "{err}");
     }
-}
-
-/// The names of the variables the descriptor lists.
-fn env_vars() -> Vec<&'static str> {
-    adauth_mediamath::DESCRIPTOR
-        .env_vars()
-        .iter()
-        .map(|v| v.name())
-        .collect()
 }

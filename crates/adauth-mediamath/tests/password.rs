@@ -6,7 +6,7 @@ mod common;
 
 use adauth_core::secrecy::ExposeSecret;
 use adauth_core::{ErrorKind, TokenSource};
-use adauth_mediamath::{BodyEncoding, Credentials, PASSWORD_REALM_GRANT, TOKEN_PATH};
+use adauth_mediamath::{BodyEncoding, PASSWORD_REALM_GRANT, TOKEN_PATH};
 use common::*;
 use httpmock::prelude::*;
 use serde_json::{Value, json};
@@ -123,28 +123,6 @@ async fn the_realm_option_sends_the_password_realm_grant() {
         "http://auth0.com/oauth/grant-type/password-realm"
     );
     let builder = credentials(&server).realm(adauth_mediamath::T1_PRODUCTION_REALM);
-    source(builder).fetch(&cx()).await.unwrap();
-    mock.assert_async().await;
-}
-
-#[tokio::test]
-async fn an_auth_url_path_prefix_is_kept() {
-    let server = MockServer::start_async().await;
-    let mock = answer(
-        &server,
-        POST,
-        "/tenant/oauth/token",
-        200,
-        JSON,
-        PASSWORD_RESPONSE,
-    )
-    .await;
-    let builder = Credentials::builder()
-        .client_id(CLIENT_ID)
-        .client_secret(CLIENT_SECRET)
-        .username(USERNAME)
-        .password(PASSWORD)
-        .auth_url(server.url("/tenant"));
     source(builder).fetch(&cx()).await.unwrap();
     mock.assert_async().await;
 }

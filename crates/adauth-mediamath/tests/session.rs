@@ -301,14 +301,15 @@ async fn not_signed_in_is_a_credentials_rejection() {
 async fn a_session_answer_without_a_session_is_unexpected() {
     let server = MockServer::start_async().await;
     token_endpoint(&server, PASSWORD_RESPONSE).await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(SESSION_PATH);
-            then.status(200)
-                .header("content-type", "text/xml")
-                .body("<result><status code=\"ok\"/></result>");
-        })
-        .await;
+    adauth_testkit::mock::answer(
+        &server,
+        GET,
+        SESSION_PATH,
+        200,
+        "text/xml",
+        "<result><status code=\"ok\"/></result>",
+    )
+    .await;
     let err = session_source(&server).fetch(&cx()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnexpectedResponse, "{err}");
     assert!(err.to_string().contains("no adama_session cookie"), "{err}");

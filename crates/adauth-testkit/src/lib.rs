@@ -122,6 +122,7 @@ pub struct Sandbox {
 #[derive(Clone)]
 pub struct SandboxBuilder {
     token_lifetime: Duration,
+    path_prefix: String,
     fakes: Vec<&'static dyn FakeProvider>,
 }
 
@@ -129,6 +130,7 @@ impl Default for SandboxBuilder {
     fn default() -> Self {
         Self {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            path_prefix: String::new(),
             fakes: Vec::new(),
         }
     }
@@ -138,6 +140,7 @@ impl fmt::Debug for SandboxBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SandboxBuilder")
             .field("token_lifetime", &self.token_lifetime)
+            .field("path_prefix", &self.path_prefix)
             .field(
                 "fakes",
                 &self.fakes.iter().map(|p| p.name()).collect::<Vec<_>>(),
@@ -151,6 +154,17 @@ impl SandboxBuilder {
     /// is this in whole seconds.
     pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
         self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Serves every fake under `prefix` (`"/gateway/v2"`; default none), as behind a gateway
+    /// that adds a path: each fake's base URL and variables include it, so a provider that
+    /// loses a base URL's path misses every endpoint.
+    pub fn path_prefix(mut self, prefix: &str) -> Self {
+        self.path_prefix = format!("/{}", prefix.trim_matches('/'));
+        if self.path_prefix == "/" {
+            self.path_prefix.clear();
+        }
         self
     }
 
@@ -170,7 +184,7 @@ impl SandboxBuilder {
     pub async fn build(self) -> std::io::Result<Sandbox> {
         let mut fakes = Vec::with_capacity(self.fakes.len());
         for provider in self.fakes {
-            fakes.push(Fake::start(provider, self.token_lifetime).await?);
+            fakes.push(Fake::start_at(provider, self.token_lifetime, &self.path_prefix).await?);
         }
         Ok(Sandbox { fakes })
     }
@@ -251,19 +265,29 @@ impl Fake {
         provider: &'static dyn FakeProvider,
         lifetime: Duration,
     ) -> std::io::Result<Self> {
+        Self::start_at(provider, lifetime, "").await
+    }
+
+    /// As [`start`](Self::start), serving the fake under `prefix` (`""` or `"/a/b"`).
+    async fn start_at(
+        provider: &'static dyn FakeProvider,
+        lifetime: Duration,
+        prefix: &str,
+    ) -> std::io::Result<Self> {
         let store = Arc::new(Store::new(provider.name(), lifetime));
-        let router =
-            provider
-                .router(store.clone())
-                .layer(axum::middleware::map_response_with_state(
-                    store.clone(),
-                    store::adjust_response,
-                ));
+        let mut router = provider.router(store.clone());
+        if !prefix.is_empty() {
+            router = axum::Router::new().nest(prefix, router);
+        }
+        let router = router.layer(axum::middleware::map_response_with_state(
+            store.clone(),
+            store::adjust_response,
+        ));
         let server = Server::start(router).await?;
         Ok(Self {
             inner: Arc::new(Inner {
                 provider,
-                base_url: format!("http://{}", server.addr),
+                base_url: format!("http://{}{prefix}", server.addr),
                 store,
                 server: std::sync::Mutex::new(Some(server)),
             }),
@@ -284,7 +308,7 @@ impl Fake {
         self.inner.provider.name()
     }
 
-    /// The fake's base URL, `http://127.0.0.1:PORT`.
+    /// The fake's base URL, `http://127.0.0.1:PORT` (and the sandbox's path prefix).
     pub fn base_url(&self) -> String {
         self.inner.base_url.clone()
     }
