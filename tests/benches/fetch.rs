@@ -55,16 +55,21 @@ fn main() {
             .source_from_lookup(&lookup)
             .expect("source from the documented variables");
         if let Some(only) = std::env::var_os("ADAUTH_BENCH_PROFILE") {
-            // For a profiler: only this provider's fetch, or only the hand-written POST.
+            // For a profiler: only this provider's fetch, or only the hand-written POST,
+            // `ADAUTH_BENCH_PROFILE_COUNT` times (default 20,000).
+            let count: u32 = std::env::var("ADAUTH_BENCH_PROFILE_COUNT")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(20_000);
             if only == provider.name {
                 runtime.block_on(async {
-                    for _ in 0..20_000 {
+                    for _ in 0..count {
                         std::hint::black_box(source.fetch(&cx).await.expect("token"));
                     }
                 });
             } else if only == format!("hand-{}", provider.name).as_str() {
                 runtime.block_on(async {
-                    for _ in 0..20_000 {
+                    for _ in 0..count {
                         std::hint::black_box((provider.send)(&client, &base).await);
                     }
                 });

@@ -247,6 +247,12 @@ fn main() {
             Case::each("ArcSwap::load (guard, as with_token reads)", || {
                 black_box(simple.0.load().is_some());
             }),
+            Case::each("Arc clone and drop", || {
+                drop(black_box(Arc::clone(&token)));
+            }),
+            Case::each("std::sync::RwLock read lock and unlock", || {
+                black_box(std_lock.0.read().unwrap().is_some());
+            }),
             Case::each("coarse clock read (SystemClock)", || {
                 black_box(SystemClock.now());
             }),
