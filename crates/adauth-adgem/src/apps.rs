@@ -200,13 +200,7 @@ impl AdGemSource {
 
 #[async_trait]
 impl TokenSource for AdGemSource {
-    fn provider(&self) -> &str {
-        PROVIDER
-    }
-
-    fn documented_lifetime(&self) -> Option<std::time::Duration> {
-        Some(crate::DOCUMENTED_LIFETIME)
-    }
+    adauth_core::provider_facts!(crate::DESCRIPTOR);
 
     fn identity(&self) -> Option<String> {
         let c = &self.credentials;

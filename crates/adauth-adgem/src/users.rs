@@ -142,13 +142,7 @@ impl UserTokenSource {
 
 #[async_trait]
 impl TokenSource for UserTokenSource {
-    fn provider(&self) -> &str {
-        PROVIDER
-    }
-
-    fn documented_lifetime(&self) -> Option<std::time::Duration> {
-        Some(crate::DOCUMENTED_LIFETIME)
-    }
+    adauth_core::provider_facts!(crate::DESCRIPTOR);
 
     fn identity(&self) -> Option<String> {
         Some(

@@ -446,13 +446,7 @@ impl AuthorizedSource {
 
 #[async_trait]
 impl TokenSource for AuthorizedSource {
-    fn provider(&self) -> &str {
-        PROVIDER
-    }
-
-    fn documented_lifetime(&self) -> Option<std::time::Duration> {
-        Some(DOCUMENTED_LIFETIME)
-    }
+    adauth_core::provider_facts!(crate::DESCRIPTOR);
 
     fn identity(&self) -> Option<String> {
         let c = &self.source.credentials;
@@ -518,13 +512,7 @@ pub(crate) fn read_token(cx: &FetchContext, response: &HttpResponse) -> Result<T
 
 #[async_trait]
 impl TokenSource for AdmitadSource {
-    fn provider(&self) -> &str {
-        PROVIDER
-    }
-
-    fn documented_lifetime(&self) -> Option<std::time::Duration> {
-        Some(DOCUMENTED_LIFETIME)
-    }
+    adauth_core::provider_facts!(crate::DESCRIPTOR);
 
     fn identity(&self) -> Option<String> {
         Some(self.client_grant.identity(&[

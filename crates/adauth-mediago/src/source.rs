@@ -140,13 +140,7 @@ impl MediagoSource {
 
 #[async_trait]
 impl TokenSource for MediagoSource {
-    fn provider(&self) -> &str {
-        PROVIDER
-    }
-
-    fn documented_lifetime(&self) -> Option<std::time::Duration> {
-        Some(crate::DOCUMENTED_LIFETIME)
-    }
+    adauth_core::provider_facts!(crate::DESCRIPTOR);
 
     /// The account is not part of the identity: Mediago issues one token per API token,
     /// whichever account it is used for.

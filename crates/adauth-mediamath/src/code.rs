@@ -448,13 +448,7 @@ impl fmt::Debug for AuthorizedSource {
 
 #[async_trait]
 impl TokenSource for AuthorizedSource {
-    fn provider(&self) -> &str {
-        PROVIDER
-    }
-
-    fn documented_lifetime(&self) -> Option<std::time::Duration> {
-        Some(crate::DOCUMENTED_LIFETIME)
-    }
+    adauth_core::provider_facts!(crate::DESCRIPTOR);
 
     /// The application and its redirect URI: tokens of different users authorized through
     /// the same application are not told apart, so do not share a token store between them.

@@ -51,13 +51,7 @@ impl MediaMathSource {
 
 #[async_trait]
 impl TokenSource for MediaMathSource {
-    fn provider(&self) -> &str {
-        PROVIDER
-    }
-
-    fn documented_lifetime(&self) -> Option<std::time::Duration> {
-        Some(crate::DOCUMENTED_LIFETIME)
-    }
+    adauth_core::provider_facts!(crate::DESCRIPTOR);
 
     fn identity(&self) -> Option<String> {
         let c = &self.credentials;
