@@ -36,42 +36,7 @@ fn secret(s: &str) -> SecretString {
 #[cfg_attr(no_redis_server, ignore = "redis-server is not installed")]
 async fn compare_and_set_writes_only_over_the_expected_revision() {
     let (_server, store, mut raw) = setup().await;
-    assert!(store.load("k").await.unwrap().is_none());
-    let r1 = store
-        .compare_and_set("k", None, &secret("a"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        store
-            .compare_and_set("k", None, &secret("b"))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .compare_and_set("k", Some("other"), &secret("b"))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    let r2 = store
-        .compare_and_set("k", Some(&r1), &secret("c"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_ne!(r1, r2);
-    assert!(
-        store
-            .compare_and_set("k", Some(&r1), &secret("d"))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    let loaded = store.load("k").await.unwrap().unwrap();
-    assert_eq!(loaded.revision, r2);
-    assert_eq!(loaded.value.expose_secret(), "c");
+    let r2 = adauth_testkit::contract::compare_and_set(&store, "k").await;
 
     // The documented layout: JSON under <prefix>token:<key>, with the default 30-day TTL.
     let key = format!("{}token:k", store.prefix());

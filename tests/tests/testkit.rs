@@ -33,3 +33,12 @@ async fn each_fake_starts_alone_and_its_source_reaches_it() {
         assert_eq!(fake.token_requests(), 1, "{}", provider.name());
     }
 }
+
+#[tokio::test]
+async fn the_file_store_and_the_memory_store_keep_the_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = adauth::FileStore::new(dir.path()).unwrap();
+    adauth::testkit::contract::compare_and_set(&file, "fyber-1").await;
+    let memory = adauth::testkit::MemoryStore::new();
+    adauth::testkit::contract::compare_and_set(&memory, "fyber-1").await;
+}

@@ -307,18 +307,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn writes_compare_revisions_and_wake_waiters() {
         let store = MemoryStore::new();
-        let r1 = store
-            .compare_and_set("k", None, &secret("a"))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(
-            store
-                .compare_and_set("k", None, &secret("b"))
-                .await
-                .unwrap()
-                .is_none()
-        );
+        let r1 = crate::contract::compare_and_set(&store, "k").await;
         let _lease = store
             .try_lease("k", Duration::from_secs(60))
             .await
@@ -338,7 +327,7 @@ mod tests {
         };
         tokio::task::yield_now().await;
         let r2 = store
-            .compare_and_set("k", Some(&r1), &secret("c"))
+            .compare_and_set("k", Some(&r1), &secret("e"))
             .await
             .unwrap()
             .unwrap();
@@ -349,7 +338,7 @@ mod tests {
         let stored = store.load("k").await.unwrap().unwrap();
         assert_eq!(
             (stored.revision.as_str(), stored.value.expose_secret()),
-            (r2.as_str(), "c")
+            (r2.as_str(), "e")
         );
         assert_eq!(store.len(), 1);
     }
