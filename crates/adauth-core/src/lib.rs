@@ -30,7 +30,7 @@ mod token;
 
 pub use cache::{
     DEFAULT_LEASE_TTL, DEFAULT_LOAD_TIMEOUT, DEFAULT_STORE_TIMEOUT, TokenCache, TokenCacheBuilder,
-    TokenFuture, WithToken,
+    TokenFuture, TokenGuard, WithToken,
 };
 pub use client::{AuthorizedClient, MAX_INSPECTED_BODY};
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -67,7 +67,9 @@ impl AuthMiddleware {
             .source()
             .authorize_headers(request.headers_mut(), &token)
             .map_err(reqwest_middleware::Error::middleware)?;
-        Ok((request, token))
+        // Kept as an `Arc` across the request rather than as a guard: a guard held that
+        // long would take one of the thread's few guard slots from the cached path.
+        Ok((request, token.into_arc()))
     }
 }
 

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use crate::http::HttpClient;
 use crate::store::TokenStore;
-use crate::{Result, Token, TokenCache, TokenCacheBuilder, TokenSource};
+use crate::{Result, TokenCache, TokenCacheBuilder, TokenGuard, TokenSource};
 
 /// How long an entry of [`TokenCaches`] may go unused before it is dropped, unless
 /// [`TokenCachesBuilder::idle_timeout`] says otherwise: 1 hour, the usual token lifetime,
@@ -119,7 +119,7 @@ impl<S> Cached<S> {
     }
 
     /// A valid token for the key; see [`TokenCache::token`].
-    pub async fn token(&self) -> Result<Arc<Token>> {
+    pub async fn token(&self) -> Result<TokenGuard> {
         self.cache.token().await
     }
 }
@@ -270,7 +270,7 @@ where
     }
 
     /// A valid token for `key`, its entry created first if it has none.
-    pub async fn token(&self, key: &K) -> Result<Arc<Token>> {
+    pub async fn token(&self, key: &K) -> Result<TokenGuard> {
         self.get(key)?.token().await
     }
 

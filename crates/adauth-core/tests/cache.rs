@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{
     Error, ErrorKind, FetchContext, ManualClock, RefreshPolicy, Result, Token, TokenCache,
-    TokenSource, async_trait,
+    TokenGuard, TokenSource, async_trait,
 };
 use tokio::sync::{Notify, oneshot};
 
@@ -143,7 +143,7 @@ fn secret(token: &Token) -> &str {
     token.access_token().expose_secret()
 }
 
-async fn many_callers(cache: &TokenCache, n: usize) -> Vec<Result<Arc<Token>>> {
+async fn many_callers(cache: &TokenCache, n: usize) -> Vec<Result<TokenGuard>> {
     let tasks: Vec<_> = (0..n)
         .map(|_| {
             let cache = cache.clone();
@@ -240,7 +240,7 @@ async fn a_failed_refresh_inside_the_window_keeps_serving_the_valid_token() {
             .all(|r| secret(r.as_ref().unwrap()) == "fetched-1")
     );
     assert_eq!(s.fake.attempts(), 2);
-    assert!(Arc::ptr_eq(&first, &s.cache.cached().unwrap()));
+    assert!(std::ptr::eq(&*first, &*s.cache.cached().unwrap()));
 
     // Once expired, callers wait for the fetch and share its error.
     advance(&s, Duration::from_secs(6 * 60)).await;
@@ -695,4 +695,34 @@ async fn single_flight_holds_across_worker_threads() {
         );
         assert_eq!(s.fake.attempts(), 1, "background={background}");
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_token_guard_keeps_its_token_after_the_cache_replaces_it_and_many_can_be_held() {
+    let s = setup(false);
+    let first = s.cache.token().await.unwrap();
+    assert_eq!(secret(&first), "fetched-1");
+
+    // More guards on one thread than it has guard slots: each still reads its token.
+    let held: Vec<TokenGuard> = (0..100)
+        .map(|_| futures_util::FutureExt::now_or_never(s.cache.token()))
+        .map(|r| r.expect("cached path is ready at once").unwrap())
+        .collect();
+    assert!(held.iter().all(|t| secret(t) == "fetched-1"));
+
+    // The cache drops and replaces the token; the guards keep the one they were given.
+    assert!(s.cache.invalidate(&first));
+    let second = s.cache.token().await.unwrap();
+    assert_eq!(secret(&second), "fetched-2");
+    assert_eq!(secret(&first), "fetched-1");
+    assert!(held.iter().all(|t| secret(t) == "fetched-1"));
+
+    // A guard sent to another task and turned into an `Arc` is the same token.
+    let kept = tokio::spawn(async move { first.into_arc() }).await.unwrap();
+    assert_eq!(secret(&kept), "fetched-1");
+    let cloned = second.clone();
+    assert!(std::ptr::eq(&*cloned, &*second));
+    assert!(!format!("{second:?}").contains("fetched-2"));
+    drop(held);
+    assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-2");
 }

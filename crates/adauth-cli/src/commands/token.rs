@@ -57,7 +57,7 @@ pub(crate) async fn run(
     let cache = &opened.cache;
     let token = match (&opened.shared, mode) {
         (Some(shared), Mode::Replace) => Arc::new(cache::replace(cache, shared, verbose).await?),
-        _ => cache.token().await?,
+        _ => cache.token().await?.into_arc(),
     };
     if let Some(shared) = &opened.shared
         && !opened.activity.used_network()
