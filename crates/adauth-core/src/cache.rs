@@ -812,6 +812,15 @@ impl Future for TokenFuture<'_> {
 pub struct TokenGuard(Guard<Option<Arc<Token>>>);
 
 impl TokenGuard {
+    /// The held `Arc`: a guard is only ever made around a token.
+    #[inline]
+    fn arc(&self) -> &Arc<Token> {
+        match &*self.0 {
+            Some(token) => token,
+            None => unreachable!("a TokenGuard always holds a token"),
+        }
+    }
+
     /// The token as an `Arc` of its own, for keeping beyond a request.
     pub fn into_arc(self) -> Arc<Token> {
         match Guard::into_inner(self.0) {
@@ -826,10 +835,7 @@ impl Deref for TokenGuard {
 
     #[inline]
     fn deref(&self) -> &Token {
-        match &*self.0 {
-            Some(token) => token,
-            None => unreachable!("a TokenGuard always holds a token"),
-        }
+        self.arc()
     }
 }
 
@@ -859,10 +865,7 @@ impl From<TokenGuard> for Arc<Token> {
 
 impl Clone for TokenGuard {
     fn clone(&self) -> Self {
-        Self::from(Arc::clone(match &*self.0 {
-            Some(token) => token,
-            None => unreachable!("a TokenGuard always holds a token"),
-        }))
+        Self::from(Arc::clone(self.arc()))
     }
 }
 
