@@ -104,15 +104,27 @@ fn is_loopback(url: &Url) -> bool {
 
 /// Joins `path` to a base URL, keeping any path prefix of the base
 /// (`http://127.0.0.1:1/fake` + `/auth/v1/token` = `http://127.0.0.1:1/fake/auth/v1/token`).
+///
+/// The base's query and fragment are dropped, as a relative reference drops them. The
+/// path is set on the parsed base (one path parse, not a parse of the whole URL): a
+/// registry builds one endpoint per key.
 pub fn join_path(provider: &str, base: &Url, path: &str) -> Result<Url> {
-    let mut base = base.clone();
-    if !base.path().ends_with('/') {
-        let with_slash = format!("{}/", base.path());
-        base.set_path(&with_slash);
+    if path.contains(['?', '#']) {
+        return Err(Error::configuration(
+            provider.to_owned(),
+            format!("cannot join {path:?}: a path with a query or fragment"),
+        ));
     }
-    base.join(path.trim_start_matches('/')).map_err(|e| {
-        Error::configuration(provider.to_owned(), format!("cannot join {path:?}: {e}"))
-    })
+    let mut url = base.clone();
+    let joined = format!(
+        "{}/{}",
+        base.path().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    url.set_path(&joined);
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
 }
 
 /// `fields` form-encoded (`application/x-www-form-urlencoded`), as a request body that is
@@ -625,6 +637,19 @@ mod tests {
             join_path("p", &base, "/auth/v1/token").unwrap().as_str(),
             "https://reporting.fyber.com/auth/v1/token"
         );
+        let base = Url::parse("https://reporting.fyber.com").unwrap();
+        assert_eq!(
+            join_path("p", &base, "auth/v1/token").unwrap().as_str(),
+            "https://reporting.fyber.com/auth/v1/token"
+        );
+        // A prefix with a trailing slash, a query on the base, a path ending in `/`.
+        let base = Url::parse("https://api.example/gateway/v2/?x=1").unwrap();
+        assert_eq!(
+            join_path("p", &base, "/token/").unwrap().as_str(),
+            "https://api.example/gateway/v2/token/"
+        );
+        let err = join_path("p", &base, "/token?a=1").unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Configuration);
     }
 
     #[test]
