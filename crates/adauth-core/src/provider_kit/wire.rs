@@ -627,27 +627,35 @@ mod tests {
 
     #[test]
     fn join_keeps_prefixes() {
-        let base = Url::parse("http://127.0.0.1:1/fake").unwrap();
-        assert_eq!(
-            join_path("p", &base, "/auth/v1/token").unwrap().as_str(),
-            "http://127.0.0.1:1/fake/auth/v1/token"
-        );
-        let base = Url::parse("https://reporting.fyber.com/").unwrap();
-        assert_eq!(
-            join_path("p", &base, "/auth/v1/token").unwrap().as_str(),
-            "https://reporting.fyber.com/auth/v1/token"
-        );
-        let base = Url::parse("https://reporting.fyber.com").unwrap();
-        assert_eq!(
-            join_path("p", &base, "auth/v1/token").unwrap().as_str(),
-            "https://reporting.fyber.com/auth/v1/token"
-        );
-        // A prefix with a trailing slash, a query on the base, a path ending in `/`.
-        let base = Url::parse("https://api.example/gateway/v2/?x=1").unwrap();
-        assert_eq!(
-            join_path("p", &base, "/token/").unwrap().as_str(),
-            "https://api.example/gateway/v2/token/"
-        );
+        // (base, path, joined): a prefix, a bare host with and without a slash, and a
+        // prefix with a trailing slash and a query on the base, joined to a path ending in `/`.
+        let cases = [
+            (
+                "http://127.0.0.1:1/fake",
+                "/auth/v1/token",
+                "http://127.0.0.1:1/fake/auth/v1/token",
+            ),
+            (
+                "https://reporting.fyber.com/",
+                "/auth/v1/token",
+                "https://reporting.fyber.com/auth/v1/token",
+            ),
+            (
+                "https://reporting.fyber.com",
+                "auth/v1/token",
+                "https://reporting.fyber.com/auth/v1/token",
+            ),
+            (
+                "https://api.example/gateway/v2/?x=1",
+                "/token/",
+                "https://api.example/gateway/v2/token/",
+            ),
+        ];
+        for (base, path, joined) in cases {
+            let base = Url::parse(base).unwrap();
+            assert_eq!(join_path("p", &base, path).unwrap().as_str(), joined);
+        }
+        let base = Url::parse("https://api.example/gateway/v2/").unwrap();
         let err = join_path("p", &base, "/token?a=1").unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Configuration);
     }
