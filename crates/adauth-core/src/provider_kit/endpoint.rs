@@ -306,8 +306,10 @@ impl TokenEndpoint {
         TokenRequest {
             endpoint: self,
             basic: None,
-            fields: Vec::new(),
-            secrets: Vec::new(),
+            // Room for the fields and secrets of every documented request, so that
+            // building one never reallocates.
+            fields: Vec::with_capacity(8),
+            secrets: Vec::with_capacity(4),
         }
     }
 }
@@ -367,6 +369,23 @@ impl<'a> TokenRequest<'a> {
 
     /// Sends the request and returns the provider's answer, or the error it stands for.
     pub async fn send_raw(self, cx: &FetchContext) -> Result<HttpResponse> {
+        self.exchange(cx, Ok).await
+    }
+
+    /// Sends the request and reads the answer's token ([`EndpointSpec::read_token`]).
+    pub async fn send(self, cx: &FetchContext) -> Result<Token> {
+        let spec = &self.endpoint.spec;
+        self.exchange(cx, |response| spec.read_token(cx, &response))
+            .await
+    }
+
+    /// Sends the request, hands a successful answer to `read`, and removes the request's
+    /// secrets from any error on the way, `read`'s included.
+    async fn exchange<T>(
+        self,
+        cx: &FetchContext,
+        read: impl FnOnce(HttpResponse) -> Result<T>,
+    ) -> Result<T> {
         let endpoint = self.endpoint;
         let spec = &endpoint.spec;
         let fields = self.fields;
@@ -386,24 +405,7 @@ impl<'a> TokenRequest<'a> {
         }
         let (content_type, body) = match spec.encoding {
             Encoding::Json => (wire::JSON, wire::json_body(&Fields(&fields))),
-            Encoding::Form => {
-                let digits: Vec<String> = fields
-                    .iter()
-                    .map(|(_, v)| match v {
-                        Value::Int(n) => n.to_string(),
-                        Value::Text(_) => String::new(),
-                    })
-                    .collect();
-                let form: Vec<(&str, &str)> = fields
-                    .iter()
-                    .zip(&digits)
-                    .map(|((name, v), digits)| match v {
-                        Value::Text(t) => (*name, *t),
-                        Value::Int(_) => (*name, digits.as_str()),
-                    })
-                    .collect();
-                (wire::FORM, wire::form_body(&form))
-            }
+            Encoding::Form => (wire::FORM, form_body(&fields)),
         };
         let content_type = spec.content_type.unwrap_or(content_type);
         let scrub = |e: Error| e.scrub(&secrets);
@@ -424,19 +426,16 @@ impl<'a> TokenRequest<'a> {
         if response.reports_error() {
             return Err(scrub(spec.error(&response)));
         }
-        Ok(response)
+        read(response).map_err(scrub)
     }
+}
 
-    /// Sends the request and reads the answer's token ([`EndpointSpec::read_token`]).
-    pub async fn send(self, cx: &FetchContext) -> Result<Token> {
-        let endpoint = self.endpoint;
-        let secrets = self.secrets.clone();
-        let response = self.send_raw(cx).await?;
-        endpoint
-            .spec
-            .read_token(cx, &response)
-            .map_err(|e| e.scrub(&secrets))
-    }
+/// The fields form-encoded, integers as their digits, in a buffer wiped when dropped.
+fn form_body(fields: &[(&str, Value<'_>)]) -> bytes::Bytes {
+    wire::form_body_from(fields.iter().map(|(name, value)| match value {
+        Value::Text(text) => (*name, Cow::Borrowed(*text)),
+        Value::Int(n) => (*name, Cow::Owned(n.to_string())),
+    }))
 }
 
 impl fmt::Debug for TokenRequest<'_> {

@@ -136,8 +136,18 @@ pub fn join_path(provider: &str, base: &Url, path: &str) -> Result<Url> {
 /// assert_eq!(&body[..], b"grant_type=client_credentials&scope=a+b");
 /// ```
 pub fn form_body(fields: &[(&str, &str)]) -> Bytes {
+    form_body_from(fields.iter().copied())
+}
+
+/// [`form_body`] of the pairs an iterator yields.
+pub(crate) fn form_body_from<N, V>(fields: impl Iterator<Item = (N, V)>) -> Bytes
+where
+    N: AsRef<str>,
+    V: AsRef<str>,
+{
     let mut body = SecretBuf::with_capacity(256);
-    for (i, (name, value)) in fields.iter().enumerate() {
+    for (i, (name, value)) in fields.enumerate() {
+        let (name, value) = (name.as_ref(), value.as_ref());
         if i > 0 {
             body.extend(b"&");
         }
@@ -300,13 +310,11 @@ impl HttpResponse {
     /// Whether the content type is JSON (`application/json` or any `+json` type).
     pub fn is_json(&self) -> bool {
         self.content_type().is_some_and(|ct| {
-            let essence = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
+            let essence = ct.split(';').next().unwrap_or("").trim().as_bytes();
+            let suffix = b"+json";
+            essence.eq_ignore_ascii_case(b"application/json")
+                || (essence.len() >= suffix.len()
+                    && essence[essence.len() - suffix.len()..].eq_ignore_ascii_case(suffix))
         })
     }
 
@@ -412,7 +420,9 @@ impl HttpResponse {
             return true;
         }
         // Cheap first: most token answers never mention an error.
-        if memchr::memmem::find(&self.body, b"\"error\"").is_none() {
+        static ERROR_KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\""));
+        if ERROR_KEY.find(&self.body).is_none() {
             return false;
         }
         let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(&self.body) else {
@@ -770,6 +780,29 @@ mod tests {
             .json::<W>("p")
             .is_ok()
         );
+    }
+
+    #[test]
+    fn json_content_types_are_told_apart_whatever_their_case_and_parameters() {
+        for (content_type, json) in [
+            ("application/json", true),
+            ("Application/JSON; charset=utf-8", true),
+            (" application/json ;charset=utf-8", true),
+            ("application/problem+json", true),
+            ("application/VND.API+JSON", true),
+            ("application/jsonp", false),
+            ("text/html", false),
+            ("json", false),
+            ("+json", true),
+            ("", false),
+        ] {
+            assert_eq!(
+                response(200, Some(content_type), "{}").is_json(),
+                json,
+                "{content_type:?}"
+            );
+        }
+        assert!(!response(200, None, "{}").is_json());
     }
 
     #[test]
