@@ -53,7 +53,7 @@ async fn token_endpoint() -> (String, Peers) {
     (base, peers)
 }
 
-fn credentials(i: u64, base: &str) -> Credentials {
+fn credentials(i: u64, base: impl Into<adauth::provider_kit::wire::UrlSetting>) -> Credentials {
     Credentials::builder()
         .client_id(format!("client-{i}"))
         .client_secret(format!("secret-{i}"))
@@ -109,6 +109,32 @@ fn open_fds() -> usize {
 }
 
 const CONCURRENCY: usize = 32;
+
+/// `n` hand-written POSTs through one client, `CONCURRENCY` at a time.
+fn hand_posts(runtime: &tokio::runtime::Runtime, client: &reqwest::Client, url: &str, n: u64) {
+    runtime.block_on(async {
+        futures_util::stream::iter(0..n)
+            .for_each_concurrent(CONCURRENCY, |i| async move {
+                std::hint::black_box(hand_post(client, url, i).await);
+            })
+            .await;
+    });
+}
+
+/// A token for each of `keys` from the registry, `CONCURRENCY` at a time.
+fn registry_keys(
+    runtime: &tokio::runtime::Runtime,
+    registry: &TokenCaches<u64, FyberSource>,
+    keys: std::ops::Range<u64>,
+) {
+    runtime.block_on(async {
+        futures_util::stream::iter(keys)
+            .for_each_concurrent(CONCURRENCY, |key| async move {
+                std::hint::black_box(registry.token(&key).await.expect("token"));
+            })
+            .await;
+    });
+}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -214,12 +240,28 @@ fn main() {
     const KEYS: u64 = 100_000;
     const ROUND: u64 = 10_000;
     let (rss_before, _) = memory();
-    let base_for_factory = base.clone();
+    // The host is parsed once, as an agency's program would, and each key's credentials
+    // get a copy.
+    let host = adauth::reqwest::Url::parse(&base).expect("host");
     let registry = TokenCaches::builder(move |key: &u64, http: &HttpClient| {
-        FyberSource::with_http(credentials(*key, &base_for_factory), http.clone())
+        FyberSource::with_http(credentials(*key, &host), http.clone())
     })
     .idle_timeout(Duration::from_secs(3600))
     .build();
+    if let Some(only) = std::env::var_os("ADAUTH_BENCH_PROFILE") {
+        // For a profiler: only the registry's keys (`registry`) or only the hand-written
+        // POSTs (`hand-registry`), `ADAUTH_BENCH_PROFILE_COUNT` of them (default 100,000).
+        let count: u64 = std::env::var("ADAUTH_BENCH_PROFILE_COUNT")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(KEYS);
+        if only == "registry" {
+            registry_keys(&runtime, &registry, 0..count);
+        } else if only == "hand-registry" {
+            hand_posts(&runtime, &hand_client, &url, count);
+        }
+        return;
+    }
     let mut next_key = 0u64;
     let figures = compare(
         "100,000 keys created and fetched once each, 32 at a time (per key)",
@@ -230,32 +272,14 @@ fn main() {
         vec![
             Case::timed("hand-written POSTs through one client", |n| {
                 let start = Instant::now();
-                runtime.block_on(async {
-                    futures_util::stream::iter(0..n)
-                        .for_each_concurrent(CONCURRENCY, |i| {
-                            let (client, url) = (&hand_client, &url);
-                            async move {
-                                std::hint::black_box(hand_post(client, url, i).await);
-                            }
-                        })
-                        .await;
-                });
+                hand_posts(&runtime, &hand_client, &url, n);
                 start.elapsed()
             }),
             Case::timed("adauth TokenCaches: a new key, token()", |n| {
                 let keys = next_key..next_key + n;
                 next_key += n;
                 let start = Instant::now();
-                runtime.block_on(async {
-                    futures_util::stream::iter(keys)
-                        .for_each_concurrent(CONCURRENCY, |key| {
-                            let registry = &registry;
-                            async move {
-                                std::hint::black_box(registry.token(&key).await.expect("token"));
-                            }
-                        })
-                        .await;
-                });
+                registry_keys(&runtime, &registry, keys);
                 start.elapsed()
             }),
         ],

@@ -7,6 +7,7 @@ use adauth_core::http::HttpClient;
 use adauth_core::provider_kit::endpoint::{EndpointSpec, TokenEndpoint};
 use adauth_core::provider_kit::env;
 use adauth_core::provider_kit::required::{required_secret, required_text};
+use adauth_core::provider_kit::wire;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait};
 use url::Url;
@@ -86,14 +87,14 @@ impl Credentials {
         /// The API host (default [`DEFAULT_BASE_URL`](crate::DEFAULT_BASE_URL)), overriding
         /// `api`; `https`, or `http` for a loopback host.
         #[builder(into)]
-        base_url: Option<String>,
+        base_url: Option<wire::UrlSetting>,
     ) -> Result<Self> {
         Ok(Credentials {
             pub_id,
             app_id,
             client_id: required_text(PROVIDER, Some(client_id), "client_id")?,
             client_secret: required_secret(PROVIDER, Some(client_secret), "client_secret")?,
-            base_url: crate::resolve_base_url(api, base_url.as_deref())?,
+            base_url: crate::resolve_base_url(api, base_url)?,
         })
     }
 

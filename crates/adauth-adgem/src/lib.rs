@@ -195,7 +195,6 @@ fn api_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<AdG
 }
 
 /// The host both credential types go to: an explicit base URL wins over the API choice.
-fn resolve_base_url(api: Option<AdGemApi>, base_url: Option<&str>) -> Result<Url> {
-    let url = base_url.unwrap_or_else(|| api.unwrap_or_default().base_url());
-    wire::parse_endpoint(PROVIDER, url)
+fn resolve_base_url(api: Option<AdGemApi>, base_url: Option<wire::UrlSetting>) -> Result<Url> {
+    wire::UrlSetting::resolve_or(base_url, PROVIDER, api.unwrap_or_default().base_url())
 }

@@ -1,6 +1,7 @@
 //! The refresh-token exchange: `POST /v1/users/token` with
 //! `grant_type=refresh_token&refresh_token=...`, form-encoded.
 
+use adauth_core::provider_kit::wire;
 use adauth_core::provider_kit::wire::HttpResponse;
 use std::fmt;
 
@@ -44,14 +45,14 @@ impl UserCredentials {
         api: Option<AdGemApi>,
         /// The API host, overriding `api`; `https`, or `http` for a loopback host.
         #[builder(into)]
-        base_url: Option<String>,
+        base_url: Option<wire::UrlSetting>,
     ) -> Result<Self> {
         if refresh_token.expose_secret().trim().is_empty() {
             return Err(Error::configuration(PROVIDER, "refresh_token is required"));
         }
         Ok(UserCredentials {
             refresh_token,
-            base_url: crate::resolve_base_url(api, base_url.as_deref())?,
+            base_url: crate::resolve_base_url(api, base_url)?,
         })
     }
 

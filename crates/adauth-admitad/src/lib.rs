@@ -124,14 +124,14 @@ impl Credentials {
         #[builder(into)]
         client_secret: SecretString,
         /// The API host (default [`DEFAULT_BASE_URL`]); `https`, or `http` for a loopback
-        /// host.
+        /// host. Text or a parsed `Url`: for many websites on one host, parse it once.
         #[builder(into)]
-        base_url: Option<String>,
+        base_url: Option<wire::UrlSetting>,
         /// The full URL of the authorization page (default `{base URL}/authorize/`). Newer
         /// pages of Admitad's documentation send users to other hosts; set it to match the
         /// page your application was registered with.
         #[builder(into)]
-        authorize_url: Option<String>,
+        authorize_url: Option<wire::UrlSetting>,
     ) -> Result<Self> {
         let client_id = required_text(PROVIDER, Some(client_id), "client_id")?;
         let client_secret = required_secret(PROVIDER, Some(client_secret), "client_secret")?;
@@ -143,10 +143,9 @@ impl Credentials {
         for scope in &scopes {
             scope.as_str().parse::<Scope>()?;
         }
-        let base_url =
-            wire::parse_endpoint(PROVIDER, base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let authorize_url = match &authorize_url {
-            Some(url) => wire::parse_endpoint(PROVIDER, url)?,
+        let base_url = wire::UrlSetting::resolve_or(base_url, PROVIDER, DEFAULT_BASE_URL)?;
+        let authorize_url = match authorize_url {
+            Some(url) => url.resolve(PROVIDER)?,
             None => wire::join_path(PROVIDER, &base_url, AUTHORIZE_PATH)?,
         };
         Ok(Credentials {

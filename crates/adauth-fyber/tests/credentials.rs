@@ -70,3 +70,30 @@ fn credentials_in_the_url_are_refused_without_being_repeated() {
     assert!(err.is_configuration());
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
+
+#[test]
+fn a_host_parsed_once_serves_many_credentials_and_is_still_checked() {
+    let host = adauth_core::reqwest::Url::parse("https://proxy.example/fyber").unwrap();
+    for i in 0..3 {
+        let credentials = Credentials::builder()
+            .client_id(format!("client-{i}"))
+            .client_secret("s3cr3t")
+            .base_url(&host)
+            .build()
+            .unwrap();
+        assert_eq!(credentials.base_url(), &host);
+        let source = FyberSource::new(credentials).unwrap();
+        assert_eq!(
+            source.token_url().as_str(),
+            "https://proxy.example/fyber/auth/v1/token"
+        );
+    }
+    let plain = adauth_core::reqwest::Url::parse("http://example.com").unwrap();
+    let err = Credentials::builder()
+        .client_id("c")
+        .client_secret("s")
+        .base_url(plain)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+}

@@ -2,6 +2,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use adauth_core::provider_kit::env;
+use adauth_core::provider_kit::wire::UrlSetting;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{Error, Result};
 use base64::Engine as _;
@@ -238,9 +239,9 @@ impl Credentials {
         #[builder(into)]
         account_header: Option<String>,
         /// The API host (default [`DEFAULT_BASE_URL`]); `https`, or `http` for a loopback
-        /// host.
+        /// host. Text or a parsed `Url`: for many accounts on one host, parse it once.
         #[builder(into)]
-        base_url: Option<String>,
+        base_url: Option<UrlSetting>,
     ) -> Result<Self> {
         Ok(Credentials {
             api_token,
@@ -254,10 +255,7 @@ impl Credentials {
                 account_header.as_deref().unwrap_or(DEFAULT_ACCOUNT_HEADER),
             )
             .map_err(config)?,
-            base_url: adauth_core::provider_kit::wire::parse_endpoint(
-                PROVIDER,
-                base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
-            )?,
+            base_url: UrlSetting::resolve_or(base_url, PROVIDER, DEFAULT_BASE_URL)?,
         })
     }
 

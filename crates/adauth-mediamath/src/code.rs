@@ -79,11 +79,11 @@ impl AppCredentials {
         /// MediaMath's current documentation uses; the older page's is
         /// [`PAGE_AUTH_URL`](crate::PAGE_AUTH_URL)).
         #[builder(into)]
-        auth_url: Option<String>,
+        auth_url: Option<wire::UrlSetting>,
         /// The API host, where the session is fetched (default
         /// [`DEFAULT_API_URL`](crate::DEFAULT_API_URL)).
         #[builder(into)]
-        api_url: Option<String>,
+        api_url: Option<wire::UrlSetting>,
         /// Whether to use PKCE with S256 (default `true`). Auth0 supports it; turn it off
         /// only for a tenant that refuses it.
         #[builder(default = true)]

@@ -1,4 +1,4 @@
-use adauth_core::provider_kit::wire;
+use adauth_core::provider_kit::wire::UrlSetting;
 use std::fmt;
 
 use adauth_core::provider_kit::endpoint::{ClientAuth, Encoding};
@@ -97,10 +97,10 @@ impl Credentials {
         /// documentation uses; the older page's is [`PAGE_AUTH_URL`](crate::PAGE_AUTH_URL));
         /// `https`, or `http` for a loopback host.
         #[builder(into)]
-        auth_url: Option<String>,
+        auth_url: Option<UrlSetting>,
         /// The API host, where the session is fetched (default [`DEFAULT_API_URL`]).
         #[builder(into)]
-        api_url: Option<String>,
+        api_url: Option<UrlSetting>,
         /// Whether to fetch an `adama_session` cookie with every token (default `false`),
         /// for the APIs that are not migrated to OAuth2 yet.
         #[builder(default)]
@@ -268,8 +268,11 @@ pub(crate) fn required_secret(value: SecretString, what: &str) -> Result<SecretS
 }
 
 /// The auth and API hosts, defaulted and checked.
-pub(crate) fn hosts(auth_url: Option<String>, api_url: Option<String>) -> Result<(Url, Url)> {
-    let auth_url = wire::parse_endpoint(PROVIDER, auth_url.as_deref().unwrap_or(DEFAULT_AUTH_URL))?;
-    let api_url = wire::parse_endpoint(PROVIDER, api_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
+pub(crate) fn hosts(
+    auth_url: Option<UrlSetting>,
+    api_url: Option<UrlSetting>,
+) -> Result<(Url, Url)> {
+    let auth_url = UrlSetting::resolve_or(auth_url, PROVIDER, DEFAULT_AUTH_URL)?;
+    let api_url = UrlSetting::resolve_or(api_url, PROVIDER, DEFAULT_API_URL)?;
     Ok((auth_url, api_url))
 }

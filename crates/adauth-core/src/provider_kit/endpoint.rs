@@ -523,7 +523,7 @@ impl<'de> Visitor<'de> for AnswerSeed<'_> {
             extras: Vec::new(),
             secret_extras: Vec::new(),
         };
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(FieldName(key)) = map.next_key::<FieldName<'de>>()? {
             let key = key.as_ref();
             if key == access_name {
                 access_token = Some(map.next_value::<SecretString>()?);
@@ -558,6 +558,35 @@ impl<'de> Visitor<'de> for AnswerSeed<'_> {
         }
         answer.access_token = access_token.ok_or_else(|| de::Error::missing_field(access_name))?;
         Ok(answer)
+    }
+}
+
+/// A field name of an answer, borrowed from the body when it has no escapes: serde's own
+/// `Cow<str>` always copies.
+struct FieldName<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for FieldName<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = FieldName<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(FieldName(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(FieldName(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(NameVisitor)
     }
 }
 
@@ -662,7 +691,7 @@ impl<P> fmt::Debug for ClientCredentials<P> {
 pub struct ClientCredentialsBuilder<P> {
     client_id: Option<String>,
     client_secret: Option<SecretString>,
-    base_url: Option<String>,
+    base_url: Option<wire::UrlSetting>,
     provider: PhantomData<fn() -> P>,
 }
 
@@ -680,8 +709,9 @@ impl<P: ClientCredentialsProvider> ClientCredentialsBuilder<P> {
     }
 
     /// The API host (default [`ClientCredentialsProvider::DEFAULT_BASE_URL`]); `https`, or
-    /// `http` for a loopback host.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+    /// `http` for a loopback host. Text or a parsed [`Url`](url::Url): for many credentials
+    /// on one host, parse it once ([`UrlSetting`](wire::UrlSetting)).
+    pub fn base_url(mut self, base_url: impl Into<wire::UrlSetting>) -> Self {
         self.base_url = Some(base_url.into());
         self
     }
@@ -692,10 +722,7 @@ impl<P: ClientCredentialsProvider> ClientCredentialsBuilder<P> {
         Ok(ClientCredentials {
             client_id: required_text(provider, self.client_id, "client_id")?,
             client_secret: required_secret(provider, self.client_secret, "client_secret")?,
-            base_url: wire::parse_endpoint(
-                provider,
-                self.base_url.as_deref().unwrap_or(P::DEFAULT_BASE_URL),
-            )?,
+            base_url: wire::UrlSetting::resolve_or(self.base_url, provider, P::DEFAULT_BASE_URL)?,
             provider: PhantomData,
         })
     }

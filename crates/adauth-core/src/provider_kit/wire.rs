@@ -69,6 +69,99 @@ pub fn check_endpoint(provider: &str, url: &Url) -> Result<()> {
     }
 }
 
+/// A URL as a builder takes it (an API host, a token endpoint): text, parsed and checked
+/// when the builder builds, or a [`Url`] parsed beforehand and only checked there. An
+/// agency building credentials for thousands of accounts on one host parses the host once
+/// and gives each builder a clone.
+///
+/// Either way the URL must pass [`check_endpoint`]; its `Debug` form never shows a user
+/// name, password or query.
+///
+/// ```
+/// use adauth_core::provider_kit::wire::UrlSetting;
+/// use adauth_core::reqwest::Url;
+///
+/// let host = Url::parse("https://reporting.fyber.com/").unwrap();
+/// assert!(UrlSetting::from(&host).resolve("fyber").is_ok());
+/// assert!(UrlSetting::from("https://reporting.fyber.com/").resolve("fyber").is_ok());
+/// let err = UrlSetting::from("http://reporting.fyber.com/").resolve("fyber").unwrap_err();
+/// assert!(err.is_configuration());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct UrlSetting(UrlRepr);
+
+#[derive(Clone, PartialEq, Eq)]
+enum UrlRepr {
+    Text(String),
+    Parsed(Url),
+}
+
+impl UrlSetting {
+    /// The URL, parsed if it was given as text, and checked ([`parse_endpoint`],
+    /// [`check_endpoint`]).
+    pub fn resolve(self, provider: &str) -> Result<Url> {
+        match self.0 {
+            UrlRepr::Text(text) => parse_endpoint(provider, &text),
+            UrlRepr::Parsed(url) => {
+                check_endpoint(provider, &url)?;
+                Ok(url)
+            }
+        }
+    }
+
+    /// [`resolve`](Self::resolve) of `setting`, or of `default` when there is none.
+    pub fn resolve_or(setting: Option<Self>, provider: &str, default: &str) -> Result<Url> {
+        match setting {
+            Some(setting) => setting.resolve(provider),
+            None => parse_endpoint(provider, default),
+        }
+    }
+}
+
+impl From<&str> for UrlSetting {
+    fn from(text: &str) -> Self {
+        Self(UrlRepr::Text(text.to_owned()))
+    }
+}
+
+impl From<String> for UrlSetting {
+    fn from(text: String) -> Self {
+        Self(UrlRepr::Text(text))
+    }
+}
+
+impl From<&String> for UrlSetting {
+    fn from(text: &String) -> Self {
+        Self(UrlRepr::Text(text.clone()))
+    }
+}
+
+impl From<Url> for UrlSetting {
+    fn from(url: Url) -> Self {
+        Self(UrlRepr::Parsed(url))
+    }
+}
+
+impl From<&Url> for UrlSetting {
+    fn from(url: &Url) -> Self {
+        Self(UrlRepr::Parsed(url.clone()))
+    }
+}
+
+impl std::fmt::Debug for UrlSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = match &self.0 {
+            UrlRepr::Text(text) => redact_unparsed(text),
+            UrlRepr::Parsed(url) => {
+                let mut shown = url.clone();
+                shown.set_query(None);
+                redact_url(&shown)
+            }
+        };
+        f.debug_tuple("UrlSetting").field(&shown).finish()
+    }
+}
+
 /// A URL that did not parse, as it may be shown: anything before an `@` (a user name and
 /// password) replaced, the query dropped, and at most 100 characters.
 fn redact_unparsed(url: &str) -> String {
@@ -594,6 +687,53 @@ mod tests {
             let err = parse_endpoint("p", bad).unwrap_err();
             assert!(err.is_configuration(), "{bad}");
             assert!(!err.to_string().contains("pw@"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_parsed_url_setting_passes_the_same_checks_as_text() {
+        for (text, ok) in [
+            ("https://api.example.com/", true),
+            ("http://127.0.0.1:1/prefix", true),
+            ("http://api.example.com/", false),
+            ("https://user:pw@api.example.com/", false),
+            ("https://api.example.com/#frag", false),
+            ("ftp://localhost/", false),
+        ] {
+            let url = Url::parse(text).unwrap();
+            for setting in [
+                UrlSetting::from(text),
+                UrlSetting::from(&url),
+                UrlSetting::from(url.clone()),
+            ] {
+                let resolved = setting.clone().resolve("p");
+                assert_eq!(resolved.is_ok(), ok, "{setting:?}");
+                match resolved {
+                    Ok(resolved) => assert_eq!(resolved, url),
+                    Err(e) => {
+                        assert!(e.is_configuration(), "{e}");
+                        assert!(!e.to_string().contains("pw"), "{e}");
+                    }
+                }
+            }
+        }
+        let default = UrlSetting::resolve_or(None, "p", "https://default.example.com/").unwrap();
+        assert_eq!(default.as_str(), "https://default.example.com/");
+        let given =
+            UrlSetting::resolve_or(Some("http://[::1]:9/".into()), "p", "https://x.example/");
+        assert_eq!(given.unwrap().as_str(), "http://[::1]:9/");
+    }
+
+    #[test]
+    fn a_url_setting_never_shows_a_password_or_query() {
+        let text = "https://agency:CANARY-PW@api.example.com/v1?key=CANARY-KEY";
+        for setting in [
+            UrlSetting::from(text),
+            UrlSetting::from(Url::parse(text).unwrap()),
+        ] {
+            let shown = format!("{setting:?}");
+            assert!(!shown.contains("CANARY"), "{shown}");
+            assert!(shown.contains("api.example.com"), "{shown}");
         }
     }
 
