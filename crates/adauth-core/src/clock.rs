@@ -47,6 +47,35 @@ fn coarse_now() -> SystemTime {
     SystemTime::now()
 }
 
+/// `t` in nanoseconds since the Unix epoch, negative before it, saturating at the ends of
+/// `i64` (the year 2262).
+pub(crate) fn unix_nanos(t: SystemTime) -> i64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_nanos()).map_or(i64::MIN, |n| -n),
+    }
+}
+
+/// [`SystemClock`]'s reading as [`unix_nanos`] gives it, read without building a
+/// `SystemTime`: the cached path's clock.
+#[cfg(target_os = "linux")]
+#[inline]
+// The fields are narrower than `i64` on some targets.
+#[allow(clippy::useless_conversion)]
+pub(crate) fn system_unix_nanos() -> i64 {
+    use rustix::time::{ClockId, clock_gettime};
+    let ts = clock_gettime(ClockId::RealtimeCoarse);
+    i64::from(ts.tv_sec)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(i64::from(ts.tv_nsec))
+}
+
+#[cfg(not(target_os = "linux"))]
+#[inline]
+pub(crate) fn system_unix_nanos() -> i64 {
+    unix_nanos(SystemTime::now())
+}
+
 /// A clock that only moves when told to, for tests.
 ///
 /// Clones share the same time.
@@ -115,5 +144,26 @@ mod tests {
         // Coarse time lags by at most a few ticks and never leads.
         assert!(coarse <= after, "{coarse:?} > {after:?}");
         assert!(before.duration_since(coarse).unwrap_or_default() < Duration::from_millis(100));
+    }
+
+    #[test]
+    fn the_raw_reading_is_the_system_clock_in_nanoseconds() {
+        let before = unix_nanos(SystemClock.now());
+        let raw = system_unix_nanos();
+        let after = unix_nanos(SystemClock.now());
+        assert!(before <= raw && raw <= after, "{before} {raw} {after}");
+        assert!(raw > 1_700_000_000 * 1_000_000_000);
+    }
+
+    #[test]
+    fn nanoseconds_since_the_epoch_saturate_and_go_negative_before_it() {
+        let epoch = SystemTime::UNIX_EPOCH;
+        assert_eq!(unix_nanos(epoch), 0);
+        assert_eq!(unix_nanos(epoch + Duration::new(3, 5)), 3_000_000_005);
+        assert_eq!(unix_nanos(epoch - Duration::from_secs(2)), -2_000_000_000);
+        assert_eq!(
+            unix_nanos(epoch + Duration::from_secs(u64::MAX / 4)),
+            i64::MAX
+        );
     }
 }

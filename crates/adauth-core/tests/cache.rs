@@ -726,3 +726,62 @@ async fn a_token_guard_keeps_its_token_after_the_cache_replaces_it_and_many_can_
     drop(held);
     assert_eq!(secret(&s.cache.token().await.unwrap()), "fetched-2");
 }
+
+/// Issues tokens already `age` old that expire `left` from now; counts its fetches.
+#[derive(Debug)]
+struct Aged {
+    age: Duration,
+    left: Duration,
+    fetches: AtomicUsize,
+}
+
+#[async_trait]
+impl TokenSource for Aged {
+    fn provider(&self) -> &str {
+        "aged"
+    }
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        self.fetches.fetch_add(1, Ordering::SeqCst);
+        let now = cx.now();
+        Ok(Token::new(
+            SecretString::from("t"),
+            now - self.age,
+            now + self.left,
+        ))
+    }
+}
+
+/// The cached path reads the system clock in its raw form: a token before its refresh
+/// window is served from memory, one inside it is renewed, on the real clock.
+#[tokio::test]
+async fn on_the_system_clock_only_a_token_before_its_refresh_window_is_served_from_memory() {
+    for (age, left, fetches) in [
+        (Duration::ZERO, LIFETIME, 1),
+        // 50 minutes old with 10 left: inside a 20-minute window, renewed by each of the
+        // six calls.
+        (
+            Duration::from_secs(50 * 60),
+            Duration::from_secs(10 * 60),
+            6,
+        ),
+    ] {
+        let source = Arc::new(Aged {
+            age,
+            left,
+            fetches: AtomicUsize::new(0),
+        });
+        let cache = TokenCache::builder_arc(Arc::clone(&source) as Arc<dyn TokenSource>)
+            .refresh_policy(RefreshPolicy::default().min_window(Duration::from_secs(20 * 60)))
+            .background_refresh(false)
+            .build();
+        for _ in 0..3 {
+            cache.token().await.expect("token");
+            cache.with_token(|t| t.expires_at()).await.expect("token");
+        }
+        assert_eq!(
+            source.fetches.load(Ordering::SeqCst),
+            fetches,
+            "age {age:?}, left {left:?}"
+        );
+    }
+}

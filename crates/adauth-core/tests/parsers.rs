@@ -195,14 +195,23 @@ fn answer_field_names_are_read_with_or_without_escapes() {
     let snake = EndpointSpec::json("p", "/token");
     let camel = EndpointSpec::json("p", "/token").answer_case(FieldCase::Camel);
     for (spec, body) in [
-        (&snake, r#"{"access_token":"abc","expires_in":60,"scope":"read"}"#),
+        (
+            &snake,
+            r#"{"access_token":"abc","expires_in":60,"scope":"read"}"#,
+        ),
         // The same names, escaped: the parser must not rely on borrowing them.
         (
             &snake,
             r#"{"access\u005ftoken":"abc","expires\u005fin":60,"\u0073cope":"read"}"#,
         ),
-        (&camel, r#"{"accessToken":"abc","expiresIn":60,"scope":"read"}"#),
-        (&camel, r#"{"access\u0054oken":"abc","expires\u0049n":60,"scope":"read"}"#),
+        (
+            &camel,
+            r#"{"accessToken":"abc","expiresIn":60,"scope":"read"}"#,
+        ),
+        (
+            &camel,
+            r#"{"access\u0054oken":"abc","expires\u0049n":60,"scope":"read"}"#,
+        ),
     ] {
         let answer = response(200, "application/json", "", body.as_bytes().to_vec());
         let token = spec
