@@ -709,7 +709,7 @@ impl<P: ClientCredentialsProvider> ClientCredentialsBuilder<P> {
     }
 
     /// The API host (default [`ClientCredentialsProvider::DEFAULT_BASE_URL`]); `https`, or
-    /// `http` for a loopback host. Text or a parsed [`Url`](url::Url): for many credentials
+    /// `http` for a loopback host. Text or a parsed [`Url`]: for many credentials
     /// on one host, parse it once ([`UrlSetting`](wire::UrlSetting)).
     pub fn base_url(mut self, base_url: impl Into<wire::UrlSetting>) -> Self {
         self.base_url = Some(base_url.into());
