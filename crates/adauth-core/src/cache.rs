@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use arc_swap::{ArcSwapOption, Guard};
+use arc_swap::{ArcSwap, Guard};
 use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Shared};
 use tokio::sync::Notify;
@@ -95,6 +95,25 @@ pub struct TokenCache {
     inner: Arc<Inner>,
 }
 
+/// What [`Inner::current`] holds while a cache has no token, shared by every cache: an
+/// empty token whose schedule is never fresh and never usable. Readers that hand a token
+/// out check for it ([`is_no_token`]); the cached path needs no check, as the schedule
+/// alone refuses it.
+static NO_TOKEN: std::sync::LazyLock<Arc<Token>> = std::sync::LazyLock::new(|| {
+    let mut token = Token::new(
+        secrecy::SecretString::default(),
+        std::time::UNIX_EPOCH,
+        std::time::UNIX_EPOCH,
+    );
+    token.schedule = CacheSchedule::NONE;
+    Arc::new(token)
+});
+
+/// Whether `token` is the stand-in for no token.
+fn is_no_token(token: &Arc<Token>) -> bool {
+    Arc::ptr_eq(token, &NO_TOKEN)
+}
+
 // `repr(C)`: the fields the cached path reads come first, in the cache line that holds the
 // `Arc`'s counts, so that reading a cache touches one line of it and then the token.
 #[repr(C)]
@@ -103,8 +122,10 @@ struct Inner {
     /// reads one cache line of the cache and then the token.
     clock: Option<Arc<dyn Clock>>,
     /// The current token, with its schedule inside it: the one copy of the token that the
-    /// cache keeps, read without a lock; the cached path hands out clones of this `Arc`.
-    current: ArcSwapOption<Token>,
+    /// cache keeps, read without a lock; the cached path hands out guards of it. While there
+    /// is none it holds [`NO_TOKEN`], so that a guard of a token is never empty: a
+    /// `Result<TokenGuard>` fits in two registers.
+    current: ArcSwap<Token>,
     background: bool,
     slow: Mutex<Slow>,
     fetcher: Arc<Fetcher>,
@@ -141,9 +162,6 @@ struct Join {
     state: Arc<Outcome>,
     /// Without a task, the callers drive the fetch: whichever polls this.
     drive: Option<Shared<BoxFuture<'static, ()>>>,
-    /// How many callers are driving it now: a fetch left by a caller that gave up (holding a
-    /// store lease, perhaps) must be driven on by the next caller, not left paused.
-    drivers: Arc<AtomicUsize>,
     /// Whether the last caller to give up hands the fetch to a task of the runtime, so that
     /// it finishes without anyone waiting (a cache with background fetches).
     hand_off: bool,
@@ -160,6 +178,10 @@ struct Outcome {
     /// Set when the flight's future was dropped without an outcome.
     gone: AtomicBool,
     ready: Notify,
+    /// How many callers are driving a caller-driven fetch now: a fetch left by a caller
+    /// that gave up (holding a store lease, perhaps) must be driven on by the next caller,
+    /// not left paused.
+    drivers: AtomicUsize,
 }
 
 impl Default for Outcome {
@@ -168,6 +190,7 @@ impl Default for Outcome {
             state: Mutex::new(State::Running),
             gone: AtomicBool::new(false),
             ready: Notify::new(),
+            drivers: AtomicUsize::new(0),
         }
     }
 }
@@ -224,13 +247,13 @@ impl Drop for Reporter {
 /// Counts a caller as driving a fetch while it lives; the last one to leave an unfinished
 /// fetch hands it to a task when the join says so.
 struct Driving {
-    drivers: Arc<AtomicUsize>,
+    outcome: Arc<Outcome>,
     hand_off: Option<Shared<BoxFuture<'static, ()>>>,
 }
 
 impl Drop for Driving {
     fn drop(&mut self) {
-        let last = self.drivers.fetch_sub(1, Ordering::SeqCst) == 1;
+        let last = self.outcome.drivers.fetch_sub(1, Ordering::SeqCst) == 1;
         if last
             && let Some(drive) = self.hand_off.take()
             && drive.peek().is_none()
@@ -245,9 +268,9 @@ impl Join {
     /// The fetch's result; `None` if it was discarded or its task vanished without one.
     async fn wait(&self) -> Option<Result<Arc<Token>>> {
         if let Some(drive) = &self.drive {
-            self.drivers.fetch_add(1, Ordering::SeqCst);
+            self.state.drivers.fetch_add(1, Ordering::SeqCst);
             let _driving = Driving {
-                drivers: Arc::clone(&self.drivers),
+                outcome: Arc::clone(&self.state),
                 hand_off: self.hand_off.then(|| drive.clone()),
             };
             drive.clone().await;
@@ -403,13 +426,12 @@ impl TokenCacheBuilder {
 
     /// Builds the cache.
     pub fn build(self) -> TokenCache {
-        let provider = self.source.provider().to_owned();
         let store = self.store.map(|store| StoreUse {
             store,
             key: match self.source.identity() {
                 Some(identity) => Ok(format!("{}{identity}", self.key_prefix)),
                 None => Err(Error::configuration(
-                    provider,
+                    self.source.provider().to_owned(),
                     "a token store needs a source with an identity (TokenSource::identity): \
                      without one, two credentials could share a token",
                 )),
@@ -422,7 +444,7 @@ impl TokenCacheBuilder {
             inner: Arc::new(Inner {
                 clock: self.clock.clone(),
                 background: self.background,
-                current: ArcSwapOption::empty(),
+                current: ArcSwap::new(Arc::clone(&NO_TOKEN)),
                 slow: Mutex::new(Slow::default()),
                 fetcher: Arc::new(Fetcher {
                     cx: {
@@ -568,10 +590,7 @@ impl TokenCache {
     fn read_fresh<R>(&self, f: impl FnOnce(&Token) -> R) -> Option<R> {
         let inner = &*self.inner;
         let guard = inner.current.load();
-        guard
-            .as_ref()
-            .filter(|t| inner.is_fresh(&t.schedule))
-            .map(|t| f(t))
+        inner.is_fresh(&guard.schedule).then(|| f(&guard))
     }
 
     /// The current token if it is fresh (before its refresh window), held in place.
@@ -582,16 +601,15 @@ impl TokenCache {
         // The schedule is copied out before the clock is read, so that the guard is not
         // borrowed across the clock call and can stay in registers: moving a guard that
         // was spilled costs a stalled load on x86.
-        let schedule = guard.as_ref()?.schedule;
+        let schedule = guard.schedule;
         inner.is_fresh(&schedule).then_some(TokenGuard(guard))
     }
 
     /// The cached token if it can still be served, without fetching.
     pub fn cached(&self) -> Option<Arc<Token>> {
         let now = self.inner.fetcher.cx.now();
-        let guard = self.inner.current.load();
-        let entry = guard.as_ref()?;
-        (now < entry.schedule.usable_until).then(|| Arc::clone(entry))
+        let entry = self.inner.current_token()?;
+        (now < entry.schedule.usable_until).then_some(entry)
     }
 
     /// Drops `token` from the cache if it is still the current token, and says whether it
@@ -606,11 +624,14 @@ impl TokenCache {
     pub fn invalidate(&self, token: &Token) -> bool {
         let guard = self.inner.current.load();
         match &*guard {
-            Some(entry) if entry.same_access_token(token) => {
+            entry if !is_no_token(entry) && entry.same_access_token(token) => {
                 // Marked first, so that a fetch finishing in between cannot install it.
                 self.inner.fetcher.invalidate(Arc::clone(entry));
-                let previous = self.inner.current.compare_and_swap(&guard, None);
-                let swapped = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, entry));
+                let previous = self
+                    .inner
+                    .current
+                    .compare_and_swap(&guard, Arc::clone(&NO_TOKEN));
+                let swapped = Arc::ptr_eq(&previous, entry);
                 if swapped {
                     tracing::debug!(provider = self.provider(), "token invalidated");
                     Hook::emit(
@@ -630,7 +651,7 @@ impl TokenCache {
     /// token (in memory, or in the store for a cache that has none yet) is treated as
     /// invalidated.
     pub async fn renew_now(&self) -> Result<TokenGuard> {
-        if let Some(entry) = self.inner.current.load_full() {
+        if let Some(entry) = self.inner.current_token() {
             self.invalidate(&entry);
         }
         self.inner.fetcher.force.store(true, Ordering::SeqCst);
@@ -649,7 +670,7 @@ impl TokenCache {
                 // Checked again under the lock: a flight that just finished stored its token
                 // before clearing itself.
                 let now = self.inner.fetcher.cx.now();
-                let current = self.inner.current.load_full();
+                let current = self.inner.current_token();
                 if let Some(entry) = &current
                     && now < entry.schedule.refresh_at
                 {
@@ -667,7 +688,7 @@ impl TokenCache {
                     // A caller-driven fetch that nobody drives any more is driven by this
                     // caller (which waits for it, as the caller that started it did).
                     let undriven = flight.join.drive.is_some()
-                        && flight.join.drivers.load(Ordering::SeqCst) == 0;
+                        && flight.join.state.drivers.load(Ordering::SeqCst) == 0;
                     (valid, flight.join.clone(), undriven)
                 } else if let Some(failure) = slow
                     .failure
@@ -736,7 +757,6 @@ impl TokenCache {
         let mut join = Join {
             state: rx,
             drive: None,
-            drivers: Arc::new(AtomicUsize::new(0)),
             hand_off: background,
             runtime: runtime.as_ref().map(|r| r.id()),
         };
@@ -807,24 +827,18 @@ impl Future for TokenFuture<'_> {
 /// let kept: Arc<Token> = token.into_arc(); // to keep it
 /// # let _ = (expires, kept); Ok(()) }
 /// ```
-pub struct TokenGuard(Guard<Option<Arc<Token>>>);
+pub struct TokenGuard(Guard<Arc<Token>>);
 
 impl TokenGuard {
-    /// The held `Arc`: a guard is only ever made around a token.
+    /// The held `Arc`.
     #[inline]
     fn arc(&self) -> &Arc<Token> {
-        match &*self.0 {
-            Some(token) => token,
-            None => unreachable!("a TokenGuard always holds a token"),
-        }
+        &self.0
     }
 
     /// The token as an `Arc` of its own, for keeping beyond a request.
     pub fn into_arc(self) -> Arc<Token> {
-        match Guard::into_inner(self.0) {
-            Some(token) => token,
-            None => unreachable!("a TokenGuard always holds a token"),
-        }
+        Guard::into_inner(self.0)
     }
 }
 
@@ -851,7 +865,7 @@ impl std::borrow::Borrow<Token> for TokenGuard {
 
 impl From<Arc<Token>> for TokenGuard {
     fn from(token: Arc<Token>) -> Self {
-        Self(Guard::from_inner(Some(token)))
+        Self(Guard::from_inner(token))
     }
 }
 
@@ -937,8 +951,15 @@ impl Inner {
     fn is_fresh(&self, schedule: &CacheSchedule) -> bool {
         match &self.clock {
             None => crate::clock::system_unix_nanos() < schedule.refresh_at_ns,
-            Some(clock) => clock.now() < schedule.refresh_at,
+            // The stand-in's `refresh_at_ns` is `i64::MIN`: never fresh, on any clock.
+            Some(clock) => schedule.refresh_at_ns != i64::MIN && clock.now() < schedule.refresh_at,
         }
+    }
+
+    /// The current token; `None` while there is none ([`NO_TOKEN`]).
+    fn current_token(&self) -> Option<Arc<Token>> {
+        let current = self.current.load_full();
+        (!is_no_token(&current)).then_some(current)
     }
 
     fn install(&self, slow: &mut Slow, mut token: Token) -> Arc<Token> {
@@ -952,7 +973,7 @@ impl Inner {
             usable_until: schedule.usable_until,
         };
         let token = Arc::new(token);
-        self.current.store(Some(Arc::clone(&token)));
+        self.current.store(Arc::clone(&token));
         slow.latest = Some(Arc::clone(&token));
         token
     }
@@ -1030,10 +1051,9 @@ impl Drop for Inner {
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let current = self.inner.current.load();
         f.debug_struct("TokenCache")
             .field("source", &self.inner.fetcher.source)
-            .field("token", &*current)
+            .field("token", &self.inner.current_token())
             .finish_non_exhaustive()
     }
 }

@@ -785,3 +785,34 @@ async fn on_the_system_clock_only_a_token_before_its_refresh_window_is_served_fr
         );
     }
 }
+
+/// A cache with no token holds a shared stand-in: never handed out, on any clock.
+#[tokio::test]
+async fn an_empty_cache_hands_out_nothing_it_does_not_have() {
+    let empty = Token::new(SecretString::default(), UNIX_EPOCH, UNIX_EPOCH);
+    // The system clock, and a clock set before the Unix epoch.
+    for clock in [None, Some(ManualClock::new(UNIX_EPOCH - LIFETIME))] {
+        let source = Arc::new(Aged {
+            age: Duration::ZERO,
+            left: LIFETIME,
+            fetches: AtomicUsize::new(0),
+        });
+        let mut builder = TokenCache::builder_arc(Arc::clone(&source) as Arc<dyn TokenSource>);
+        if let Some(clock) = &clock {
+            builder = builder.clock(Arc::new(clock.clone()));
+        }
+        let cache = builder.build();
+        assert!(cache.cached().is_none());
+        assert!(!cache.invalidate(&empty));
+        assert!(format!("{cache:?}").contains("token: None"), "{cache:?}");
+
+        let token = cache.token().await.expect("token");
+        assert_eq!(secret(&token), "t");
+        assert!(cache.cached().is_some());
+        assert!(cache.invalidate(&token));
+        assert!(cache.cached().is_none());
+        assert!(!cache.invalidate(&token), "already gone");
+        assert_eq!(secret(&cache.token().await.expect("token")), "t");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 2, "{clock:?}");
+    }
+}
