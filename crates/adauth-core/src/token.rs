@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -32,7 +33,8 @@ use crate::secret_buf::{SecretBuf, secret_json};
 #[derive(Clone)]
 pub struct Token {
     access_token: SecretString,
-    token_type: String,
+    /// Borrowed for the usual spellings of `Bearer`, so that most tokens hold no copy.
+    token_type: Cow<'static, str>,
     issued_at: SystemTime,
     expires_at: SystemTime,
     refresh_token: Option<SecretString>,
@@ -69,7 +71,7 @@ impl Token {
     pub fn new(access_token: SecretString, issued_at: SystemTime, expires_at: SystemTime) -> Self {
         Self {
             access_token,
-            token_type: "Bearer".to_owned(),
+            token_type: Cow::Borrowed("Bearer"),
             issued_at,
             expires_at,
             refresh_token: None,
@@ -82,7 +84,16 @@ impl Token {
 
     /// Sets the token type as the provider named it (default `Bearer`).
     pub fn with_token_type(mut self, token_type: impl Into<String>) -> Self {
-        self.token_type = token_type.into();
+        let token_type = token_type.into();
+        self.token_type = usual_token_type(&token_type).unwrap_or(Cow::Owned(token_type));
+        self
+    }
+
+    /// [`with_token_type`](Self::with_token_type) from text read in place: the usual
+    /// spellings are not copied.
+    pub(crate) fn with_token_type_str(mut self, token_type: &str) -> Self {
+        self.token_type =
+            usual_token_type(token_type).unwrap_or_else(|| Cow::Owned(token_type.to_owned()));
         self
     }
 
@@ -226,6 +237,15 @@ impl fmt::Debug for Token {
                 &self.secret_extras.keys().collect::<Vec<_>>(),
             )
             .finish()
+    }
+}
+
+/// `token_type` as a static string when it is a usual spelling of `Bearer`.
+fn usual_token_type(token_type: &str) -> Option<Cow<'static, str>> {
+    match token_type {
+        "Bearer" => Some(Cow::Borrowed("Bearer")),
+        "bearer" => Some(Cow::Borrowed("bearer")),
+        _ => None,
     }
 }
 

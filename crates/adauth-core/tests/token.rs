@@ -114,3 +114,15 @@ fn foreign_or_corrupt_stored_tokens_are_clear_errors_that_quote_nothing() {
         assert!(!format!("{err} {err:?}").contains("CANARY"), "{err}");
     }
 }
+
+#[test]
+fn the_token_type_is_kept_as_the_provider_spelled_it() {
+    let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let plain = Token::new(SecretString::from("t"), at, at + Duration::from_secs(60));
+    assert_eq!(plain.token_type(), "Bearer");
+    for spelled in ["Bearer", "bearer", "BEARER", "MAC", ""] {
+        let token = plain.clone().with_token_type(spelled);
+        assert_eq!(token.token_type(), spelled);
+        assert_eq!(token.clone().token_type(), spelled);
+    }
+}

@@ -212,7 +212,7 @@ impl EndpointSpec {
             answer.expires_in.as_ref(),
         )?;
         if let Some(token_type) = answer.token_type {
-            token = token.with_token_type(token_type);
+            token = token.with_token_type_str(&token_type);
         }
         token = token.with_refresh_token(answer.refresh_token);
         if let Some(scope) = answer.scope {
@@ -456,9 +456,9 @@ impl fmt::Debug for TokenRequest<'_> {
 }
 
 /// A token answer, as [`AnswerSeed`] reads it.
-struct Answer {
+struct Answer<'de> {
     access_token: SecretString,
-    token_type: Option<String>,
+    token_type: Option<Cow<'de, str>>,
     expires_in: Option<ExpiresIn>,
     refresh_token: Option<SecretString>,
     scope: Option<String>,
@@ -471,12 +471,12 @@ struct Answer {
 struct AnswerSeed<'s>(&'s EndpointSpec);
 
 impl<'de> DeserializeSeed<'de> for AnswerSeed<'_> {
-    type Value = Answer;
+    type Value = Answer<'de>;
 
     fn deserialize<D: serde::Deserializer<'de>>(
         self,
         deserializer: D,
-    ) -> std::result::Result<Answer, D::Error> {
+    ) -> std::result::Result<Answer<'de>, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
@@ -495,13 +495,16 @@ impl<'de> Deserialize<'de> for Loose {
 }
 
 impl<'de> Visitor<'de> for AnswerSeed<'_> {
-    type Value = Answer;
+    type Value = Answer<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a token answer (a JSON object)")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Answer, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Answer<'de>, A::Error> {
         let spec = self.0;
         let camel = spec.case == FieldCase::Camel;
         let name = |snake: &'static str, camel_name: &'static str| {
@@ -529,7 +532,8 @@ impl<'de> Visitor<'de> for AnswerSeed<'_> {
                 access_token = Some(map.next_value::<SecretString>()?);
             } else if key == type_name {
                 answer.token_type = map
-                    .next_value::<Option<String>>()?
+                    .next_value::<Option<FieldName<'de>>>()?
+                    .map(|t| t.0)
                     .filter(|t| !t.is_empty());
             } else if key == expires_name {
                 answer.expires_in = map.next_value::<Option<ExpiresIn>>()?;
