@@ -969,7 +969,8 @@ impl Inner {
                 .schedule(token.issued_at(), token.expires_at(), fastrand::f64());
         token.schedule = CacheSchedule {
             refresh_at: schedule.refresh_at,
-            refresh_at_ns: crate::clock::unix_nanos(schedule.refresh_at),
+            // `i64::MIN` marks the stand-in for no token; a real token never has it.
+            refresh_at_ns: crate::clock::unix_nanos(schedule.refresh_at).max(i64::MIN + 1),
             usable_until: schedule.usable_until,
         };
         let token = Arc::new(token);

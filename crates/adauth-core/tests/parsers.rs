@@ -226,3 +226,17 @@ fn answer_field_names_are_read_with_or_without_escapes() {
         );
     }
 }
+
+#[test]
+fn a_token_type_that_is_not_text_is_an_unexpected_answer() {
+    use adauth_core::FetchContext;
+    use adauth_core::provider_kit::endpoint::EndpointSpec;
+
+    let body = br#"{"access_token":"abc","token_type":5,"expires_in":60}"#;
+    let answer = response(200, "application/json", "", body.to_vec());
+    let err = EndpointSpec::json("p", "/token")
+        .read_token(&FetchContext::default(), &answer)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedResponse, "{err}");
+    assert!(err.to_string().contains("expected shape"), "{err}");
+}

@@ -526,13 +526,13 @@ impl<'de> Visitor<'de> for AnswerSeed<'_> {
             extras: Vec::new(),
             secret_extras: Vec::new(),
         };
-        while let Some(FieldName(key)) = map.next_key::<FieldName<'de>>()? {
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             let key = key.as_ref();
             if key == access_name {
                 access_token = Some(map.next_value::<SecretString>()?);
             } else if key == type_name {
                 answer.token_type = map
-                    .next_value::<Option<FieldName<'de>>>()?
+                    .next_value::<Option<Text<'de>>>()?
                     .map(|t| t.0)
                     .filter(|t| !t.is_empty());
             } else if key == expires_name {
@@ -565,29 +565,29 @@ impl<'de> Visitor<'de> for AnswerSeed<'_> {
     }
 }
 
-/// A field name of an answer, borrowed from the body when it has no escapes: serde's own
-/// `Cow<str>` always copies.
-struct FieldName<'de>(Cow<'de, str>);
+/// Text of an answer (a field name, the token type), borrowed from the body when it has no
+/// escapes: serde's own `Cow<str>` always copies.
+struct Text<'de>(Cow<'de, str>);
 
-impl<'de> de::Deserialize<'de> for FieldName<'de> {
+impl<'de> de::Deserialize<'de> for Text<'de> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct NameVisitor;
         impl<'de> Visitor<'de> for NameVisitor {
-            type Value = FieldName<'de>;
+            type Value = Text<'de>;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
+                f.write_str("a string")
             }
 
             fn visit_borrowed_str<E: de::Error>(
                 self,
                 v: &'de str,
             ) -> std::result::Result<Self::Value, E> {
-                Ok(FieldName(Cow::Borrowed(v)))
+                Ok(Text(Cow::Borrowed(v)))
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-                Ok(FieldName(Cow::Owned(v.to_owned())))
+                Ok(Text(Cow::Owned(v.to_owned())))
             }
         }
         d.deserialize_str(NameVisitor)

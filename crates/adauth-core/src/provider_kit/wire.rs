@@ -152,11 +152,7 @@ impl std::fmt::Debug for UrlSetting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let shown = match &self.0 {
             UrlRepr::Text(text) => redact_unparsed(text),
-            UrlRepr::Parsed(url) => {
-                let mut shown = url.clone();
-                shown.set_query(None);
-                redact_url(&shown)
-            }
+            UrlRepr::Parsed(url) => redact_url(url),
         };
         f.debug_tuple("UrlSetting").field(&shown).finish()
     }
@@ -179,10 +175,13 @@ fn redact_unparsed(url: &str) -> String {
     shown.chars().take(100).collect()
 }
 
+/// A URL as it may be shown: without user name, password, query or fragment.
 fn redact_url(url: &Url) -> String {
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
     shown.to_string()
 }
 
@@ -722,6 +721,19 @@ mod tests {
         let given =
             UrlSetting::resolve_or(Some("http://[::1]:9/".into()), "p", "https://x.example/");
         assert_eq!(given.unwrap().as_str(), "http://[::1]:9/");
+    }
+
+    #[test]
+    fn a_refused_url_is_named_without_its_query() {
+        let text = "http://api.example.com/v1?key=CANARY-KEY";
+        for setting in [
+            UrlSetting::from(text),
+            UrlSetting::from(Url::parse(text).unwrap()),
+        ] {
+            let err = setting.resolve("p").unwrap_err().to_string();
+            assert!(!err.contains("CANARY"), "{err}");
+            assert!(err.contains("api.example.com"), "{err}");
+        }
     }
 
     #[test]
