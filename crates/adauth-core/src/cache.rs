@@ -2,7 +2,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -96,9 +96,8 @@ pub struct TokenCache {
 }
 
 /// What [`Inner::current`] holds while a cache has no token, shared by every cache: an
-/// empty token whose schedule is never fresh and never usable. Readers that hand a token
-/// out check for it ([`is_no_token`]); the cached path needs no check, as the schedule
-/// alone refuses it.
+/// empty token whose schedule is never fresh and never usable. Every reader checks for it
+/// ([`is_no_token`]), a comparison of pointers.
 static NO_TOKEN: std::sync::LazyLock<Arc<Token>> = std::sync::LazyLock::new(|| {
     let mut token = Token::new(
         secrecy::SecretString::default(),
@@ -115,17 +114,27 @@ fn is_no_token(token: &Arc<Token>) -> bool {
 }
 
 // `repr(C)`: the fields the cached path reads come first, in the cache line that holds the
-// `Arc`'s counts, so that reading a cache touches one line of it and then the token.
+// `Arc`'s counts, so that on the system clock a cached `token()` reads one line of the
+// cache and not the token at all.
 #[repr(C)]
 struct Inner {
     /// The clock (`None`: the system clock), beside `current` so that the cached path
-    /// reads one cache line of the cache and then the token.
+    /// reads one cache line of the cache.
     clock: Option<Arc<dyn Clock>>,
     /// The current token, with its schedule inside it: the one copy of the token that the
     /// cache keeps, read without a lock; the cached path hands out guards of it. While there
     /// is none it holds [`NO_TOKEN`], so that a guard of a token is never empty: a
     /// `Result<TokenGuard>` fits in two registers.
     current: ArcSwap<Token>,
+    /// The current token's refresh time in nanoseconds since the Unix epoch
+    /// ([`crate::clock::unix_nanos`]), `i64::MIN` while there is none: what the cached path
+    /// compares the system clock's raw reading with, so that it need not read the token.
+    ///
+    /// `current` and `refresh_at_ns` change only under the `slow` lock: an install stores
+    /// `current` and then this, an invalidation this (`i64::MIN`) and then `current`. A
+    /// reader loads this first and `current` second, so the token it reads is the one
+    /// whose refresh time it read, or a newer one, or the stand-in, which it refuses.
+    refresh_at_ns: AtomicI64,
     background: bool,
     slow: Mutex<Slow>,
     fetcher: Arc<Fetcher>,
@@ -445,6 +454,7 @@ impl TokenCacheBuilder {
                 clock: self.clock.clone(),
                 background: self.background,
                 current: ArcSwap::new(Arc::clone(&NO_TOKEN)),
+                refresh_at_ns: AtomicI64::new(i64::MIN),
                 slow: Mutex::new(Slow::default()),
                 fetcher: Arc::new(Fetcher {
                     cx: {
@@ -589,20 +599,20 @@ impl TokenCache {
     #[inline]
     fn read_fresh<R>(&self, f: impl FnOnce(&Token) -> R) -> Option<R> {
         let inner = &*self.inner;
+        let refresh_at_ns = inner.refresh_at_ns.load(Ordering::Acquire);
         let guard = inner.current.load();
-        inner.is_fresh(&guard.schedule).then(|| f(&guard))
+        inner.is_fresh(refresh_at_ns, &guard).then(|| f(&guard))
     }
 
     /// The current token if it is fresh (before its refresh window), held in place.
     #[inline]
     fn fresh(&self) -> Option<TokenGuard> {
         let inner = &*self.inner;
+        let refresh_at_ns = inner.refresh_at_ns.load(Ordering::Acquire);
         let guard = inner.current.load();
-        // The schedule is copied out before the clock is read, so that the guard is not
-        // borrowed across the clock call and can stay in registers: moving a guard that
-        // was spilled costs a stalled load on x86.
-        let schedule = guard.schedule;
-        inner.is_fresh(&schedule).then_some(TokenGuard(guard))
+        inner
+            .is_fresh(refresh_at_ns, &guard)
+            .then_some(TokenGuard(guard))
     }
 
     /// The cached token if it can still be served, without fetching.
@@ -627,11 +637,7 @@ impl TokenCache {
             entry if !is_no_token(entry) && entry.same_access_token(token) => {
                 // Marked first, so that a fetch finishing in between cannot install it.
                 self.inner.fetcher.invalidate(Arc::clone(entry));
-                let previous = self
-                    .inner
-                    .current
-                    .compare_and_swap(&guard, Arc::clone(&NO_TOKEN));
-                let swapped = Arc::ptr_eq(&previous, entry);
+                let swapped = self.inner.uninstall(entry);
                 if swapped {
                     tracing::debug!(provider = self.provider(), "token invalidated");
                     Hook::emit(
@@ -945,14 +951,20 @@ impl Inner {
         self.slow.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether a token with `schedule` is before its refresh window on the cache's clock. The system clock
-    /// is compared in its raw form (nanoseconds), without building a `SystemTime`.
+    /// Whether `token`, loaded after `refresh_at_ns` was read (see [`Inner::refresh_at_ns`]),
+    /// is before its refresh window on the cache's clock. The system clock is compared in
+    /// its raw form (nanoseconds) with `refresh_at_ns`, so the token itself is not read; a
+    /// clock of the user's is compared with the token's own schedule.
     #[inline]
-    fn is_fresh(&self, schedule: &CacheSchedule) -> bool {
+    fn is_fresh(&self, refresh_at_ns: i64, token: &Arc<Token>) -> bool {
         match &self.clock {
-            None => crate::clock::system_unix_nanos() < schedule.refresh_at_ns,
-            // The stand-in's `refresh_at_ns` is `i64::MIN`: never fresh, on any clock.
-            Some(clock) => schedule.refresh_at_ns != i64::MIN && clock.now() < schedule.refresh_at,
+            None => !is_no_token(token) && crate::clock::system_unix_nanos() < refresh_at_ns,
+            Some(clock) => {
+                // Copied out before the clock is called, so that the guard is not borrowed
+                // across the call and can stay in registers.
+                let refresh_at = token.schedule.refresh_at;
+                !is_no_token(token) && clock.now() < refresh_at
+            }
         }
     }
 
@@ -962,6 +974,18 @@ impl Inner {
         (!is_no_token(&current)).then_some(current)
     }
 
+    /// Drops `entry` if it is still the current token, and says whether it was.
+    fn uninstall(&self, entry: &Arc<Token>) -> bool {
+        let _slow = self.lock();
+        if !Arc::ptr_eq(&self.current.load(), entry) {
+            return false;
+        }
+        // In this order: see `Inner::refresh_at_ns`.
+        self.refresh_at_ns.store(i64::MIN, Ordering::Release);
+        self.current.store(Arc::clone(&NO_TOKEN));
+        true
+    }
+
     fn install(&self, slow: &mut Slow, mut token: Token) -> Arc<Token> {
         let schedule =
             self.fetcher
@@ -969,12 +993,15 @@ impl Inner {
                 .schedule(token.issued_at(), token.expires_at(), fastrand::f64());
         token.schedule = CacheSchedule {
             refresh_at: schedule.refresh_at,
-            // `i64::MIN` marks the stand-in for no token; a real token never has it.
-            refresh_at_ns: crate::clock::unix_nanos(schedule.refresh_at).max(i64::MIN + 1),
             usable_until: schedule.usable_until,
         };
         let token = Arc::new(token);
+        // In this order: see `Inner::refresh_at_ns`.
         self.current.store(Arc::clone(&token));
+        self.refresh_at_ns.store(
+            crate::clock::unix_nanos(schedule.refresh_at),
+            Ordering::Release,
+        );
         slow.latest = Some(Arc::clone(&token));
         token
     }

@@ -51,9 +51,6 @@ pub struct Token {
 #[derive(Clone, Copy)]
 pub(crate) struct CacheSchedule {
     pub(crate) refresh_at: SystemTime,
-    /// `refresh_at` in nanoseconds since the Unix epoch ([`crate::clock::unix_nanos`]):
-    /// what the cached path compares the system clock's raw reading with.
-    pub(crate) refresh_at_ns: i64,
     pub(crate) usable_until: SystemTime,
 }
 
@@ -61,7 +58,6 @@ impl CacheSchedule {
     /// Never fresh: for tokens no cache has installed.
     pub(crate) const NONE: Self = Self {
         refresh_at: SystemTime::UNIX_EPOCH,
-        refresh_at_ns: i64::MIN,
         usable_until: SystemTime::UNIX_EPOCH,
     };
 }

@@ -816,3 +816,59 @@ async fn an_empty_cache_hands_out_nothing_it_does_not_have() {
         assert_eq!(source.fetches.load(Ordering::SeqCst), 2, "{clock:?}");
     }
 }
+
+/// Hands out `t-1`, `t-2`, ... at once, for an hour each.
+#[derive(Debug, Default)]
+struct Numbered(AtomicUsize);
+
+#[async_trait]
+impl TokenSource for Numbered {
+    fn provider(&self) -> &str {
+        "numbered"
+    }
+    async fn fetch(&self, cx: &FetchContext) -> Result<Token> {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        let now = cx.now();
+        Ok(Token::new(
+            SecretString::from(format!("t-{n}")),
+            now,
+            now + LIFETIME,
+        ))
+    }
+}
+
+/// The cached path reads the refresh time and the token as two words: readers on other
+/// threads racing invalidations and renewals never get the empty stand-in, and after an
+/// invalidation has returned the invalidated token is never served again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_racing_invalidations_get_a_real_token_and_never_an_invalidated_one() {
+    let cache = TokenCache::new(Numbered::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (cache, stop) = (cache.clone(), Arc::clone(&stop));
+            tokio::spawn(async move {
+                let mut reads = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let token = cache.token().await.expect("token");
+                    assert!(secret(&token).starts_with("t-"), "stand-in handed out");
+                    reads += 1;
+                    if reads % 64 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                reads
+            })
+        })
+        .collect();
+    for _ in 0..2_000 {
+        let token = cache.token().await.expect("token").into_arc();
+        assert!(cache.invalidate(&token), "only this loop invalidates");
+        let next = cache.token().await.expect("token");
+        assert_ne!(secret(&next), secret(&token), "an invalidated token served");
+    }
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.await.expect("reader") > 0);
+    }
+}
