@@ -853,7 +853,7 @@ async fn readers_racing_invalidations_get_a_real_token_and_never_an_invalidated_
                     let token = cache.token().await.expect("token");
                     assert!(secret(&token).starts_with("t-"), "stand-in handed out");
                     reads += 1;
-                    if reads % 64 == 0 {
+                    if reads.is_multiple_of(64) {
                         tokio::task::yield_now().await;
                     }
                 }
