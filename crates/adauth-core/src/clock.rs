@@ -31,9 +31,10 @@ impl Clock for SystemClock {
 #[cfg(target_os = "linux")]
 #[inline]
 fn coarse_now() -> SystemTime {
-    use rustix::time::{ClockId, clock_gettime};
-    let ts = clock_gettime(ClockId::RealtimeCoarse);
-    match (u64::try_from(ts.tv_sec), u32::try_from(ts.tv_nsec)) {
+    let Some((secs, nanos)) = coarse_reading() else {
+        return SystemTime::now();
+    };
+    match (u64::try_from(secs), u32::try_from(nanos)) {
         (Ok(secs), Ok(nanos)) if nanos < 1_000_000_000 => SystemTime::UNIX_EPOCH
             .checked_add(Duration::new(secs, nanos))
             .unwrap_or_else(SystemTime::now),
@@ -60,14 +61,23 @@ pub(crate) fn unix_nanos(t: SystemTime) -> i64 {
 /// `SystemTime`: the cached path's clock.
 #[cfg(target_os = "linux")]
 #[inline]
+pub(crate) fn system_unix_nanos() -> i64 {
+    match coarse_reading() {
+        Some((secs, nanos)) => secs.saturating_mul(1_000_000_000).saturating_add(nanos),
+        None => unix_nanos(SystemTime::now()),
+    }
+}
+
+/// `CLOCK_REALTIME_COARSE` as seconds and nanoseconds, through the C library; `None` if the
+/// kernel refuses it (older than 2.6.32), and the precise clock is read instead.
+#[cfg(target_os = "linux")]
+#[inline]
 // The fields are narrower than `i64` on some targets.
 #[allow(clippy::useless_conversion)]
-pub(crate) fn system_unix_nanos() -> i64 {
-    use rustix::time::{ClockId, clock_gettime};
-    let ts = clock_gettime(ClockId::RealtimeCoarse);
-    i64::from(ts.tv_sec)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(i64::from(ts.tv_nsec))
+fn coarse_reading() -> Option<(i64, i64)> {
+    use nix::time::{ClockId, clock_gettime};
+    let ts = clock_gettime(ClockId::CLOCK_REALTIME_COARSE).ok()?;
+    Some((i64::from(ts.tv_sec()), i64::from(ts.tv_nsec())))
 }
 
 #[cfg(not(target_os = "linux"))]
