@@ -31,15 +31,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// and following it could send credentials elsewhere), the proxies of [`proxies_from`] the
 /// process environment, and an `adauth` user agent.
 ///
-/// Each call builds a client, with its own connection pool and root certificates; most
-/// programs want [`shared_client`] instead.
+/// Each call builds a client with its own connection pool (most programs want
+/// [`shared_client`] instead). Every client adauth builds shares one TLS configuration, so
+/// the system's root certificates are loaded once per process, by the first.
 pub fn default_client() -> Result<reqwest::Client> {
     build_client(DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
 }
 
 /// The shared client with adauth's settings (see [`default_client`]) for the tokio runtime
 /// this is called on, built on first use there: one connection pool per runtime, and root
-/// certificates loaded once per runtime. Every [`HttpClient`] that was not given a client
+/// certificates loaded once per process. Every [`HttpClient`] that was not given a client
 /// of its own (or a connect timeout other than the default) sends through it, so a
 /// thousand sources hold one pool, not a thousand.
 ///
@@ -95,7 +96,11 @@ impl PerRuntime {
 }
 
 fn build_client(connect: Duration, request: Duration) -> Result<reqwest::Client> {
-    client_builder(&crate::provider_kit::env::process)
+    let mut builder = client_builder(&crate::provider_kit::env::process);
+    if let Some(tls) = process_tls() {
+        builder = builder.tls_backend_preconfigured(tls);
+    }
+    builder
         .connect_timeout(connect)
         .timeout(request)
         .user_agent(concat!("adauth/", env!("CARGO_PKG_VERSION")))
@@ -103,6 +108,34 @@ fn build_client(connect: Duration, request: Duration) -> Result<reqwest::Client>
         .map_err(|e| {
             Error::configuration("adauth", "the HTTP client could not be built").with_source(e)
         })
+}
+
+/// How many times this process has loaded the system's root certificates: once.
+static ROOT_LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The TLS configuration of every client adauth builds, made once per process: what
+/// reqwest's `rustls` backend would make for each client (its crypto provider, the
+/// platform's verifier and root certificates, TLS 1.2 and 1.3, HTTP/1.1), shared, as
+/// loading the roots takes milliseconds. `None` if the platform's verifier cannot be made:
+/// then reqwest makes its own, and reports the failure.
+fn process_tls() -> Option<rustls::ClientConfig> {
+    static TLS: std::sync::OnceLock<Option<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    TLS.get_or_init(|| {
+        ROOT_LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+        let verifier = rustls_platform_verifier::Verifier::new(Arc::clone(&provider)).ok()?;
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(rustls::ALL_VERSIONS)
+            .ok()?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Some(config)
+    })
+    .clone()
 }
 
 /// A reqwest client builder with adauth's settings (see [`default_client`]), the proxies
@@ -509,6 +542,23 @@ mod tests {
             MAX_SHARED_CLIENTS + 4
         );
         assert_eq!(clients.0.lock().unwrap().len(), MAX_SHARED_CLIENTS);
+    }
+
+    /// Root certificates are loaded once per process, however many clients and runtimes:
+    /// new clients, and the shared clients of two runtimes.
+    #[test]
+    fn root_certificates_are_loaded_once_per_process() {
+        for _ in 0..3 {
+            default_client().unwrap();
+        }
+        for _ in 0..2 {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            runtime.block_on(async { shared_client().unwrap() });
+        }
+        assert!(process_tls().is_some(), "this platform's verifier");
+        assert_eq!(ROOT_LOADS.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 
     #[test]
