@@ -85,17 +85,36 @@ impl Token {
         self
     }
 
-    /// [`with_token_type`](Self::with_token_type) from text read in place: the usual
-    /// spellings are not copied.
-    pub(crate) fn with_token_type_str(mut self, token_type: &str) -> Self {
+    /// Sets the token type from text read in place: the usual spellings are not copied.
+    pub(crate) fn set_token_type_str(&mut self, token_type: &str) {
         self.token_type =
             usual_token_type(token_type).unwrap_or_else(|| Cow::Owned(token_type.to_owned()));
-        self
+    }
+
+    /// Sets the refresh token, in place.
+    pub(crate) fn set_refresh_token(&mut self, refresh_token: Option<SecretString>) {
+        self.refresh_token = refresh_token;
+    }
+
+    /// Sets the scope, in place.
+    pub(crate) fn set_scope(&mut self, scope: String) {
+        self.scope = Some(scope);
+    }
+
+    /// Adds an extra under a name known in advance (a spec's field name): the name is not
+    /// copied.
+    pub(crate) fn insert_extra(&mut self, key: &'static str, value: String) {
+        self.extras.0.insert(Cow::Borrowed(key), value);
+    }
+
+    /// Adds a secret extra, in place.
+    pub(crate) fn insert_secret_extra(&mut self, key: &str, value: SecretString) {
+        self.secret_extras.insert(key.to_owned(), value);
     }
 
     /// Sets the refresh token.
     pub fn with_refresh_token(mut self, refresh_token: Option<SecretString>) -> Self {
-        self.refresh_token = refresh_token;
+        self.set_refresh_token(refresh_token);
         self
     }
 
@@ -108,13 +127,13 @@ impl Token {
 
     /// Sets the granted scope.
     pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
+        self.set_scope(scope.into());
         self
     }
 
     /// Adds a provider extra. Extras are shown by `Debug`: never put a secret here.
     pub fn with_extra(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extras.0.insert(key.into(), value.into());
+        self.extras.0.insert(Cow::Owned(key.into()), value.into());
         self
     }
 
@@ -280,7 +299,7 @@ pub(crate) struct StoredRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    extras: &'a BTreeMap<String, String>,
+    extras: &'a BTreeMap<Cow<'static, str>, String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     secret_extras: BTreeMap<&'a str, &'a str>,
 }
@@ -386,7 +405,12 @@ impl Token {
             .with_token_type(s.token_type)
             .with_refresh_token(s.refresh_token);
         token.scope = s.scope;
-        token.extras = Extras(s.extras);
+        token.extras = Extras(
+            s.extras
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k), v))
+                .collect(),
+        );
         token.secret_extras = s.secret_extras;
         Ok(token)
     }
@@ -394,7 +418,7 @@ impl Token {
 
 /// Non-secret details a provider sends with a token, by name.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Extras(BTreeMap<String, String>);
+pub struct Extras(BTreeMap<Cow<'static, str>, String>);
 
 impl Extras {
     /// The value of `key`, if the provider sent it.
@@ -404,7 +428,7 @@ impl Extras {
 
     /// Every extra, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
     /// Whether there are none.

@@ -211,18 +211,19 @@ impl EndpointSpec {
             answer.access_token,
             answer.expires_in.as_ref(),
         )?;
+        // Set in place: `Token` is large, and each `with_*` would move it.
         if let Some(token_type) = answer.token_type {
-            token = token.with_token_type_str(&token_type);
+            token.set_token_type_str(&token_type);
         }
-        token = token.with_refresh_token(answer.refresh_token);
+        token.set_refresh_token(answer.refresh_token);
         if let Some(scope) = answer.scope {
-            token = token.with_scope(scope);
+            token.set_scope(scope);
         }
         for (name, value) in answer.extras {
-            token = token.with_extra(name, value);
+            token.insert_extra(name, value);
         }
         for (name, value) in answer.secret_extras {
-            token = token.with_secret_extra(name, value);
+            token.insert_secret_extra(name, value);
         }
         Ok(token)
     }
