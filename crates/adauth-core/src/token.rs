@@ -318,7 +318,7 @@ pub(crate) struct Stored {
     #[serde(default)]
     scope: Option<String>,
     #[serde(default)]
-    extras: BTreeMap<String, String>,
+    extras: BTreeMap<Cow<'static, str>, String>,
     #[serde(default)]
     secret_extras: BTreeMap<String, SecretString>,
 }
@@ -405,12 +405,7 @@ impl Token {
             .with_token_type(s.token_type)
             .with_refresh_token(s.refresh_token);
         token.scope = s.scope;
-        token.extras = Extras(
-            s.extras
-                .into_iter()
-                .map(|(k, v)| (Cow::Owned(k), v))
-                .collect(),
-        );
+        token.extras = Extras(s.extras);
         token.secret_extras = s.secret_extras;
         Ok(token)
     }
