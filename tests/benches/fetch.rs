@@ -3,7 +3,10 @@
 //! provider's documented answer. No cache: `TokenSource::fetch` of the source that the
 //! provider's descriptor builds.
 //!
-//! Run with `cargo bench -p adauth-tests --bench fetch`.
+//! Run with `cargo bench -p adauth-tests --bench fetch`. With
+//! `ADAUTH_BENCH_CURRENT_THREAD=1` client and server share one thread (a current-thread
+//! runtime): the figures then leave out the scheduler's wake-ups across threads and show
+//! the work each side does, for a profiler or a second opinion.
 
 use std::time::Instant;
 
@@ -34,11 +37,18 @@ async fn server() -> String {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = if std::env::var_os("ADAUTH_BENCH_CURRENT_THREAD").is_some() {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    };
     let base = runtime.block_on(server());
     // The hand-written POSTs go through the very client the sources send through (the
     // runtime's shared one), so that both sides use the same pool and connection and the
@@ -86,6 +96,9 @@ fn main() {
             &Plan {
                 rounds: 25,
                 batch: 300,
+                // The two sides take turns every 10 fetches (about a millisecond), so that
+                // the machine's slow spells fall on both alike.
+                slice: 10,
             },
             vec![
                 Case::timed("hand-written reqwest POST of the same request", |n| {

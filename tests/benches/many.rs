@@ -183,6 +183,7 @@ fn main() {
         &Plan {
             rounds: 9,
             batch: 5,
+            slice: 5,
         },
         vec![
             Case::each("the process's shared client (reused)", || {
@@ -202,6 +203,7 @@ fn main() {
         &Plan {
             rounds: 7,
             batch: THOUSAND,
+            slice: THOUSAND,
         },
         vec![
             Case::timed("one shared reqwest client, hand-written POSTs", |n| {
@@ -268,6 +270,7 @@ fn main() {
         &Plan {
             rounds: (KEYS / ROUND) as usize - 1,
             batch: ROUND,
+            slice: ROUND,
         },
         vec![
             Case::timed("hand-written POSTs through one client", |n| {

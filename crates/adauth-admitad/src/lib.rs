@@ -246,6 +246,8 @@ pub struct AdmitadSource {
     client_grant: TokenEndpoint,
     refresh_grant: TokenEndpoint,
     code_grant: TokenEndpoint,
+    /// The scopes as the `scope` field sends them, written once.
+    scope: String,
     /// A refresh token from an earlier run, tried once by the next `fetch`. Shared by
     /// clones, so it is spent once.
     resume: Arc<Mutex<Option<SecretString>>>,
@@ -264,6 +266,7 @@ impl AdmitadSource {
             client_grant: endpoint(CLIENT_GRANT)?,
             refresh_grant: endpoint(REFRESH_GRANT)?,
             code_grant: endpoint(CODE_GRANT)?,
+            scope: credentials.scopes.to_string(),
             credentials,
             resume: Arc::new(Mutex::new(None)),
         })
@@ -344,12 +347,11 @@ impl AdmitadSource {
     /// Client credentials: `grant_type`, `client_id` and `scope` in the body, and the
     /// client in HTTP Basic, as Admitad documents it.
     async fn client_credentials(&self, cx: &FetchContext) -> Result<Token> {
-        let scope = self.credentials.scopes.to_string();
         self.client_grant
             .request()
             .field("grant_type", "client_credentials")
             .field("client_id", &self.credentials.client_id)
-            .field("scope", &scope)
+            .field("scope", &self.scope)
             .client(&self.credentials.client_id, &self.credentials.client_secret)
             .send(cx)
             .await
@@ -517,7 +519,7 @@ impl TokenSource for AdmitadSource {
         Some(self.client_grant.identity(&[
             &self.credentials.client_id,
             self.credentials.client_secret.expose_secret(),
-            &self.credentials.scopes.to_string(),
+            &self.scope,
         ]))
     }
 

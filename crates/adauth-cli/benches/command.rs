@@ -55,6 +55,7 @@ fn main() {
         &Plan {
             rounds: 9,
             batch: 10,
+            slice: 10,
         },
         vec![
             Case::timed("served from the disk cache", |n| run(&[], n)),

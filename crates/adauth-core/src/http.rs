@@ -494,8 +494,10 @@ impl HttpClient {
             return Err(too_big());
         }
         // The answer holds the token: its buffer is wiped when the response is dropped.
-        let expected = response.content_length().unwrap_or(0) as usize;
-        let mut body = SecretBuf::with_capacity(expected.max(512).min(self.max_body));
+        // Sized to the announced length, so that the buffer neither grows nor has more to
+        // wipe than the answer.
+        let expected = response.content_length().map_or(512, |len| len as usize);
+        let mut body = SecretBuf::with_capacity(expected.min(self.max_body));
         while let Some(chunk) = response
             .chunk()
             .await

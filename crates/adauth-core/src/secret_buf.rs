@@ -40,6 +40,23 @@ impl SecretBuf {
         self.0.extend_from_slice(data);
     }
 
+    /// Appends `n` zero bytes and returns them, to be written in place.
+    pub(crate) fn extend_zeroed(&mut self, n: usize) -> &mut [u8] {
+        let start = self.0.len();
+        if start + n > self.0.capacity() {
+            let mut bigger = Vec::with_capacity((start + n).max(self.0.capacity() * 2));
+            bigger.extend_from_slice(&self.0);
+            self.0 = Zeroizing::new(bigger);
+        }
+        self.0.resize(start + n, 0);
+        &mut self.0[start..]
+    }
+
+    /// Keeps the first `len` bytes. (The whole allocation is still wiped when dropped.)
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+
     /// The bytes, as a [`Bytes`] that zeroizes the memory once its last clone is dropped.
     pub(crate) fn into_bytes(self) -> Bytes {
         Bytes::from_owner(self.0)
@@ -75,7 +92,16 @@ impl io::Write for SecretBuf {
 
 /// `value` as JSON, secret: no copy of it is left in freed memory.
 pub(crate) fn secret_json<T: serde::Serialize + ?Sized>(value: &T) -> SecretBuf {
-    let mut buf = SecretBuf::with_capacity(256);
+    secret_json_sized(value, 256)
+}
+
+/// [`secret_json`] into a buffer that starts with room for `capacity` bytes: the expected
+/// size, so that it does not have to grow (copy and wipe) as it is written.
+pub(crate) fn secret_json_sized<T: serde::Serialize + ?Sized>(
+    value: &T,
+    capacity: usize,
+) -> SecretBuf {
+    let mut buf = SecretBuf::with_capacity(capacity);
     // Serializing strings, numbers and maps of them into memory cannot fail; a value that
     // does (a map with non-string keys) gives an empty buffer, which no parser accepts.
     if serde_json::to_writer(&mut buf, value).is_err() {

@@ -101,10 +101,9 @@ impl Token {
         self.scope = Some(scope);
     }
 
-    /// Adds an extra under a name known in advance (a spec's field name): the name is not
-    /// copied.
-    pub(crate) fn insert_extra(&mut self, key: &'static str, value: String) {
-        self.extras.0.insert(Cow::Borrowed(key), value);
+    /// Replaces the extras, in place.
+    pub(crate) fn set_extras(&mut self, extras: Extras) {
+        self.extras = extras;
     }
 
     /// Adds a secret extra, in place.
@@ -133,7 +132,7 @@ impl Token {
 
     /// Adds a provider extra. Extras are shown by `Debug`: never put a secret here.
     pub fn with_extra(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extras.0.insert(Cow::Owned(key.into()), value.into());
+        self.extras.insert(Cow::Owned(key.into()), value.into());
         self
     }
 
@@ -298,8 +297,8 @@ pub(crate) struct StoredRef<'a> {
     refresh_token: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    extras: &'a BTreeMap<Cow<'static, str>, String>,
+    #[serde(skip_serializing_if = "no_extras")]
+    extras: &'a Extras,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     secret_extras: BTreeMap<&'a str, &'a str>,
 }
@@ -318,7 +317,7 @@ pub(crate) struct Stored {
     #[serde(default)]
     scope: Option<String>,
     #[serde(default)]
-    extras: BTreeMap<Cow<'static, str>, String>,
+    extras: Extras,
     #[serde(default)]
     secret_extras: BTreeMap<String, SecretString>,
 }
@@ -360,7 +359,7 @@ impl Token {
             expires_at: unix(self.expires_at),
             refresh_token: self.refresh_token.as_ref().map(|t| t.expose_secret()),
             scope: self.scope.as_deref(),
-            extras: &self.extras.0,
+            extras: &self.extras,
             secret_extras: self
                 .secret_extras
                 .iter()
@@ -405,20 +404,44 @@ impl Token {
             .with_token_type(s.token_type)
             .with_refresh_token(s.refresh_token);
         token.scope = s.scope;
-        token.extras = Extras(s.extras);
+        token.extras = s.extras;
         token.secret_extras = s.secret_extras;
         Ok(token)
     }
 }
 
+fn no_extras(extras: &&Extras) -> bool {
+    extras.is_empty()
+}
+
 /// Non-secret details a provider sends with a token, by name.
+///
+/// Held as a list sorted by name: a token has a handful of extras, and a list of them
+/// costs one allocation where a map costs a node per few and a slower drop.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Extras(BTreeMap<Cow<'static, str>, String>);
+pub struct Extras(Vec<(Cow<'static, str>, String)>);
 
 impl Extras {
+    /// Room for `n` extras.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+
+    /// Sets `key` to `value`, replacing an earlier value.
+    pub(crate) fn insert(&mut self, key: Cow<'static, str>, value: String) {
+        match self.position(&key) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key))
+    }
+
     /// The value of `key`, if the provider sent it.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+        self.position(key).ok().map(|i| self.0[i].1.as_str())
     }
 
     /// Every extra, in key order.
@@ -434,6 +457,37 @@ impl Extras {
 
 impl fmt::Debug for Extras {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.0.iter()).finish()
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl serde::Serialize for Extras {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Extras {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ExtrasVisitor;
+        impl<'de> serde::de::Visitor<'de> for ExtrasVisitor {
+            type Value = Extras;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of text")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Extras, A::Error> {
+                let mut extras = Extras::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                while let Some((key, value)) = map.next_entry::<String, String>()? {
+                    extras.insert(Cow::Owned(key), value);
+                }
+                Ok(extras)
+            }
+        }
+        d.deserialize_map(ExtrasVisitor)
     }
 }

@@ -240,3 +240,69 @@ fn a_token_type_that_is_not_text_is_an_unexpected_answer() {
     assert_eq!(err.kind(), ErrorKind::UnexpectedResponse, "{err}");
     assert!(err.to_string().contains("expected shape"), "{err}");
 }
+
+/// The old reading of an extra, through a `serde_json::Value`: text as sent (unless empty),
+/// a number as its digits, anything else dropped.
+fn extra_as_value_reads_it(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Extras are read straight from the answer, as a `serde_json::Value` would give them:
+    /// any JSON value, nested ones included, in any field.
+    #[test]
+    fn extras_read_any_json_value_as_a_value_would(value in json(), other in json()) {
+        use adauth_core::FetchContext;
+        use adauth_core::provider_kit::endpoint::EndpointSpec;
+
+        const SPEC: EndpointSpec = EndpointSpec::json("p", "/token").extras(&["user", "group"]);
+        let body = serde_json::json!({
+            "group": other,
+            "access_token": "abc",
+            "user": value,
+            "expires_in": 60,
+        });
+        let text = body.to_string();
+        // What a value read from the same text holds (a float's last digit may differ
+        // from the generated one's once printed and read back).
+        let read: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let (value, other) = (&read["user"], &read["group"]);
+        let answer = response(200, "application/json", "", text.into_bytes());
+        let token = SPEC.read_token(&FetchContext::default(), &answer).unwrap();
+        prop_assert_eq!(token.extras().get("user").map(str::to_owned), extra_as_value_reads_it(value));
+        prop_assert_eq!(token.extras().get("group").map(str::to_owned), extra_as_value_reads_it(other));
+        let names: Vec<&str> = token.extras().iter().map(|(name, _)| name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        prop_assert_eq!(names, sorted, "extras are listed in name order");
+    }
+}
+
+#[test]
+fn extras_keep_the_last_value_of_a_name_and_survive_the_stored_form() {
+    let now = SystemTime::now();
+    let token = Token::new(
+        SecretString::from("abc"),
+        now,
+        now + Duration::from_secs(60),
+    )
+    .with_extra("username", "jane")
+    .with_extra("group", "webmaster")
+    .with_extra("username", "joan");
+    let extras: Vec<(&str, &str)> = token.extras().iter().collect();
+    assert_eq!(extras, [("group", "webmaster"), ("username", "joan")]);
+    assert_eq!(token.extras().get("language"), None);
+    let stored = token.to_stored("p");
+    let back = Token::from_stored(
+        "p",
+        adauth_core::secrecy::ExposeSecret::expose_secret(&stored),
+    )
+    .unwrap();
+    assert_eq!(back.extras(), token.extras());
+}

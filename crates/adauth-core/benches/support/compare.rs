@@ -42,10 +42,13 @@ impl<'a> Case<'a> {
     }
 }
 
-/// How a comparison is run: `rounds` rounds of `batch` operations per case.
+/// How a comparison is run: `rounds` rounds of `batch` operations per case, each batch
+/// run in slices of `slice` operations that alternate between the cases, so that a slow
+/// spell of the machine (milliseconds, on a shared host) falls on every case alike.
 pub struct Plan {
     pub rounds: usize,
     pub batch: u64,
+    pub slice: u64,
 }
 
 impl Plan {
@@ -53,6 +56,7 @@ impl Plan {
     pub const FAST: Plan = Plan {
         rounds: 31,
         batch: 200_000,
+        slice: 200_000,
     };
 }
 
@@ -77,10 +81,18 @@ pub fn compare(title: &str, plan: &Plan, mut cases: Vec<Case<'_>>) -> Vec<Figure
     let mut per_op: Vec<Vec<f64>> = vec![Vec::new(); n];
     for round in 0..plan.rounds {
         let mut this_round = vec![0.0; n];
-        for k in 0..n {
-            let i = (round + k) % n;
-            let took = (cases[i].run)(plan.batch);
-            this_round[i] = took.as_secs_f64() / plan.batch as f64;
+        let slice = plan.slice.clamp(1, plan.batch);
+        let mut done = 0;
+        while done < plan.batch {
+            let ops = slice.min(plan.batch - done);
+            for k in 0..n {
+                let i = (round + k) % n;
+                this_round[i] += (cases[i].run)(ops).as_secs_f64();
+            }
+            done += ops;
+        }
+        for t in &mut this_round {
+            *t /= plan.batch as f64;
         }
         for i in 0..n {
             per_op[i].push(this_round[i]);

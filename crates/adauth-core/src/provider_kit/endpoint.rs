@@ -34,7 +34,7 @@ use url::Url;
 use crate::http::HttpClient;
 use crate::provider_kit::env;
 use crate::provider_kit::required::{required_secret, required_text};
-use crate::{Error, ErrorKind, ExpiresIn, FetchContext, Result, Token, TokenSource};
+use crate::{Error, ErrorKind, ExpiresIn, Extras, FetchContext, Result, Token, TokenSource};
 
 /// How a token request's body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,8 +219,8 @@ impl EndpointSpec {
         if let Some(scope) = answer.scope {
             token.set_scope(scope);
         }
-        for (name, value) in answer.extras {
-            token.insert_extra(name, value);
+        if !answer.extras.is_empty() {
+            token.set_extras(answer.extras);
         }
         for (name, value) in answer.secret_extras {
             token.insert_secret_extra(name, value);
@@ -234,6 +234,16 @@ impl EndpointSpec {
 enum Value<'a> {
     Text(&'a str),
     Int(u64),
+}
+
+impl Value<'_> {
+    /// The length as sent, without escapes (at most, for a number).
+    fn len(&self) -> usize {
+        match self {
+            Value::Text(text) => text.len(),
+            Value::Int(_) => 20,
+        }
+    }
 }
 
 impl Serialize for Value<'_> {
@@ -399,14 +409,19 @@ impl<'a> TokenRequest<'a> {
             pair.push_str(id);
             pair.push(':');
             pair.push_str(secret);
-            basic = Some(wire::basic_authorization(id, secret));
+            basic = Some(wire::basic_authorization_of(pair.as_bytes()));
         }
         if !pair.is_empty() {
             secrets.push(pair.as_str());
         }
+        // The body's length without escapes: each field, its separators and quotes.
+        let size = 2 + fields
+            .iter()
+            .map(|(name, value)| name.len() + value.len() + 6)
+            .sum::<usize>();
         let (content_type, body) = match spec.encoding {
-            Encoding::Json => (wire::JSON, wire::json_body(&Fields(&fields))),
-            Encoding::Form => (wire::FORM, form_body(&fields)),
+            Encoding::Json => (wire::JSON, wire::json_body_sized(&Fields(&fields), size)),
+            Encoding::Form => (wire::FORM, form_body(&fields, size)),
         };
         let content_type = spec.content_type.unwrap_or(content_type);
         let scrub = |e: Error| e.scrub(&secrets);
@@ -432,11 +447,14 @@ impl<'a> TokenRequest<'a> {
 }
 
 /// The fields form-encoded, integers as their digits, in a buffer wiped when dropped.
-fn form_body(fields: &[(&str, Value<'_>)]) -> bytes::Bytes {
-    wire::form_body_from(fields.iter().map(|(name, value)| match value {
-        Value::Text(text) => (*name, Cow::Borrowed(*text)),
-        Value::Int(n) => (*name, Cow::Owned(n.to_string())),
-    }))
+fn form_body(fields: &[(&str, Value<'_>)], capacity: usize) -> bytes::Bytes {
+    wire::form_body_from(
+        fields.iter().map(|(name, value)| match value {
+            Value::Text(text) => (*name, Cow::Borrowed(*text)),
+            Value::Int(n) => (*name, Cow::Owned(n.to_string())),
+        }),
+        capacity,
+    )
 }
 
 impl fmt::Debug for TokenRequest<'_> {
@@ -463,7 +481,7 @@ struct Answer<'de> {
     expires_in: Option<ExpiresIn>,
     refresh_token: Option<SecretString>,
     scope: Option<String>,
-    extras: Vec<(&'static str, String)>,
+    extras: Extras,
     secret_extras: Vec<(&'static str, SecretString)>,
 }
 
@@ -482,16 +500,78 @@ impl<'de> DeserializeSeed<'de> for AnswerSeed<'_> {
     }
 }
 
-/// Text as sent, a number as its digits; anything else (or an empty text) is `None`.
+/// Text as sent, a number as its digits (as `serde_json` prints it); anything else (or an
+/// empty text) is `None`. Read straight from the deserializer, without building a value.
 struct Loose(Option<String>);
 
 impl<'de> Deserialize<'de> for Loose {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        Ok(Loose(match serde_json::Value::deserialize(d)? {
-            serde_json::Value::String(s) if !s.is_empty() => Some(s),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }))
+        struct LooseVisitor;
+        impl<'de> Visitor<'de> for LooseVisitor {
+            type Value = Loose;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Loose, E> {
+                Ok(Loose((!v.is_empty()).then(|| v.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Loose, E> {
+                Ok(Loose((!v.is_empty()).then_some(v)))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Loose, E> {
+                Ok(Loose(Some(v.to_string())))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Loose, E> {
+                Ok(Loose(Some(v.to_string())))
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Loose, E> {
+                Ok(Loose(
+                    serde_json::Number::from_f64(v).map(|n| n.to_string()),
+                ))
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Loose, E> {
+                Ok(Loose(None))
+            }
+
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Loose, E> {
+                Ok(Loose(None))
+            }
+
+            fn visit_none<E: de::Error>(self) -> std::result::Result<Loose, E> {
+                Ok(Loose(None))
+            }
+
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> std::result::Result<Loose, D::Error> {
+                Loose::deserialize(d)
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Loose, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Loose(None))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Loose, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Loose(None))
+            }
+        }
+        d.deserialize_any(LooseVisitor)
     }
 }
 
@@ -524,7 +604,7 @@ impl<'de> Visitor<'de> for AnswerSeed<'_> {
             expires_in: None,
             refresh_token: None,
             scope: None,
-            extras: Vec::new(),
+            extras: Extras::with_capacity(spec.extras.len()),
             secret_extras: Vec::new(),
         };
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
@@ -548,7 +628,7 @@ impl<'de> Visitor<'de> for AnswerSeed<'_> {
                     .filter(|s| !s.is_empty());
             } else if let Some(extra) = spec.extras.iter().find(|e| **e == key) {
                 if let Some(value) = map.next_value::<Loose>()?.0 {
-                    answer.extras.push((extra, value));
+                    answer.extras.insert(Cow::Borrowed(extra), value);
                 }
             } else if let Some(extra) = spec.secret_extras.iter().find(|e| **e == key) {
                 if let Some(value) = map
