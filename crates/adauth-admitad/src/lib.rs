@@ -19,6 +19,7 @@ use adauth_core::http::HttpClient;
 use adauth_core::provider_kit::endpoint::{ClientAuth, EndpointSpec, TokenEndpoint};
 use adauth_core::provider_kit::env;
 use adauth_core::provider_kit::required::{missing, required_secret, required_text};
+use adauth_core::reqwest::header::HeaderValue;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait};
 use url::Url;
@@ -248,6 +249,8 @@ pub struct AdmitadSource {
     code_grant: TokenEndpoint,
     /// The scopes as the `scope` field sends them, written once.
     scope: String,
+    /// The client's `Authorization: Basic` value, built once for every grant.
+    basic: HeaderValue,
     /// A refresh token from an earlier run, tried once by the next `fetch`. Shared by
     /// clones, so it is spent once.
     resume: Arc<Mutex<Option<SecretString>>>,
@@ -267,6 +270,10 @@ impl AdmitadSource {
             refresh_grant: endpoint(REFRESH_GRANT)?,
             code_grant: endpoint(CODE_GRANT)?,
             scope: credentials.scopes.to_string(),
+            basic: wire::basic_authorization(
+                &credentials.client_id,
+                credentials.client_secret.expose_secret(),
+            ),
             credentials,
             resume: Arc::new(Mutex::new(None)),
         })
@@ -337,7 +344,11 @@ impl AdmitadSource {
         self.code_grant
             .request()
             .field("grant_type", "authorization_code")
-            .client(&self.credentials.client_id, &self.credentials.client_secret)
+            .client_with_basic(
+                &self.credentials.client_id,
+                &self.credentials.client_secret,
+                &self.basic,
+            )
             .secret("code", code)
             .field("redirect_uri", redirect_uri)
             .send(cx)
@@ -352,7 +363,11 @@ impl AdmitadSource {
             .field("grant_type", "client_credentials")
             .field("client_id", &self.credentials.client_id)
             .field("scope", &self.scope)
-            .client(&self.credentials.client_id, &self.credentials.client_secret)
+            .client_with_basic(
+                &self.credentials.client_id,
+                &self.credentials.client_secret,
+                &self.basic,
+            )
             .send(cx)
             .await
     }
@@ -365,7 +380,11 @@ impl AdmitadSource {
         self.refresh_grant
             .request()
             .field("grant_type", "refresh_token")
-            .client(&self.credentials.client_id, &self.credentials.client_secret)
+            .client_with_basic(
+                &self.credentials.client_id,
+                &self.credentials.client_secret,
+                &self.basic,
+            )
             .secret("refresh_token", refresh_token)
             .send(cx)
             .await

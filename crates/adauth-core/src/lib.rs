@@ -21,6 +21,7 @@ pub mod provider_kit;
 mod record;
 mod redact;
 mod registry;
+mod scan;
 #[cfg(feature = "encryption")]
 mod sealed;
 mod secret_buf;

@@ -92,16 +92,7 @@ impl io::Write for SecretBuf {
 
 /// `value` as JSON, secret: no copy of it is left in freed memory.
 pub(crate) fn secret_json<T: serde::Serialize + ?Sized>(value: &T) -> SecretBuf {
-    secret_json_sized(value, 256)
-}
-
-/// [`secret_json`] into a buffer that starts with room for `capacity` bytes: the expected
-/// size, so that it does not have to grow (copy and wipe) as it is written.
-pub(crate) fn secret_json_sized<T: serde::Serialize + ?Sized>(
-    value: &T,
-    capacity: usize,
-) -> SecretBuf {
-    let mut buf = SecretBuf::with_capacity(capacity);
+    let mut buf = SecretBuf::with_capacity(256);
     // Serializing strings, numbers and maps of them into memory cannot fail; a value that
     // does (a map with non-string keys) gives an empty buffer, which no parser accepts.
     if serde_json::to_writer(&mut buf, value).is_err() {

@@ -266,20 +266,8 @@ fn usual_token_type(token_type: &str) -> Option<Cow<'static, str>> {
 /// RFC 6750, section 2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
 /// "/" ) *"="`.
 pub(crate) fn is_b64token(token: &str) -> bool {
-    /// Which bytes a b64token may hold (before its trailing `=`s).
-    const ALLOWED: [bool; 256] = {
-        let mut table = [false; 256];
-        let mut b = 0;
-        while b < 256 {
-            let c = b as u8;
-            table[b] =
-                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
-            b += 1;
-        }
-        table
-    };
     let body = token.trim_end_matches('=');
-    !body.is_empty() && body.bytes().all(|b| ALLOWED[usize::from(b)])
+    !body.is_empty() && crate::scan::every_byte(body.as_bytes(), crate::scan::b64token)
 }
 
 /// The stored form of a token as written: every field, secrets included, borrowed from the

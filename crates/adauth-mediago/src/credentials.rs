@@ -2,10 +2,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use adauth_core::provider_kit::env;
-use adauth_core::provider_kit::wire::UrlSetting;
+use adauth_core::provider_kit::wire::{self, UrlSetting};
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{Error, Result};
-use base64::Engine as _;
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
@@ -33,8 +32,9 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct ApiToken {
-    /// What follows `Basic ` in the header.
-    pub(crate) encoded: SecretString,
+    /// `Basic <encoded token>`, built once in a buffer wiped when the last clone goes, and
+    /// marked sensitive.
+    header: HeaderValue,
     /// The secret half of a raw pair, kept so that errors echoing it can be scrubbed.
     pair_secret: Option<SecretString>,
 }
@@ -87,8 +87,10 @@ impl ApiToken {
                  (for a raw id:secret pair use ApiToken::from_pair)",
             );
         }
+        let header = wire::sensitive_header_of(&["Basic ", text])
+            .ok_or("the API token is not header-safe")?;
         Ok(Self {
-            encoded: SecretString::from(text.to_owned()),
+            header,
             pair_secret: None,
         })
     }
@@ -100,10 +102,8 @@ impl ApiToken {
         if id.contains(':') {
             return Err("the id of an id:secret API token pair cannot contain ':'");
         }
-        let encoded = base64::engine::general_purpose::STANDARD
-            .encode(format!("{id}:{}", secret.expose_secret()));
         Ok(Self {
-            encoded: SecretString::from(encoded),
+            header: wire::basic_authorization(id, secret.expose_secret()),
             pair_secret: Some(secret),
         })
     }
@@ -114,18 +114,21 @@ impl ApiToken {
     }
 
     /// The `Authorization` header value, `Basic <encoded token>`, marked sensitive.
-    pub(crate) fn basic_header(&self) -> Result<HeaderValue> {
-        let mut value =
-            HeaderValue::from_str(&format!("Basic {}", self.encoded.expose_secret()))
-                .map_err(|_| Error::configuration(PROVIDER, "the API token is not header-safe"))?;
-        value.set_sensitive(true);
-        Ok(value)
+    pub(crate) fn basic_header(&self) -> &HeaderValue {
+        &self.header
+    }
+
+    /// What follows `Basic ` in the header: the token as sent.
+    pub(crate) fn as_sent(&self) -> &str {
+        // Built from text (`sensitive_header_of`, `basic_authorization`): never fails.
+        std::str::from_utf8(self.header.as_bytes())
+            .map_or("", |header| header.get("Basic ".len()..).unwrap_or(""))
     }
 
     /// Every form of the secret that a server could echo back in an error.
     pub(crate) fn secrets(&self) -> [&str; 2] {
         [
-            self.encoded.expose_secret(),
+            self.as_sent(),
             self.pair_secret.as_ref().map_or("", |s| s.expose_secret()),
         ]
     }

@@ -149,7 +149,7 @@ impl TokenSource for MediagoSource {
             PROVIDER,
             &[
                 self.token_url.as_str(),
-                self.credentials.api_token.encoded.expose_secret(),
+                self.credentials.api_token.as_sent(),
             ],
         ))
     }
@@ -161,7 +161,7 @@ impl TokenSource for MediagoSource {
         let api_token = &self.credentials.api_token;
         let secrets = api_token.secrets();
         let scrub = |e: Error| e.scrub(&secrets);
-        let authorization = api_token.basic_header()?;
+        let authorization = api_token.basic_header();
         let content_type = HeaderValue::from_static(TOKEN_REQUEST_CONTENT_TYPE);
         let response = self
             .http
@@ -178,10 +178,14 @@ impl TokenSource for MediagoSource {
             TokenLevel::Client => "the client-level token request",
             TokenLevel::Account => "the account-level token request",
         };
-        if let Some(err) = answer_error(&response, request) {
+        // One read of the answer in the usual case: a token with no error code in it. Any
+        // other answer is read again as an error would be.
+        let wire = response.json::<TokenResponse>(PROVIDER);
+        let plain = wire.as_ref().is_ok_and(|w| !w.reports_error()) && !response.reports_error();
+        if !plain && let Some(err) = answer_error(&response, request) {
             return Err(scrub(err));
         }
-        let wire: TokenResponse = response.json(PROVIDER).map_err(scrub)?;
+        let wire = wire.map_err(scrub)?;
         let client_id = wire.client_id();
         let token = cx.token(
             PROVIDER,

@@ -18,6 +18,11 @@ pub(crate) struct TokenResponse {
     /// Kept loosely typed: a non-secret extra is not worth failing a token over.
     #[serde(default)]
     client_id: Option<Value>,
+    /// Read so that a 200 answer with an error code needs no second read to be found.
+    #[serde(default)]
+    errno: Option<Value>,
+    #[serde(default)]
+    code: Option<Value>,
 }
 
 impl TokenResponse {
@@ -26,6 +31,11 @@ impl TokenResponse {
             .as_ref()
             .and_then(text)
             .filter(|s| !s.is_empty())
+    }
+
+    /// Whether the answer carries an error code, as [`BodyError::read`] finds one.
+    pub(crate) fn reports_error(&self) -> bool {
+        error_code(self.errno.as_ref(), self.code.as_ref()).is_some()
     }
 }
 
@@ -84,6 +94,23 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
+/// A field as text (trimmed, a number as its digits), if it is some.
+fn field(value: Option<&Value>) -> Option<String> {
+    value.and_then(text).filter(|s| !s.is_empty())
+}
+
+/// The error code of an answer and the field it came from: a non-zero `errno`, else a
+/// `code` other than `0` and `200` (third-party clients treat `"code": 200` as success).
+fn error_code(errno: Option<&Value>, code: Option<&Value>) -> Option<(String, &'static str)> {
+    let is = |code: &str, n: f64| code.parse::<f64>().is_ok_and(|c| c == n);
+    if let Some(errno) = field(errno).filter(|c| !is(c, 0.0)) {
+        return Some((errno, "errno"));
+    }
+    field(code)
+        .filter(|c| !is(c, 0.0) && !is(c, 200.0))
+        .map(|code| (code, "code"))
+}
+
 /// An error Mediago reported in the body: `{"errno": -1, "errmsg": ...}` or
 /// `{"code": 40001, "msg": ...}`.
 #[derive(Debug, PartialEq, Eq)]
@@ -98,22 +125,15 @@ impl BodyError {
     pub(crate) fn read(body: &[u8]) -> Option<Self> {
         let value: Value = serde_json::from_slice(body).ok()?;
         let object = value.as_object()?;
-        let field = |key: &str| object.get(key).and_then(text).filter(|s| !s.is_empty());
-        let message = |keys: [&str; 3]| keys.iter().find_map(|k| field(k));
-        let is = |code: &str, n: f64| code.parse::<f64>().is_ok_and(|c| c == n);
-        if let Some(errno) = field("errno").filter(|c| !is(c, 0.0)) {
-            return Some(Self {
-                code: errno,
-                description: message(["errmsg", "msg", "message"]),
-            });
-        }
-        if let Some(code) = field("code").filter(|c| !is(c, 0.0) && !is(c, 200.0)) {
-            return Some(Self {
-                code,
-                description: message(["msg", "errmsg", "message"]),
-            });
-        }
-        None
+        let (code, key) = error_code(object.get("errno"), object.get("code"))?;
+        let message = match key {
+            "errno" => ["errmsg", "msg", "message"],
+            _ => ["msg", "errmsg", "message"],
+        };
+        Some(Self {
+            code,
+            description: message.iter().find_map(|k| field(object.get(*k))),
+        })
     }
 
     /// Codes that read as HTTP statuses mean what those statuses mean. Any other code (such
@@ -226,6 +246,54 @@ mod tests {
                 );
                 let _ = answer_error(&response, "the request");
             }
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            prop_oneof![Just(0.0), Just(200.0), any::<f64>()].prop_map(|n| {
+                serde_json::Number::from_f64(n).map_or("0".to_owned(), |n| n.to_string())
+            }),
+            prop_oneof![
+                Just(String::new()),
+                Just(" 0 ".to_owned()),
+                Just("200".to_owned()),
+                Just("0.0".to_owned()),
+                ".{0,6}"
+            ]
+            .prop_map(|s| serde_json::to_string(&s).unwrap()),
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("[1]".to_owned()),
+            Just(r#"{"errno":1}"#.to_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+        // A token answer read once says it carries an error exactly when the body, read as
+        // an error would be, has one.
+        #[test]
+        fn a_token_answer_finds_the_error_codes_that_an_error_read_finds(
+            errno in proptest::option::of(json_value()),
+            code in proptest::option::of(json_value()),
+            msg in proptest::option::of(".{0,8}"),
+        ) {
+            let mut fields = vec![r#""access_token":"tok""#.to_owned(), r#""expires_in":3600"#.to_owned()];
+            if let Some(errno) = &errno {
+                fields.push(format!(r#""errno":{errno}"#));
+            }
+            if let Some(code) = &code {
+                fields.push(format!(r#""code":{code}"#));
+            }
+            if let Some(msg) = &msg {
+                fields.push(format!(r#""msg":{}"#, serde_json::to_string(msg).unwrap()));
+            }
+            let body = format!("{{{}}}", fields.join(","));
+            let answer: TokenResponse = serde_json::from_str(&body).unwrap();
+            prop_assert_eq!(answer.reports_error(), BodyError::read(body.as_bytes()).is_some(), "{}", body);
         }
     }
 

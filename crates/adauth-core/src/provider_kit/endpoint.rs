@@ -24,16 +24,16 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::http::HttpClient;
 use crate::provider_kit::env;
 use crate::provider_kit::required::{required_secret, required_text};
+use crate::secret_buf::SecretBuf;
 use crate::{Error, ErrorKind, ExpiresIn, Extras, FetchContext, Result, Token, TokenSource};
 
 /// How a token request's body is encoded.
@@ -246,27 +246,6 @@ impl Value<'_> {
     }
 }
 
-impl Serialize for Value<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
-            Value::Text(t) => s.serialize_str(t),
-            Value::Int(n) => s.serialize_u64(*n),
-        }
-    }
-}
-
-struct Fields<'a>(&'a [(&'a str, Value<'a>)]);
-
-impl Serialize for Fields<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0 {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
-    }
-}
-
 /// A configured token endpoint: an [`EndpointSpec`] at a URL, with an HTTP client.
 #[derive(Debug, Clone)]
 pub struct TokenEndpoint {
@@ -317,6 +296,7 @@ impl TokenEndpoint {
         TokenRequest {
             endpoint: self,
             basic: None,
+            basic_value: None,
             // Room for the fields and secrets of every documented request, so that
             // building one never reallocates.
             fields: Vec::with_capacity(8),
@@ -329,6 +309,7 @@ impl TokenEndpoint {
 pub struct TokenRequest<'a> {
     endpoint: &'a TokenEndpoint,
     basic: Option<(&'a str, &'a str)>,
+    basic_value: Option<&'a HeaderValue>,
     fields: Vec<(&'a str, Value<'a>)>,
     secrets: Vec<&'a str>,
 }
@@ -346,6 +327,27 @@ impl<'a> TokenRequest<'a> {
             ClientAuth::Basic => self.basic = Some((id, secret)),
         }
         self.secrets.push(secret);
+        self
+    }
+
+    /// As [`client`](Self::client), with the `Authorization: Basic` value of `id` and
+    /// `secret` built beforehand by [`wire::basic_authorization`]: a source that sends the
+    /// same client on every request builds it once, not on every request. It is sent only
+    /// if the spec says [`ClientAuth::Basic`].
+    pub fn client_with_basic(
+        mut self,
+        id: &'a str,
+        secret: &'a SecretString,
+        basic: &'a HeaderValue,
+    ) -> Self {
+        debug_assert!(
+            *basic == wire::basic_authorization(id, secret.expose_secret()),
+            "the Basic value is not the one of this client"
+        );
+        self = self.client(id, secret);
+        if self.basic.is_some() {
+            self.basic_value = Some(basic);
+        }
         self
     }
 
@@ -400,31 +402,37 @@ impl<'a> TokenRequest<'a> {
         let endpoint = self.endpoint;
         let spec = &endpoint.spec;
         let fields = self.fields;
-        let mut secrets = self.secrets;
-        // The Basic pair, as a server that echoes the request may send it back.
-        let mut pair = zeroize::Zeroizing::new(String::new());
-        let mut basic = None;
-        if let Some((id, secret)) = self.basic {
-            pair.reserve_exact(id.len() + 1 + secret.len());
-            pair.push_str(id);
-            pair.push(':');
-            pair.push_str(secret);
-            basic = Some(wire::basic_authorization_of(pair.as_bytes()));
-        }
-        if !pair.is_empty() {
-            secrets.push(pair.as_str());
-        }
+        let secrets = self.secrets;
+        let basic = match (self.basic, self.basic_value) {
+            (Some(_), Some(value)) => Some(value.clone()),
+            (Some((id, secret)), None) => Some(wire::basic_authorization(id, secret)),
+            (None, _) => None,
+        };
+        // Secrets are removed from errors only: the Basic pair, as a server that echoes
+        // the request may send it back, is written out only then.
+        let scrub = |e: Error| match self.basic {
+            None => e.scrub(&secrets),
+            Some((id, secret)) => {
+                let mut pair = zeroize::Zeroizing::new(String::new());
+                pair.reserve_exact(id.len() + 1 + secret.len());
+                pair.push_str(id);
+                pair.push(':');
+                pair.push_str(secret);
+                let mut all = secrets.clone();
+                all.push(pair.as_str());
+                e.scrub(&all)
+            }
+        };
         // The body's length without escapes: each field, its separators and quotes.
         let size = 2 + fields
             .iter()
             .map(|(name, value)| name.len() + value.len() + 6)
             .sum::<usize>();
         let (content_type, body) = match spec.encoding {
-            Encoding::Json => (wire::JSON, wire::json_body_sized(&Fields(&fields), size)),
+            Encoding::Json => (wire::JSON, json_body(&fields, size)),
             Encoding::Form => (wire::FORM, form_body(&fields, size)),
         };
         let content_type = spec.content_type.unwrap_or(content_type);
-        let scrub = |e: Error| e.scrub(&secrets);
         let response = endpoint
             .http
             .send(spec.provider, cx, |client| {
@@ -444,6 +452,26 @@ impl<'a> TokenRequest<'a> {
         }
         read(response).map_err(scrub)
     }
+}
+
+/// The fields as a JSON object (text as strings, integers as numbers), written as
+/// `serde_json` writes a map, in a buffer wiped when dropped.
+fn json_body(fields: &[(&str, Value<'_>)], capacity: usize) -> bytes::Bytes {
+    let mut body = SecretBuf::with_capacity(capacity);
+    body.extend(b"{");
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            body.extend(b",");
+        }
+        wire::json_str(&mut body, name);
+        body.extend(b":");
+        match value {
+            Value::Text(text) => wire::json_str(&mut body, text),
+            Value::Int(n) => body.extend(itoa::Buffer::new().format(*n).as_bytes()),
+        }
+    }
+    body.extend(b"}");
+    body.into_bytes()
 }
 
 /// The fields form-encoded, integers as their digits, in a buffer wiped when dropped.
@@ -918,5 +946,62 @@ impl<P: ClientCredentialsProvider> TokenSource for ClientCredentialsSource<P> {
             .client(&self.credentials.client_id, &self.credentials.client_secret)
             .send(cx)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde::Serialize;
+    use serde::ser::SerializeMap;
+
+    /// The fields as `serde_json` writes a map of them.
+    fn serde_json_body(fields: &[(&str, Value<'_>)]) -> Vec<u8> {
+        struct Fields<'a>(&'a [(&'a str, Value<'a>)]);
+        impl Serialize for Fields<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(self.0.len()))?;
+                for (name, value) in self.0 {
+                    match value {
+                        Value::Text(text) => map.serialize_entry(name, text)?,
+                        Value::Int(n) => map.serialize_entry(name, n)?,
+                    }
+                }
+                map.end()
+            }
+        }
+        serde_json::to_vec(&Fields(fields)).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// A JSON body, with its shortcut for text that needs no escape, is byte for byte
+        /// what `serde_json` writes.
+        #[test]
+        fn json_bodies_are_written_as_serde_json_writes_them(
+            fields in prop::collection::vec(
+                ("\\PC{0,12}|[\\x00-\\x7f]{0,12}", prop_oneof![
+                    "\\PC{0,24}|[\\x00-\\x7f]{0,24}".prop_map(Ok),
+                    any::<u64>().prop_map(Err),
+                ]),
+                0..6,
+            ),
+        ) {
+            let fields: Vec<(&str, Value<'_>)> = fields
+                .iter()
+                .map(|(name, value)| {
+                    (name.as_str(), match value {
+                        Ok(text) => Value::Text(text),
+                        Err(n) => Value::Int(*n),
+                    })
+                })
+                .collect();
+            prop_assert_eq!(&json_body(&fields, 0)[..], &serde_json_body(&fields)[..]);
+        }
     }
 }

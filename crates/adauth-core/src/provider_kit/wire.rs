@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use crate::secret_buf::{SecretBuf, secret_json, secret_json_sized};
+use crate::secret_buf::{SecretBuf, secret_json};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{RequestBuilder, StatusCode};
 use serde::Serialize;
@@ -250,26 +250,42 @@ where
     body.into_bytes()
 }
 
-/// Appends `text` form-encoded: as it is when every byte is one that encoding keeps (the
-/// usual ids, grant types and tokens), otherwise through `form_urlencoded`.
+/// Appends `text` form-encoded, as `form_urlencoded` writes it (WHATWG URL, section 5.2):
+/// the bytes that encoding keeps as they are, a space as `+`, any other byte as `%XX`.
+/// Text with nothing to escape (the usual ids, grant types and tokens) is copied whole.
 fn form_encode(body: &mut SecretBuf, text: &[u8]) {
-    /// The bytes `application/x-www-form-urlencoded` leaves as they are.
-    const KEPT: [bool; 256] = {
-        let mut table = [false; 256];
-        let mut b = 0;
-        while b < 256 {
-            let c = b as u8;
-            table[b] = c.is_ascii_alphanumeric() || matches!(c, b'*' | b'-' | b'.' | b'_');
-            b += 1;
-        }
-        table
-    };
-    if text.iter().all(|b| KEPT[usize::from(*b)]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    if crate::scan::every_byte(text, crate::scan::form_plain) {
         body.extend(text);
-    } else {
-        for part in url::form_urlencoded::byte_serialize(text) {
-            body.extend(part.as_bytes());
+        return;
+    }
+    let mut run = 0;
+    for (i, &b) in text.iter().enumerate() {
+        if crate::scan::form_plain(b) {
+            continue;
         }
+        body.extend(&text[run..i]);
+        if b == b' ' {
+            body.extend(b"+");
+        } else {
+            body.extend(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+        }
+        run = i + 1;
+    }
+    body.extend(&text[run..]);
+}
+
+/// Appends `text` as a JSON string, as `serde_json` writes it: whole between quotes when no
+/// byte needs an escape (the usual ids, grant types and secrets), otherwise through
+/// `serde_json`'s escaping.
+pub(crate) fn json_str(body: &mut SecretBuf, text: &str) {
+    if crate::scan::every_byte(text.as_bytes(), crate::scan::json_plain) {
+        body.extend(b"\"");
+        body.extend(text.as_bytes());
+        body.extend(b"\"");
+    } else if serde_json::to_writer(&mut *body, text).is_err() {
+        // Writing a string into memory cannot fail.
+        body.extend(b"\"\"");
     }
 }
 
@@ -281,11 +297,6 @@ fn form_encode(body: &mut SecretBuf, text: &[u8]) {
 /// ```
 pub fn json_body<T: Serialize + ?Sized>(value: &T) -> Bytes {
     secret_json(value).into_bytes()
-}
-
-/// [`json_body`] in a buffer sized for `capacity` bytes, the expected length.
-pub(crate) fn json_body_sized<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Bytes {
-    secret_json_sized(value, capacity).into_bytes()
 }
 
 /// An `Authorization: Basic` value for `user` and `password` (RFC 7617), marked sensitive,
@@ -307,7 +318,7 @@ pub fn basic_authorization(user: &str, password: &str) -> reqwest::header::Heade
 
 /// `Basic ` and the Base64 of `pair` (`user:password`), encoded in place in a buffer that
 /// is wiped when the header is dropped.
-pub(crate) fn basic_authorization_of(pair: &[u8]) -> reqwest::header::HeaderValue {
+fn basic_authorization_of(pair: &[u8]) -> reqwest::header::HeaderValue {
     use base64::Engine as _;
     let encoded_len = base64::encoded_len(pair.len(), true).unwrap_or(0);
     let mut value = SecretBuf::with_capacity("Basic ".len() + encoded_len);
@@ -343,6 +354,25 @@ pub fn set_header(
     let mut map = HeaderMap::with_capacity(1);
     map.insert(name, value);
     request.headers(map)
+}
+
+/// A header value of `parts` joined, marked sensitive, built in one buffer that is wiped
+/// when the last clone of the value is dropped; `None` (wiped) if the text cannot be a
+/// header value (a line break, say). For a credential sent as it is issued, built once and
+/// cloned into every request.
+///
+/// ```
+/// let value = adauth_core::provider_kit::wire::sensitive_header_of(&["Basic ", "dG9rZW4="]).unwrap();
+/// assert_eq!(value, "Basic dG9rZW4=");
+/// assert!(value.is_sensitive());
+/// assert!(adauth_core::provider_kit::wire::sensitive_header_of(&["a\nb"]).is_none());
+/// ```
+pub fn sensitive_header_of(parts: &[&str]) -> Option<reqwest::header::HeaderValue> {
+    let mut bytes = SecretBuf::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        bytes.extend(part.as_bytes());
+    }
+    sensitive_header(bytes)
 }
 
 /// A header value of `bytes`, marked sensitive, that zeroizes its memory when dropped;
@@ -689,6 +719,23 @@ mod tests {
             Bytes::from(body.to_owned()),
             SystemTime::UNIX_EPOCH,
         )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { failure_persistence: None, ..Default::default() })]
+
+        /// Any text, form-encoded, is byte for byte what `form_urlencoded` writes.
+        #[test]
+        fn any_text_is_form_encoded_as_form_urlencoded_does(
+            name in "\\PC{0,40}|[\\x00-\\x7f]{0,40}",
+            value in "\\PC{0,80}|[\\x00-\\x7f]{0,80}|[a-z ]{0,80}",
+        ) {
+            let fields = [(name.as_str(), value.as_str())];
+            let expected = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish();
+            proptest::prop_assert_eq!(&form_body(&fields)[..], expected.as_bytes());
+        }
     }
 
     /// The form encoding, with its shortcut for text that needs no escape, is byte for
