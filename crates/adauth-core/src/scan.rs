@@ -29,7 +29,7 @@ pub(crate) fn every_byte(bytes: &[u8], ok: impl Fn(u8) -> bool + Copy) -> bool {
 
 /// An ASCII letter or digit.
 #[inline(always)]
-pub(crate) fn alphanumeric(b: u8) -> bool {
+pub(crate) const fn alphanumeric(b: u8) -> bool {
     (b.wrapping_sub(b'0') < 10) | ((b | 0x20).wrapping_sub(b'a') < 26)
 }
 
@@ -41,7 +41,7 @@ pub(crate) fn json_plain(b: u8) -> bool {
 
 /// A byte that `application/x-www-form-urlencoded` leaves as it is.
 #[inline(always)]
-pub(crate) fn form_plain(b: u8) -> bool {
+pub(crate) const fn form_plain(b: u8) -> bool {
     alphanumeric(b) | (b == b'*') | (b == b'-') | (b == b'.') | (b == b'_')
 }
 

@@ -29,24 +29,38 @@ impl SecretBuf {
     }
 
     /// Appends `data`, moving to a larger allocation (and wiping the old one) when full.
+    #[inline]
     pub(crate) fn extend(&mut self, data: &[u8]) {
         let needed = self.0.len() + data.len();
         if needed > self.0.capacity() {
-            let mut bigger = Vec::with_capacity(needed.max(self.0.capacity() * 2).max(64));
-            bigger.extend_from_slice(&self.0);
-            // The old allocation is zeroized as it is dropped.
-            self.0 = Zeroizing::new(bigger);
+            self.grow(needed);
         }
         self.0.extend_from_slice(data);
+    }
+
+    /// Appends one byte (a quote, a separator).
+    #[inline]
+    pub(crate) fn push(&mut self, byte: u8) {
+        if self.0.len() == self.0.capacity() {
+            self.grow(self.0.len() + 1);
+        }
+        self.0.push(byte);
+    }
+
+    /// Moves to an allocation of at least `needed` bytes, wiping the old one.
+    #[cold]
+    fn grow(&mut self, needed: usize) {
+        let mut bigger = Vec::with_capacity(needed.max(self.0.capacity() * 2).max(64));
+        bigger.extend_from_slice(&self.0);
+        // The old allocation is zeroized as it is dropped.
+        self.0 = Zeroizing::new(bigger);
     }
 
     /// Appends `n` zero bytes and returns them, to be written in place.
     pub(crate) fn extend_zeroed(&mut self, n: usize) -> &mut [u8] {
         let start = self.0.len();
         if start + n > self.0.capacity() {
-            let mut bigger = Vec::with_capacity((start + n).max(self.0.capacity() * 2));
-            bigger.extend_from_slice(&self.0);
-            self.0 = Zeroizing::new(bigger);
+            self.grow(start + n);
         }
         self.0.resize(start + n, 0);
         &mut self.0[start..]

@@ -458,19 +458,19 @@ impl<'a> TokenRequest<'a> {
 /// `serde_json` writes a map, in a buffer wiped when dropped.
 fn json_body(fields: &[(&str, Value<'_>)], capacity: usize) -> bytes::Bytes {
     let mut body = SecretBuf::with_capacity(capacity);
-    body.extend(b"{");
+    body.push(b'{');
     for (i, (name, value)) in fields.iter().enumerate() {
         if i > 0 {
-            body.extend(b",");
+            body.push(b',');
         }
         wire::json_str(&mut body, name);
-        body.extend(b":");
+        body.push(b':');
         match value {
             Value::Text(text) => wire::json_str(&mut body, text),
             Value::Int(n) => body.extend(itoa::Buffer::new().format(*n).as_bytes()),
         }
     }
-    body.extend(b"}");
+    body.push(b'}');
     body.into_bytes()
 }
 
