@@ -16,10 +16,11 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use adauth_core::http::HttpClient;
-use adauth_core::provider_kit::endpoint::{ClientAuth, EndpointSpec, TokenEndpoint};
+use adauth_core::provider_kit::endpoint::{
+    ClientAuth, EndpointSpec, PreparedRequest, TokenEndpoint,
+};
 use adauth_core::provider_kit::env;
 use adauth_core::provider_kit::required::{missing, required_secret, required_text};
-use adauth_core::reqwest::header::HeaderValue;
 use adauth_core::secrecy::{ExposeSecret, SecretString};
 use adauth_core::{FetchContext, Result, Token, TokenSource, async_trait};
 use url::Url;
@@ -244,13 +245,12 @@ impl<S: credentials_builder::State> CredentialsBuilder<S> {
 #[derive(Clone)]
 pub struct AdmitadSource {
     credentials: Credentials,
-    client_grant: TokenEndpoint,
+    /// The client-credentials request, encoded once: it never changes.
+    client_grant: PreparedRequest,
     refresh_grant: TokenEndpoint,
     code_grant: TokenEndpoint,
     /// The scopes as the `scope` field sends them, written once.
     scope: String,
-    /// The client's `Authorization: Basic` value, built once for every grant.
-    basic: HeaderValue,
     /// A refresh token from an earlier run, tried once by the next `fetch`. Shared by
     /// clones, so it is spent once.
     resume: Arc<Mutex<Option<SecretString>>>,
@@ -265,15 +265,21 @@ impl AdmitadSource {
     /// A source using `http`, for a custom reqwest client or retry policy.
     pub fn with_http(credentials: Credentials, http: HttpClient) -> Result<Self> {
         let endpoint = |spec| TokenEndpoint::new(spec, &credentials.base_url, http.clone());
+        let scope = credentials.scopes.to_string();
+        // `grant_type`, `client_id` and `scope` in the body, and the client in HTTP Basic,
+        // as Admitad documents it.
+        let client_grant = endpoint(CLIENT_GRANT)?
+            .request()
+            .field("grant_type", "client_credentials")
+            .field("client_id", &credentials.client_id)
+            .field("scope", &scope)
+            .client(&credentials.client_id, &credentials.client_secret)
+            .prepare();
         Ok(Self {
-            client_grant: endpoint(CLIENT_GRANT)?,
+            client_grant,
             refresh_grant: endpoint(REFRESH_GRANT)?,
             code_grant: endpoint(CODE_GRANT)?,
-            scope: credentials.scopes.to_string(),
-            basic: wire::basic_authorization(
-                &credentials.client_id,
-                credentials.client_secret.expose_secret(),
-            ),
+            scope,
             credentials,
             resume: Arc::new(Mutex::new(None)),
         })
@@ -344,32 +350,16 @@ impl AdmitadSource {
         self.code_grant
             .request()
             .field("grant_type", "authorization_code")
-            .client_with_basic(
-                &self.credentials.client_id,
-                &self.credentials.client_secret,
-                &self.basic,
-            )
+            .client(&self.credentials.client_id, &self.credentials.client_secret)
             .secret("code", code)
             .field("redirect_uri", redirect_uri)
             .send(cx)
             .await
     }
 
-    /// Client credentials: `grant_type`, `client_id` and `scope` in the body, and the
-    /// client in HTTP Basic, as Admitad documents it.
+    /// Client credentials: the request prepared in [`with_http`](Self::with_http).
     async fn client_credentials(&self, cx: &FetchContext) -> Result<Token> {
-        self.client_grant
-            .request()
-            .field("grant_type", "client_credentials")
-            .field("client_id", &self.credentials.client_id)
-            .field("scope", &self.scope)
-            .client_with_basic(
-                &self.credentials.client_id,
-                &self.credentials.client_secret,
-                &self.basic,
-            )
-            .send(cx)
-            .await
+        self.client_grant.send(cx).await
     }
 
     async fn refresh_grant(
@@ -380,11 +370,7 @@ impl AdmitadSource {
         self.refresh_grant
             .request()
             .field("grant_type", "refresh_token")
-            .client_with_basic(
-                &self.credentials.client_id,
-                &self.credentials.client_secret,
-                &self.basic,
-            )
+            .client(&self.credentials.client_id, &self.credentials.client_secret)
             .secret("refresh_token", refresh_token)
             .send(cx)
             .await
@@ -421,8 +407,8 @@ impl fmt::Debug for AdmitadSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AdmitadSource")
             .field("credentials", &self.credentials)
-            .field("token_url", &self.client_grant.url().as_str())
-            .field("http", self.client_grant.http())
+            .field("token_url", &self.client_grant.endpoint().url().as_str())
+            .field("http", self.client_grant.endpoint().http())
             .field(
                 "resume_from",
                 &self.lock_resume().as_ref().map(|_| "[redacted]"),
@@ -470,7 +456,7 @@ impl TokenSource for AuthorizedSource {
 
     fn identity(&self) -> Option<String> {
         let c = &self.source.credentials;
-        Some(self.source.client_grant.identity(&[
+        Some(self.source.client_grant.endpoint().identity(&[
             &c.client_id,
             c.client_secret.expose_secret(),
             "authorization_code",
@@ -535,7 +521,7 @@ impl TokenSource for AdmitadSource {
     adauth_core::provider_facts!(crate::DESCRIPTOR);
 
     fn identity(&self) -> Option<String> {
-        Some(self.client_grant.identity(&[
+        Some(self.client_grant.endpoint().identity(&[
             &self.credentials.client_id,
             self.credentials.client_secret.expose_secret(),
             &self.scope,

@@ -296,7 +296,6 @@ impl TokenEndpoint {
         TokenRequest {
             endpoint: self,
             basic: None,
-            basic_value: None,
             // Room for the fields and secrets of every documented request, so that
             // building one never reallocates.
             fields: Vec::with_capacity(8),
@@ -309,7 +308,6 @@ impl TokenEndpoint {
 pub struct TokenRequest<'a> {
     endpoint: &'a TokenEndpoint,
     basic: Option<(&'a str, &'a str)>,
-    basic_value: Option<&'a HeaderValue>,
     fields: Vec<(&'a str, Value<'a>)>,
     secrets: Vec<&'a str>,
 }
@@ -327,27 +325,6 @@ impl<'a> TokenRequest<'a> {
             ClientAuth::Basic => self.basic = Some((id, secret)),
         }
         self.secrets.push(secret);
-        self
-    }
-
-    /// As [`client`](Self::client), with the `Authorization: Basic` value of `id` and
-    /// `secret` built beforehand by [`wire::basic_authorization`]: a source that sends the
-    /// same client on every request builds it once, not on every request. It is sent only
-    /// if the spec says [`ClientAuth::Basic`].
-    pub fn client_with_basic(
-        mut self,
-        id: &'a str,
-        secret: &'a SecretString,
-        basic: &'a HeaderValue,
-    ) -> Self {
-        debug_assert!(
-            *basic == wire::basic_authorization(id, secret.expose_secret()),
-            "the Basic value is not the one of this client"
-        );
-        self = self.client(id, secret);
-        if self.basic.is_some() {
-            self.basic_value = Some(basic);
-        }
         self
     }
 
@@ -392,6 +369,44 @@ impl<'a> TokenRequest<'a> {
             .await
     }
 
+    /// Encodes the request once, to send it as often as needed: see [`PreparedRequest`].
+    pub fn prepare(self) -> PreparedRequest {
+        let (content_type, body) = self.encode();
+        let mut secrets: Vec<SecretString> = self
+            .secrets
+            .iter()
+            .map(|s| SecretString::from(*s))
+            .collect();
+        if let Some((id, secret)) = self.basic {
+            secrets.push(SecretString::from(basic_pair(id, secret).as_str()));
+        }
+        PreparedRequest {
+            endpoint: self.endpoint.clone(),
+            content_type,
+            body,
+            basic: self
+                .basic
+                .map(|(id, secret)| wire::basic_authorization(id, secret)),
+            secrets: secrets.into_boxed_slice(),
+        }
+    }
+
+    /// The content type and the body, in a buffer wiped when its last clone is dropped.
+    fn encode(&self) -> (&'static str, bytes::Bytes) {
+        let spec = &self.endpoint.spec;
+        // The body's length without escapes: each field, its separators and quotes.
+        let size = 2 + self
+            .fields
+            .iter()
+            .map(|(name, value)| name.len() + value.len() + 6)
+            .sum::<usize>();
+        let (content_type, body) = match spec.encoding {
+            Encoding::Json => (wire::JSON, json_body(&self.fields, size)),
+            Encoding::Form => (wire::FORM, form_body(&self.fields, size)),
+        };
+        (spec.content_type.unwrap_or(content_type), body)
+    }
+
     /// Sends the request, hands a successful answer to `read`, and removes the request's
     /// secrets from any error on the way, `read`'s included.
     async fn exchange<T>(
@@ -399,58 +414,139 @@ impl<'a> TokenRequest<'a> {
         cx: &FetchContext,
         read: impl FnOnce(HttpResponse) -> Result<T>,
     ) -> Result<T> {
-        let endpoint = self.endpoint;
-        let spec = &endpoint.spec;
-        let fields = self.fields;
-        let secrets = self.secrets;
-        let basic = match (self.basic, self.basic_value) {
-            (Some(_), Some(value)) => Some(value.clone()),
-            (Some((id, secret)), None) => Some(wire::basic_authorization(id, secret)),
-            (None, _) => None,
-        };
-        // Secrets are removed from errors only: the Basic pair, as a server that echoes
-        // the request may send it back, is written out only then.
+        let (content_type, body) = self.encode();
+        let basic = self
+            .basic
+            .map(|(id, secret)| wire::basic_authorization(id, secret));
+        // The Basic pair, as a server that echoes the request may send it back, is written
+        // out only for an error.
         let scrub = |e: Error| match self.basic {
-            None => e.scrub(&secrets),
+            None => e.scrub(&self.secrets),
             Some((id, secret)) => {
-                let mut pair = zeroize::Zeroizing::new(String::new());
-                pair.reserve_exact(id.len() + 1 + secret.len());
-                pair.push_str(id);
-                pair.push(':');
-                pair.push_str(secret);
-                let mut all = secrets.clone();
+                let pair = basic_pair(id, secret);
+                let mut all = self.secrets.clone();
                 all.push(pair.as_str());
                 e.scrub(&all)
             }
         };
-        // The body's length without escapes: each field, its separators and quotes.
-        let size = 2 + fields
-            .iter()
-            .map(|(name, value)| name.len() + value.len() + 6)
-            .sum::<usize>();
-        let (content_type, body) = match spec.encoding {
-            Encoding::Json => (wire::JSON, json_body(&fields, size)),
-            Encoding::Form => (wire::FORM, form_body(&fields, size)),
+        exchange(
+            self.endpoint,
+            cx,
+            (content_type, &body, basic.as_ref()),
+            scrub,
+            read,
+        )
+        .await
+    }
+}
+
+/// `id:secret`, in a buffer wiped when dropped.
+fn basic_pair(id: &str, secret: &str) -> zeroize::Zeroizing<String> {
+    let mut pair = zeroize::Zeroizing::new(String::new());
+    pair.reserve_exact(id.len() + 1 + secret.len());
+    pair.push_str(id);
+    pair.push(':');
+    pair.push_str(secret);
+    pair
+}
+
+/// Sends a request (its content type, body and Basic value) to `endpoint`, hands a
+/// successful answer to `read`, and passes any error, `read`'s included, through `scrub`.
+async fn exchange<T>(
+    endpoint: &TokenEndpoint,
+    cx: &FetchContext,
+    (content_type, body, basic): (&'static str, &bytes::Bytes, Option<&HeaderValue>),
+    scrub: impl Fn(Error) -> Error,
+    read: impl FnOnce(HttpResponse) -> Result<T>,
+) -> Result<T> {
+    let spec = &endpoint.spec;
+    let response = endpoint
+        .http
+        .send(spec.provider, cx, |client| {
+            let request = client
+                .post(endpoint.url.clone())
+                .header(CONTENT_TYPE, content_type)
+                .body(body.clone());
+            match basic {
+                Some(basic) => request.header(AUTHORIZATION, basic.clone()),
+                None => request,
+            }
+        })
+        .await
+        .map_err(&scrub)?;
+    if response.reports_error() {
+        return Err(scrub(spec.error(&response)));
+    }
+    read(response).map_err(scrub)
+}
+
+/// A token request encoded once, with its endpoint: the body, the `Authorization: Basic`
+/// value and the secrets to keep out of errors, to [send](Self::send) as often as needed.
+/// For a source whose request never changes (a client-credentials grant), so that no fetch
+/// encodes it again.
+///
+/// The body and the header are held in buffers wiped when the last clone is dropped, the
+/// secrets as [`SecretString`]s; `Debug` shows neither.
+///
+/// ```
+/// use adauth_core::http::HttpClient;
+/// use adauth_core::provider_kit::endpoint::{EndpointSpec, TokenEndpoint};
+/// use adauth_core::secrecy::SecretString;
+///
+/// const SPEC: EndpointSpec = EndpointSpec::form("example", "/token");
+/// let url = url::Url::parse("https://auth.example.com")?;
+/// let endpoint = TokenEndpoint::new(SPEC, &url, HttpClient::new())?;
+/// let secret = SecretString::from("s3cr3t");
+/// let request = endpoint
+///     .request()
+///     .field("grant_type", "client_credentials")
+///     .client("client-1", &secret)
+///     .prepare();
+/// assert!(!format!("{request:?}").contains("s3cr3t"));
+/// // Each fetch: `request.send(&cx).await`.
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct PreparedRequest {
+    endpoint: TokenEndpoint,
+    content_type: &'static str,
+    body: bytes::Bytes,
+    basic: Option<HeaderValue>,
+    secrets: Box<[SecretString]>,
+}
+
+impl PreparedRequest {
+    /// Sends the request and reads the answer's token ([`EndpointSpec::read_token`]).
+    pub async fn send(&self, cx: &FetchContext) -> Result<Token> {
+        let spec = &self.endpoint.spec;
+        let scrub = |e: Error| {
+            let secrets: Vec<&str> = self.secrets.iter().map(|s| s.expose_secret()).collect();
+            e.scrub(&secrets)
         };
-        let content_type = spec.content_type.unwrap_or(content_type);
-        let response = endpoint
-            .http
-            .send(spec.provider, cx, |client| {
-                let request = client
-                    .post(endpoint.url.clone())
-                    .header(CONTENT_TYPE, content_type)
-                    .body(body.clone());
-                match &basic {
-                    Some(basic) => request.header(AUTHORIZATION, basic.clone()),
-                    None => request,
-                }
-            })
-            .await
-            .map_err(scrub)?;
-        if response.reports_error() {
-            return Err(scrub(spec.error(&response)));
-        }
-        read(response).map_err(scrub)
+        exchange(
+            &self.endpoint,
+            cx,
+            (self.content_type, &self.body, self.basic.as_ref()),
+            scrub,
+            |response| spec.read_token(cx, &response),
+        )
+        .await
+    }
+
+    /// The endpoint the request goes to.
+    pub fn endpoint(&self) -> &TokenEndpoint {
+        &self.endpoint
+    }
+}
+
+impl fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedRequest")
+            .field("url", &self.endpoint.url.as_str())
+            .field("content_type", &self.content_type)
+            .field("body_len", &self.body.len())
+            .field("basic", &self.basic.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
     }
 }
 
