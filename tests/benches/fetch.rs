@@ -94,7 +94,8 @@ fn main() {
         let figures = compare(
             &format!("{}: one token fetch", provider.name),
             &Plan {
-                rounds: 25,
+                // Rounds enough for a stable median on a shared host: a minute in all.
+                rounds: 75,
                 batch: 300,
                 // The two sides take turns every 10 fetches (about a millisecond), so that
                 // the machine's slow spells fall on both alike.

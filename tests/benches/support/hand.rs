@@ -9,9 +9,9 @@
 //!
 //! Requests per fetch of the descriptor's source, with the variables below:
 //!
-//! - mediago: one, `POST /data/v1/client/authentication`. The crate reads the answer twice
-//!   (once as a `serde_json::Value` for an `errno`/`code` error in a 200 answer, then as
-//!   the token); the hand-written client reads it once.
+//! - mediago: one, `POST /data/v1/client/authentication`. The crate reads the answer once,
+//!   `errno` and `code` with the token (and again, as an error, only when one of them
+//!   reports an error).
 //! - mediamath: one, `POST /oauth/token`. With `ADAUTH_MEDIAMATH_SESSION=1` (not set here;
 //!   the testkit sandbox sets it) every fetch also sends `GET {api}/api/v2.0/session`.
 //! - admitad: one, `POST /token/` (client credentials). A refresh grant comes first only
