@@ -135,6 +135,9 @@ struct Inner {
     /// reader loads this first and `current` second, so the token it reads is the one
     /// whose refresh time it read, or a newer one, or the stand-in, which it refuses.
     refresh_at_ns: AtomicI64,
+    /// [`NO_TOKEN`], held here so that the cached path compares with a field of the line it
+    /// reads anyway, not with a lazily made static (whose state it would check first).
+    stand_in: Arc<Token>,
     background: bool,
     slow: Mutex<Slow>,
     fetcher: Arc<Fetcher>,
@@ -455,6 +458,7 @@ impl TokenCacheBuilder {
                 background: self.background,
                 current: ArcSwap::new(Arc::clone(&NO_TOKEN)),
                 refresh_at_ns: AtomicI64::new(i64::MIN),
+                stand_in: Arc::clone(&NO_TOKEN),
                 slow: Mutex::new(Slow::default()),
                 fetcher: Arc::new(Fetcher {
                     cx: {
@@ -958,12 +962,15 @@ impl Inner {
     #[inline]
     fn is_fresh(&self, refresh_at_ns: i64, token: &Arc<Token>) -> bool {
         match &self.clock {
-            None => !is_no_token(token) && crate::clock::system_unix_nanos() < refresh_at_ns,
+            None => {
+                !Arc::ptr_eq(token, &self.stand_in)
+                    && crate::clock::system_unix_nanos() < refresh_at_ns
+            }
             Some(clock) => {
                 // Copied out before the clock is called, so that the guard is not borrowed
                 // across the call and can stay in registers.
                 let refresh_at = token.schedule.refresh_at;
-                !is_no_token(token) && clock.now() < refresh_at
+                !Arc::ptr_eq(token, &self.stand_in) && clock.now() < refresh_at
             }
         }
     }

@@ -68,16 +68,16 @@ pub(crate) fn system_unix_nanos() -> i64 {
     }
 }
 
-/// `CLOCK_REALTIME_COARSE` as seconds and nanoseconds, through the C library; `None` if the
-/// kernel refuses it (older than 2.6.32), and the precise clock is read instead.
+/// `CLOCK_REALTIME_COARSE` as seconds and nanoseconds, from the kernel's vDSO (or the
+/// system call where there is none); `None` if the kernel refuses it (older than 2.6.32),
+/// and the precise clock is read instead.
 #[cfg(target_os = "linux")]
 #[inline]
 // The fields are narrower than `i64` on some targets.
 #[allow(clippy::useless_conversion)]
 fn coarse_reading() -> Option<(i64, i64)> {
-    use nix::time::{ClockId, clock_gettime};
-    let ts = clock_gettime(ClockId::CLOCK_REALTIME_COARSE).ok()?;
-    Some((i64::from(ts.tv_sec()), i64::from(ts.tv_nsec())))
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+    Some((i64::from(ts.tv_sec), i64::from(ts.tv_nsec)))
 }
 
 #[cfg(not(target_os = "linux"))]
