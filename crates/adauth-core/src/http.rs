@@ -110,28 +110,102 @@ fn build_client(connect: Duration, request: Duration) -> Result<reqwest::Client>
         })
 }
 
-/// How many times this process has loaded the system's root certificates: once.
+/// How many times this process has loaded the system's root certificates: at most once, on
+/// its first TLS connection.
 static ROOT_LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The platform's certificate verifier, made on first use: loading the system's root
+/// certificates takes milliseconds, which a process that only talks plain `http` to a
+/// loopback host (the sandbox, a fake, a sidecar), or only reads its tokens from a cache,
+/// never needs to pay. A verifier that cannot be made (no root certificates) fails each
+/// handshake with the reason.
+#[derive(Debug)]
+struct LazyVerifier {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    inner: std::sync::OnceLock<Result<rustls_platform_verifier::Verifier, rustls::Error>>,
+}
+
+impl LazyVerifier {
+    fn inner(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+        self.inner
+            .get_or_init(|| {
+                ROOT_LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                rustls_platform_verifier::Verifier::new(Arc::clone(&self.provider))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for LazyVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        self.inner()?
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner()?.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner()?.verify_tls13_signature(message, cert, dss)
+    }
+
+    /// The crypto provider's schemes, as the platform's verifier gives them (without loading
+    /// the roots to say so: a client hello is sent before any certificate is seen).
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// The verifier of every client adauth builds: one per process.
+fn process_verifier() -> Arc<LazyVerifier> {
+    static VERIFIER: std::sync::OnceLock<Arc<LazyVerifier>> = std::sync::OnceLock::new();
+    Arc::clone(VERIFIER.get_or_init(|| {
+        Arc::new(LazyVerifier {
+            provider: rustls::crypto::CryptoProvider::get_default()
+                .cloned()
+                .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider())),
+            inner: std::sync::OnceLock::new(),
+        })
+    }))
+}
 
 /// The TLS configuration of every client adauth builds, made once per process: what
 /// reqwest's `rustls` backend would make for each client (its crypto provider, the
-/// platform's verifier and root certificates, TLS 1.2 and 1.3, HTTP/1.1), shared, as
-/// loading the roots takes milliseconds. `None` if the platform's verifier cannot be made:
-/// then reqwest makes its own, and reports the failure.
+/// platform's verifier and root certificates, TLS 1.2 and 1.3, HTTP/1.1), shared, with the
+/// roots loaded on the first TLS connection ([`LazyVerifier`]). `None` if the provider
+/// supports neither TLS version: then reqwest makes its own, and reports the failure.
 fn process_tls() -> Option<rustls::ClientConfig> {
     static TLS: std::sync::OnceLock<Option<rustls::ClientConfig>> = std::sync::OnceLock::new();
     TLS.get_or_init(|| {
-        ROOT_LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let provider = rustls::crypto::CryptoProvider::get_default()
-            .cloned()
-            .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
-        let verifier = rustls_platform_verifier::Verifier::new(Arc::clone(&provider)).ok()?;
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(rustls::ALL_VERSIONS)
-            .ok()?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
+        let verifier = process_verifier();
+        let mut config =
+            rustls::ClientConfig::builder_with_provider(Arc::clone(&verifier.provider))
+                .with_protocol_versions(rustls::ALL_VERSIONS)
+                .ok()?
+                .dangerous()
+                .with_custom_certificate_verifier(verifier)
+                .with_no_client_auth();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Some(config)
     })
@@ -549,7 +623,8 @@ mod tests {
     /// Root certificates are loaded once per process, however many clients and runtimes:
     /// new clients, and the shared clients of two runtimes.
     #[test]
-    fn root_certificates_are_loaded_once_per_process() {
+    fn root_certificates_are_loaded_once_per_process_and_only_for_tls() {
+        use rustls::client::danger::ServerCertVerifier as _;
         for _ in 0..3 {
             default_client().unwrap();
         }
@@ -559,8 +634,25 @@ mod tests {
                 .unwrap();
             runtime.block_on(async { shared_client().unwrap() });
         }
-        assert!(process_tls().is_some(), "this platform's verifier");
-        assert_eq!(ROOT_LOADS.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(process_tls().is_some(), "this platform's TLS configuration");
+        let loads = || ROOT_LOADS.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(loads(), 0, "clients are built without the roots");
+        // A client hello names the schemes without them too.
+        assert!(!process_verifier().supported_verify_schemes().is_empty());
+        assert_eq!(loads(), 0);
+        // The first certificate to check loads them, once; this one is refused.
+        let name = rustls::pki_types::ServerName::try_from("example.com").unwrap();
+        for _ in 0..2 {
+            let refused = process_verifier().verify_server_cert(
+                &rustls::pki_types::CertificateDer::from(vec![0u8; 16]),
+                &[],
+                &name,
+                &[],
+                rustls::pki_types::UnixTime::now(),
+            );
+            assert!(refused.is_err());
+        }
+        assert_eq!(loads(), 1);
     }
 
     #[test]
